@@ -1,0 +1,97 @@
+"""The `flickr-ingest` command: parse, call the core, format. Domain errors become one
+`Error: …` line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from flickr_ingest.errors import FlickrIngestError
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from flickr_ingest.sandbox.server import SandboxServer
+    from flickr_ingest.sandbox.traffic import TrafficSettings, parse_fault_spec
+
+    try:
+        faults = parse_fault_spec(args.faults or "")
+    except ValueError as error:
+        raise FlickrIngestError(str(error)) from None
+    rate_limit = {"rate_limit_calls": args.rate_limit} if args.rate_limit else {}
+    server = SandboxServer(
+        host=args.host,
+        port=args.port,
+        state_dir=args.state,
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        plan=args.account,
+        auto_approve=args.auto_approve,
+        seed=args.seed,
+        traffic=TrafficSettings(
+            faults=faults,
+            latency_ms=args.latency_ms,
+            bandwidth_mbps=args.bandwidth_mbps,
+            per_connection_mbps=args.per_connection_mbps,
+            **rate_limit,
+        ),
+    )
+    account = server.start()
+    print(account.to_json(), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "sandbox",
+        help="run the Flickr sandbox server (prints one JSON line with a ready account)",
+        description="A Flickr-compatible server on loopback for tests, benchmarks and demos.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    parser.add_argument("--state", help="folder that keeps the state across restarts")
+    parser.add_argument("--api-key", help="the demo app's API key (default: random)")
+    parser.add_argument("--api-secret", help="the demo app's secret (default: random)")
+    parser.add_argument("--account", choices=["pro", "free"], default="pro", help="demo plan")
+    parser.add_argument(
+        "--auto-approve", action="store_true", help="approve OAuth authorizations at once"
+    )
+    parser.add_argument("--faults", help='e.g. "lost=0.1,reset=0.05,105=0.05,503=0.02"')
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
+    parser.add_argument("--bandwidth-mbps", type=float, help="cap on all uploads together")
+    parser.add_argument("--per-connection-mbps", type=float, help="cap on each upload")
+    parser.add_argument("--rate-limit", type=int, help="API calls per hour per key (default off)")
+    parser.add_argument("--seed", type=int, help="seed for ids and faults (reproducible runs)")
+    parser.set_defaults(handler=_sandbox)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flickr-ingest",
+        description="Move a photo archive onto Flickr exactly once, with an audit report.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_sandbox_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except FlickrIngestError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""One class per Flickr error the sandbox can answer.
+
+Faults carry Flickr's code and message as class attributes and optional details (such as
+`duplicate_photo_id`) that are rendered as child elements of `<rsp>`. They are raised by
+the state model and turned into a response in exactly one place, the HTTP dispatcher.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class FlickrFault(Exception):
+    """A Flickr `<err code=… msg=…>` answer."""
+
+    code: ClassVar[int] = 0
+    message: ClassVar[str] = ""
+
+    def __init__(self, msg: str | None = None, **details: str | int) -> None:
+        self.msg = msg or self.message
+        super().__init__(f"{self.code}: {self.msg}")
+        self.details = {name: str(value) for name, value in details.items()}
+
+
+class PhotoNotFound(FlickrFault):
+    code, message = 1, "Photo not found"
+
+
+class NoPhoto(FlickrFault):
+    code, message = 2, "No photo specified"
+
+
+class GeneralUploadFailure(FlickrFault):
+    code, message = 3, "General upload failure"
+
+
+class FilesizeZero(FlickrFault):
+    code, message = 4, "Filesize was zero"
+
+
+class FiletypeNotRecognised(FlickrFault):
+    code, message = 5, "Filetype was not recognised"
+
+
+class UploadLimitExceeded(FlickrFault):
+    code, message = 6, "User exceeded upload limit"
+
+
+class VideoLimitExceeded(FlickrFault):
+    code, message = 7, "User exceeded video upload limit"
+
+
+class FilesizeTooLarge(FlickrFault):
+    code, message = 8, "Filesize was too large"
+
+
+class DuplicatePhoto(FlickrFault):
+    code, message = 9, "Duplicate photo/video detected"
+
+
+class ServerAtCapacity(FlickrFault):
+    code, message = 14, "Server at capacity"
+
+
+class NonSafeContent(FlickrFault):
+    code, message = 15, "Non-safe content not allowed"
+
+
+class InvalidSignature(FlickrFault):
+    code, message = 96, "Invalid signature"
+
+
+class MissingSignature(FlickrFault):
+    code, message = 97, "Missing signature"
+
+
+class InvalidToken(FlickrFault):
+    code, message = 98, "Invalid auth token"
+
+
+class InsufficientPermissions(FlickrFault):
+    code, message = 99, "Insufficient permissions"
+
+    def __init__(self, required: str, granted: str) -> None:
+        super().__init__(
+            f"Insufficient permissions. Method requires {required} privileges; {granted} granted."
+        )
+
+
+class InvalidApiKey(FlickrFault):
+    code, message = 100, "Invalid API Key (Key not found)"
+
+
+class ServiceUnavailable(FlickrFault):
+    code, message = 105, "Service currently unavailable"
+
+
+class WriteFailed(FlickrFault):
+    code, message = 106, "Write operation failed"
+
+
+class FormatNotFound(FlickrFault):
+    code, message = 111, "Format not found"
+
+
+class MethodNotFound(FlickrFault):
+    code, message = 112, "Method not found"
+
+
+class BadUrl(FlickrFault):
+    code, message = 116, "Bad URL found"
+
+
+class PostRequired(FlickrFault):
+    """Flickr's pages say write methods need POST but not what a GET gets; the sandbox
+    answers code 3 (a method-specific code slot) with this message."""
+
+    code, message = 3, "Method requires POST"
+
+
+class MissingArgument(FlickrFault):
+    """Flickr answers a missing required argument with the method's own code 1 or 2;
+    the sandbox uses 2 with the argument's name."""
+
+    code, message = 2, "Required argument missing"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Required argument missing: {name}")
+
+
+class OAuthProblem(Exception):
+    """A failure on the OAuth endpoints: answered as `oauth_problem=…` with HTTP 401.
+
+    On the REST and upload endpoints the same problem becomes the matching Flickr fault
+    (see `as_fault`).
+    """
+
+    _FAULTS: ClassVar[dict[str, type[FlickrFault]]] = {
+        "consumer_key_unknown": InvalidApiKey,
+        "parameter_absent": MissingSignature,
+        "token_rejected": InvalidToken,
+        "permission_denied": InvalidToken,
+    }
+
+    def __init__(self, problem: str, detail: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.detail = detail
+
+    def as_fault(self) -> FlickrFault:
+        return self._FAULTS.get(self.problem, InvalidSignature)()

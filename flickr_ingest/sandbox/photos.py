@@ -1,0 +1,553 @@
+"""Photos: upload and replace (sync and async), tickets, quotas and the read methods."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flickr_ingest import filetypes
+from flickr_ingest.sandbox import errors
+from flickr_ingest.sandbox.accounts import MB, AccountLimits, Accounts, Principal, require
+from flickr_ingest.sandbox.store import Store, StoredFile
+from flickr_ingest.tags import MAX_TAGS, is_machine_tag, normalise_tag, parse_tags
+
+#: Hosts whose URLs in a title, description or tag make an upload fail with error 116.
+BLOCKED_URL_HOSTS = ("spam.example", "malware.example", "phishing.example")
+_URL_HOST = re.compile(r"https?://([^/\s\"'<>:?#]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PhotoFields:
+    """The optional upload fields, as Flickr documents them. None = use the default."""
+
+    title: str = ""
+    description: str = ""
+    tags: str = ""
+    is_public: int | None = None
+    is_friend: int | None = None
+    is_family: int | None = None
+    safety_level: int | None = None
+    content_type: int | None = None
+    hidden: int | None = None
+    dedup_check: int = 0
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> PhotoFields:
+        def number(name: str) -> int | None:
+            value = params.get(name, "").strip()
+            return int(value) if value.isdigit() else None
+
+        return cls(
+            title=params.get("title", ""),
+            description=params.get("description", ""),
+            tags=params.get("tags", ""),
+            is_public=number("is_public"),
+            is_friend=number("is_friend"),
+            is_family=number("is_family"),
+            safety_level=number("safety_level"),
+            content_type=number("content_type"),
+            hidden=number("hidden"),
+            dedup_check=number("dedup_check") or 0,
+        )
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    photo_id: str | None = None
+    secret: str | None = None
+    originalsecret: str | None = None
+    ticket_id: str | None = None
+
+
+@dataclass
+class Behaviour:
+    """Model-level behaviour that tests and demos tune while the sandbox runs."""
+
+    async_delay_seconds: float = 0.5
+    async_failure_rate: float = 0.0
+
+
+class Photos:
+    def __init__(self, store: Store, accounts: Accounts) -> None:
+        self._store = store
+        self._accounts = accounts
+        self.behaviour = Behaviour()
+
+    def _new_photo_id(self, db: sqlite3.Connection) -> str:
+        while True:
+            candidate = self._store.number(11)
+            if not db.execute("SELECT 1 FROM photos WHERE id = ?", (candidate,)).fetchone():
+                return candidate
+
+    def upload(
+        self,
+        principal: Principal,
+        stored: StoredFile,
+        filename: str,
+        fields: PhotoFields,
+        *,
+        asynchronous: bool = False,
+    ) -> UploadOutcome:
+        """Accept an upload or raise the fault Flickr would answer. Consumes `stored`."""
+        try:
+            nsid = require(principal, "write")
+            limits = self._accounts.limits(nsid)
+            file_type = self._check_file(stored, limits)
+            if limits.safe_only and (fields.safety_level or 1) > 1:
+                raise errors.NonSafeContent()
+            _check_urls(fields.title, fields.description, fields.tags)
+            with self._store.transaction() as db:
+                self._settle_tickets(db)
+                if fields.dedup_check in (1, 2):
+                    self._check_duplicate(
+                        db, nsid, stored.sha256, include_deleted=fields.dedup_check == 2
+                    )
+                is_public = 1 if fields.is_public is None else int(fields.is_public == 1)
+                self._check_quota(db, nsid, limits, stored.size, file_type.kind, is_public)
+                photo_id = self._new_photo_id(db)
+                secret, originalsecret = self._store.hex(10), self._store.hex(10)
+                now = self._store.clock()
+                db.execute(
+                    "INSERT INTO photos (id, owner, secret, originalsecret, status, kind, format,"
+                    " filename, size, sha256, md5, title, description, is_public, is_friend,"
+                    " is_family, safety_level, content_type, hidden, uploaded, updated)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        photo_id,
+                        nsid,
+                        secret,
+                        originalsecret,
+                        "processing" if asynchronous else "active",
+                        file_type.kind,
+                        file_type.format,
+                        filename,
+                        stored.size,
+                        stored.sha256,
+                        stored.md5,
+                        fields.title,
+                        fields.description,
+                        is_public,
+                        int(fields.is_friend == 1),
+                        int(fields.is_family == 1),
+                        fields.safety_level or 1,
+                        fields.content_type or 1,
+                        fields.hidden or 1,
+                        now,
+                        now,
+                    ),
+                )
+                self._store_tags(db, photo_id, fields.tags)
+                self._add_usage(db, nsid, stored.size)
+                os.replace(stored.path, self._store.photo_path(photo_id))
+                if asynchronous:
+                    return UploadOutcome(ticket_id=self._new_ticket(db, nsid, photo_id))
+                return UploadOutcome(photo_id, secret, originalsecret)
+        finally:
+            stored.path.unlink(missing_ok=True)
+
+    def replace(
+        self, principal: Principal, stored: StoredFile, photo_id: str, *, asynchronous: bool = False
+    ) -> UploadOutcome:
+        try:
+            nsid = require(principal, "write")
+            limits = self._accounts.limits(nsid)
+            file_type = self._check_file(stored, limits)
+            with self._store.transaction() as db:
+                self._settle_tickets(db)
+                row = db.execute(
+                    "SELECT * FROM photos WHERE id = ? AND owner = ? AND status = 'active'",
+                    (photo_id, nsid),
+                ).fetchone()
+                if row is None:
+                    raise errors.PhotoNotFound()
+                self._check_bandwidth(db, nsid, limits, stored.size)
+                originalsecret = self._store.hex(10)
+                db.execute(
+                    "UPDATE photos SET originalsecret = ?, kind = ?, format = ?, size = ?,"
+                    " sha256 = ?, md5 = ?, updated = ?, status = ? WHERE id = ?",
+                    (
+                        originalsecret,
+                        file_type.kind,
+                        file_type.format,
+                        stored.size,
+                        stored.sha256,
+                        stored.md5,
+                        self._store.clock(),
+                        "processing" if asynchronous else "active",
+                        photo_id,
+                    ),
+                )
+                self._add_usage(db, nsid, stored.size)
+                os.replace(stored.path, self._store.photo_path(photo_id))
+                if asynchronous:
+                    return UploadOutcome(ticket_id=self._new_ticket(db, nsid, photo_id))
+                return UploadOutcome(photo_id, row["secret"], originalsecret)
+        finally:
+            stored.path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _check_file(stored: StoredFile, limits: AccountLimits) -> filetypes.FileType:
+        if stored.size == 0:
+            raise errors.FilesizeZero()
+        file_type = filetypes.sniff(stored.head)
+        if not file_type.is_supported:
+            raise errors.FiletypeNotRecognised()
+        cap = (
+            limits.max_video_bytes if file_type.kind == filetypes.VIDEO else limits.max_photo_bytes
+        )
+        if stored.size > cap:
+            raise errors.FilesizeTooLarge()
+        return file_type
+
+    @staticmethod
+    def _check_duplicate(
+        db: sqlite3.Connection, nsid: str, sha256: str, *, include_deleted: bool
+    ) -> None:
+        statuses = (
+            ("active", "processing", "deleted") if include_deleted else ("active", "processing")
+        )
+        row = db.execute(
+            f"SELECT id, status FROM photos WHERE owner = ? AND sha256 = ? AND status IN"  # noqa: S608
+            f" ({','.join('?' * len(statuses))}) ORDER BY seq LIMIT 1",
+            (nsid, sha256, *statuses),
+        ).fetchone()
+        if row is not None:
+            raise errors.DuplicatePhoto(
+                duplicate_photo_id=row["id"],
+                duplicate_photo_status="DELETED" if row["status"] == "deleted" else "ACTIVE",
+            )
+
+    def _check_quota(
+        self,
+        db: sqlite3.Connection,
+        nsid: str,
+        limits: AccountLimits,
+        size: int,
+        kind: str,
+        is_public: int,
+    ) -> None:
+        def count(condition: str) -> int:
+            sql = (
+                "SELECT COUNT(*) FROM photos WHERE owner = ? AND status IN ('active', 'processing')"
+            )
+            return db.execute(sql + condition, (nsid,)).fetchone()[0]
+
+        if limits.max_items is not None and count("") >= limits.max_items:
+            raise errors.UploadLimitExceeded()
+        if (
+            limits.max_non_public is not None
+            and not is_public
+            and (count(" AND is_public = 0") >= limits.max_non_public)
+        ):
+            raise errors.UploadLimitExceeded()
+        if (
+            kind == filetypes.VIDEO
+            and limits.max_videos is not None
+            and (count(" AND kind = 'video'") >= limits.max_videos)
+        ):
+            raise errors.VideoLimitExceeded()
+        self._check_bandwidth(db, nsid, limits, size)
+
+    def _check_bandwidth(
+        self, db: sqlite3.Connection, nsid: str, limits: AccountLimits, size: int
+    ) -> None:
+        if limits.monthly_bandwidth_bytes is not None and (
+            self._used_bytes(db, nsid) + size > limits.monthly_bandwidth_bytes
+        ):
+            raise errors.UploadLimitExceeded()
+
+    def _month(self) -> str:
+        return time.strftime("%Y-%m", time.gmtime(self._store.clock()))
+
+    def _used_bytes(self, db: sqlite3.Connection, nsid: str) -> int:
+        row = db.execute(
+            "SELECT bytes FROM usage WHERE nsid = ? AND month = ?", (nsid, self._month())
+        ).fetchone()
+        return row[0] if row else 0
+
+    def _add_usage(self, db: sqlite3.Connection, nsid: str, size: int) -> None:
+        db.execute(
+            "INSERT INTO usage VALUES (?, ?, ?) ON CONFLICT (nsid, month)"
+            " DO UPDATE SET bytes = bytes + excluded.bytes",
+            (nsid, self._month(), size),
+        )
+
+    def _store_tags(self, db: sqlite3.Connection, photo_id: str, tag_string: str) -> None:
+        seen: set[str] = set()
+        position = 0
+        for raw in parse_tags(tag_string):
+            normalised = normalise_tag(raw)
+            if not normalised or normalised in seen or position >= MAX_TAGS:
+                continue
+            seen.add(normalised)
+            db.execute(
+                "INSERT INTO tags VALUES (?, ?, ?, ?, ?)",
+                (photo_id, position, raw, normalised, int(is_machine_tag(raw))),
+            )
+            position += 1
+
+    # -- async tickets -------------------------------------------------------------------
+
+    def _new_ticket(self, db: sqlite3.Connection, nsid: str, photo_id: str) -> str:
+        ticket_id = self._store.number(9)
+        failed = self._store.random.random() < self.behaviour.async_failure_rate
+        db.execute(
+            "INSERT INTO tickets VALUES (?, ?, ?, ?, ?)",
+            (
+                ticket_id,
+                nsid,
+                photo_id,
+                self._store.clock() + self.behaviour.async_delay_seconds,
+                int(failed),
+            ),
+        )
+        return ticket_id
+
+    def _settle_tickets(self, db: sqlite3.Connection) -> None:
+        """Finish the processing of every ticket whose time has come."""
+        due = db.execute(
+            "SELECT t.photo_id, t.failed FROM tickets t JOIN photos p ON p.id = t.photo_id"
+            " WHERE t.ready_at <= ? AND p.status = 'processing'",
+            (self._store.clock(),),
+        ).fetchall()
+        for row in due:
+            status = "failed" if row["failed"] else "active"
+            db.execute("UPDATE photos SET status = ? WHERE id = ?", (status, row["photo_id"]))
+            if row["failed"]:
+                self._store.photo_path(row["photo_id"]).unlink(missing_ok=True)
+
+    def check_tickets(self, principal: Principal, ticket_ids: list[str]) -> list[dict]:
+        nsid = require(principal, "read")
+        answers = []
+        with self._store.transaction() as db:
+            self._settle_tickets(db)
+            for ticket_id in ticket_ids:
+                row = db.execute(
+                    "SELECT t.*, p.status FROM tickets t JOIN photos p ON p.id = t.photo_id"
+                    " WHERE t.id = ? AND t.owner = ?",
+                    (ticket_id, nsid),
+                ).fetchone()
+                if row is None:
+                    answers.append({"id": ticket_id, "invalid": 1})
+                elif row["status"] == "processing":
+                    answers.append({"id": ticket_id, "complete": 0})
+                elif row["status"] == "failed":
+                    answers.append({"id": ticket_id, "complete": 2})
+                else:
+                    answers.append({"id": ticket_id, "complete": 1, "photoid": row["photo_id"]})
+        return answers
+
+    # -- reading photos ------------------------------------------------------------------
+
+    def upload_status(self, principal: Principal) -> dict:
+        nsid = require(principal, "read")
+        account = self._accounts.account(nsid)
+        limits = AccountLimits(**json.loads(account["limits"]))
+        with self._store.lock:
+            used = self._used_bytes(self._store.db, nsid)
+            videos = self._store.db.execute(
+                "SELECT COUNT(*) FROM photos WHERE owner = ? AND kind = 'video'"
+                " AND status IN ('active', 'processing')",
+                (nsid,),
+            ).fetchone()[0]
+        unlimited = limits.monthly_bandwidth_bytes is None
+        # An unlimited account still shows a nominal monthly figure, as Flickr's do.
+        max_bytes = 2 * 1024 * MB if unlimited else limits.monthly_bandwidth_bytes
+        remaining = max(max_bytes - used, 0)
+        return {
+            "user": {
+                "id": nsid,
+                "ispro": int(account["is_pro"]),
+                "username": {"_content": account["username"]},
+                "bandwidth": {
+                    "maxbytes": max_bytes,
+                    "maxkb": max_bytes // 1024,
+                    "usedbytes": used,
+                    "usedkb": used // 1024,
+                    "remainingbytes": remaining,
+                    "remainingkb": remaining // 1024,
+                    "unlimited": int(unlimited),
+                },
+                "filesize": {
+                    "maxbytes": limits.max_photo_bytes,
+                    "maxkb": limits.max_photo_bytes // 1024,
+                    "maxmb": limits.max_photo_bytes // MB,
+                },
+                "videosize": {
+                    "maxbytes": limits.max_video_bytes,
+                    "maxkb": limits.max_video_bytes // 1024,
+                    "maxmb": limits.max_video_bytes // MB,
+                },
+                "sets": {"created": 0, "remaining": "lots"},
+                "videos": {
+                    "uploaded": videos,
+                    "remaining": "lots"
+                    if limits.max_videos is None
+                    else max(limits.max_videos - videos, 0),
+                },
+            }
+        }
+
+    def _visible_photo(self, principal: Principal, photo_id: str) -> sqlite3.Row:
+        with self._store.transaction() as db:
+            self._settle_tickets(db)
+        rows = self._store.query(
+            "SELECT * FROM photos WHERE id = ? AND status = 'active'", (photo_id,)
+        )
+        if not rows or (rows[0]["owner"] != principal.nsid and not rows[0]["is_public"]):
+            raise errors.PhotoNotFound()
+        return rows[0]
+
+    def photo_tags(self, photo_id: str) -> list[sqlite3.Row]:
+        return self._store.query(
+            "SELECT * FROM tags WHERE photo_id = ? ORDER BY position", (photo_id,)
+        )
+
+    def photo_info(self, principal: Principal, photo_id: str) -> dict:
+        row = self._visible_photo(principal, photo_id)
+        owner = self._accounts.account(row["owner"])
+        return {
+            "photo": {
+                "id": row["id"],
+                "secret": row["secret"],
+                "originalsecret": row["originalsecret"],
+                "originalformat": row["format"],
+                "media": row["kind"],
+                "dateuploaded": str(int(row["uploaded"])),
+                "safety_level": row["safety_level"],
+                "content_type": row["content_type"],
+                "hidden": row["hidden"],
+                "owner": {"nsid": owner["nsid"], "username": owner["username"]},
+                "title": {"_content": row["title"]},
+                "description": {"_content": row["description"]},
+                "visibility": {
+                    "ispublic": row["is_public"],
+                    "isfriend": row["is_friend"],
+                    "isfamily": row["is_family"],
+                },
+                "tags": {
+                    "tag": [
+                        {
+                            "id": f"{row['id']}-{tag['position']}",
+                            "author": row["owner"],
+                            "raw": tag["raw"],
+                            "machine_tag": tag["machine"],
+                            "_content": tag["normalised"],
+                        }
+                        for tag in self.photo_tags(row["id"])
+                    ]
+                },
+                "urls": {
+                    "url": [
+                        {"type": "photopage", "_content": f"/photos/{row['owner']}/{row['id']}/"}
+                    ]
+                },
+            }
+        }
+
+    def photo_row(self, photo_id: str) -> sqlite3.Row | None:
+        rows = self._store.query("SELECT * FROM photos WHERE id = ?", (photo_id,))
+        return rows[0] if rows else None
+
+    def search(
+        self,
+        principal: Principal,
+        *,
+        user_id: str = "me",
+        tags: str = "",
+        tag_mode: str = "any",
+        machine_tags: str = "",
+        page: int = 1,
+        per_page: int = 100,
+    ) -> dict:
+        """flickr.photos.search and flickr.people.getPhotos: the caller's photos, newest first."""
+        nsid = require(principal, "read") if user_id == "me" else user_id
+        conditions, params = ["owner = ?", "status = 'active'"], [nsid]
+        if nsid != principal.nsid:
+            conditions.append("is_public = 1")
+        for values, mode in ((tags, tag_mode), (machine_tags, "any")):
+            wanted = [normalise_tag(v) for v in values.split(",") if v.strip()]
+            if not wanted:
+                continue
+            placeholders = ",".join("?" * len(wanted))
+            needed = len(set(wanted)) if mode == "all" else 1
+            conditions.append(
+                f"id IN (SELECT photo_id FROM tags WHERE normalised IN ({placeholders})"  # noqa: S608
+                f" GROUP BY photo_id HAVING COUNT(DISTINCT normalised) >= {needed})"
+            )
+            params += wanted
+        with self._store.transaction() as db:
+            self._settle_tickets(db)
+        where = " AND ".join(conditions)
+        per_page = min(max(per_page, 1), 500)
+        page = max(page, 1)
+        total = self._store.query(f"SELECT COUNT(*) FROM photos WHERE {where}", tuple(params))[0][0]  # noqa: S608
+        rows = self._store.query(
+            f"SELECT * FROM photos WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",  # noqa: S608
+            (*params, per_page, (page - 1) * per_page),
+        )
+        return {
+            "photos": {
+                "page": page,
+                "pages": (total + per_page - 1) // per_page,
+                "perpage": per_page,
+                "total": total,
+                "photo": [
+                    {
+                        "id": row["id"],
+                        "owner": row["owner"],
+                        "secret": row["secret"],
+                        "server": "1",
+                        "farm": 1,
+                        "title": row["title"],
+                        "ispublic": row["is_public"],
+                        "isfriend": row["is_friend"],
+                        "isfamily": row["is_family"],
+                    }
+                    for row in rows
+                ],
+            }
+        }
+
+    def delete(self, principal: Principal, photo_id: str) -> None:
+        nsid = require(principal, "delete")
+        with self._store.transaction() as db:
+            updated = db.execute(
+                "UPDATE photos SET status = 'deleted'"
+                " WHERE id = ? AND owner = ? AND status = 'active'",
+                (photo_id, nsid),
+            ).rowcount
+        if not updated:
+            raise errors.PhotoNotFound()
+        self._store.photo_path(photo_id).unlink(missing_ok=True)
+
+    def all_photos(self) -> list[dict]:
+        """Every photo of every account with its tags (for the control endpoint)."""
+        rows = self._store.query("SELECT * FROM photos ORDER BY seq")
+        tags: dict[str, list[str]] = {}
+        for tag in self._store.query("SELECT photo_id, raw FROM tags ORDER BY position"):
+            tags.setdefault(tag["photo_id"], []).append(tag["raw"])
+        return [
+            {
+                **{name: value for name, value in dict(row).items() if name != "seq"},
+                "tags": tags.get(row["id"], []),
+            }
+            for row in rows
+        ]
+
+    def counts(self) -> dict[str, int]:
+        rows = self._store.query("SELECT status, COUNT(*) FROM photos GROUP BY status")
+        return {row[0]: row[1] for row in rows}
+
+
+def _check_urls(*texts: str) -> None:
+    for text in texts:
+        for host in _URL_HOST.findall(text):
+            host = host.lower()
+            if any(host == bad or host.endswith("." + bad) for bad in BLOCKED_URL_HOSTS):
+                raise errors.BadUrl()

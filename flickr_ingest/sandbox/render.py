@@ -1,0 +1,70 @@
+"""Render answers the way Flickr does: `rest` XML or `json` (optionally JSONP).
+
+Handlers return bodies in Flickr's JSON shape (attributes as members, text as
+`{"_content": …}`, repeated elements as lists); XML is derived from the same shape, so the
+two formats can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.etree import ElementTree
+
+from flickr_ingest.sandbox.errors import FlickrFault
+
+_XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8" ?>\n'
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(int(value))
+    return str(value)
+
+
+def _fill(element: ElementTree.Element, body: dict[str, Any]) -> None:
+    for name, value in body.items():
+        if name == "_content":
+            element.text = _scalar(value)
+        elif isinstance(value, dict):
+            _fill(ElementTree.SubElement(element, name), value)
+        elif isinstance(value, list):
+            for item in value:
+                child = ElementTree.SubElement(element, name)
+                if isinstance(item, dict):
+                    _fill(child, item)
+                else:
+                    child.text = _scalar(item)
+        elif value is not None:
+            element.set(name, _scalar(value))
+
+
+def xml_answer(body: dict[str, Any]) -> bytes:
+    rsp = ElementTree.Element("rsp", stat="ok")
+    _fill(rsp, body)
+    return _XML_DECLARATION + ElementTree.tostring(rsp, encoding="utf-8", xml_declaration=False)
+
+
+def xml_fault(fault: FlickrFault) -> bytes:
+    rsp = ElementTree.Element("rsp", stat="fail")
+    ElementTree.SubElement(rsp, "err", code=str(fault.code), msg=fault.msg)
+    for name, value in fault.details.items():
+        ElementTree.SubElement(rsp, name).text = value
+    return _XML_DECLARATION + ElementTree.tostring(rsp, encoding="utf-8", xml_declaration=False)
+
+
+def json_answer(body: dict[str, Any], *, callback: bool = False) -> bytes:
+    return _json({**body, "stat": "ok"}, callback)
+
+
+def json_fault(fault: FlickrFault, *, callback: bool = False) -> bytes:
+    return _json(
+        {"stat": "fail", "code": fault.code, "message": fault.msg, **fault.details}, callback
+    )
+
+
+def _json(document: dict[str, Any], callback: bool) -> bytes:
+    text = json.dumps(document, ensure_ascii=False)
+    if callback:  # Flickr wraps JSON in a JSONP call unless nojsoncallback=1
+        text = f"jsonFlickrApi({text})"
+    return text.encode("utf-8")

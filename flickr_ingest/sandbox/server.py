@@ -1,0 +1,143 @@
+"""Run the sandbox on a loopback port: in a thread for tests and the demo, or as a process.
+
+`running_sandbox()` is the in-process fixture; `SandboxServer.start()` returns the demo
+account (URL, keys and a ready write token) that `flickr-ingest sandbox` prints as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import uvicorn
+
+from flickr_ingest.sandbox.http import SandboxApp
+from flickr_ingest.sandbox.state import SandboxState
+from flickr_ingest.sandbox.traffic import Traffic, TrafficSettings
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """Everything a client needs to use the sandbox's ready-made account."""
+
+    url: str
+    api_key: str
+    api_secret: str = field(repr=False)
+    oauth_token: str
+    oauth_token_secret: str = field(repr=False)
+    user_nsid: str
+    username: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+class _QuietDroppedAnswers(logging.Filter):
+    """Dropped connections are injected on purpose; uvicorn need not complain of them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+class SandboxServer:
+    """A sandbox bound to `host:port` (port 0 = a free one), serving from a thread."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_dir: Path | str | None = None,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        plan: str = "pro",
+        auto_approve: bool = True,
+        traffic: TrafficSettings | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.state = SandboxState(state_dir, seed=seed)
+        self.traffic = Traffic(traffic, seed=seed)
+        api_key, api_secret, nsid, token = self.state.accounts.ensure_demo_account(
+            api_key, api_secret, plan=plan
+        )
+        self.app = SandboxApp(
+            self.state,
+            self.traffic,
+            demo_api_key=api_key,
+            demo_nsid=nsid,
+            auto_approve=auto_approve,
+        )
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        bound_host, bound_port = self._socket.getsockname()[:2]
+        self.url = f"http://{bound_host}:{bound_port}"
+        self.account = DemoAccount(
+            url=self.url,
+            api_key=api_key,
+            api_secret=api_secret,
+            oauth_token=token.token,
+            oauth_token_secret=token.secret,
+            user_nsid=nsid,
+            username=self.state.accounts.account(nsid)["username"],
+        )
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            http="h11",
+            lifespan="off",
+            access_log=False,
+            timeout_keep_alive=30,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+        logging.getLogger("uvicorn.error").addFilter(_QuietDroppedAnswers())
+
+    def address(self) -> tuple[str, int]:
+        host, port = self._socket.getsockname()[:2]
+        return host, port
+
+    def start(self, timeout: float = 10.0) -> DemoAccount:
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            daemon=True,
+            name="flickr-sandbox",
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the Flickr sandbox did not start")
+            time.sleep(0.01)
+        return self.account
+
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C or `stop()` from another thread)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self._socket.close()
+        self.state.close()
+
+
+@contextmanager
+def running_sandbox(**options: object) -> Iterator[SandboxServer]:
+    """A started sandbox for the duration of a `with` block."""
+    server = SandboxServer(**options)  # type: ignore[arg-type]
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,27 @@
+"""The sandbox's state model: everything it knows, with no HTTP in sight.
+
+Methods take Python values and return plain data shaped like Flickr's JSON answers, or
+raise the Flickr faults of `errors`. Split by subject: `store` (SQLite and files),
+`accounts` (apps, accounts, tokens, OAuth checks), `photos` (uploads, tickets, queries).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flickr_ingest.sandbox.accounts import Accounts
+from flickr_ingest.sandbox.photos import Photos
+from flickr_ingest.sandbox.store import Store
+
+
+class SandboxState:
+    def __init__(self, root: Path | str | None = None, *, seed: int | None = None) -> None:
+        self.store = Store(root, seed=seed)
+        self.accounts = Accounts(self.store)
+        self.photos = Photos(self.store, self.accounts)
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,1 @@
+"""Prefect tasks: each wraps one core operation and passes plain, serialisable values."""
