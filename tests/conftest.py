@@ -39,3 +39,21 @@ def _pro_limits() -> dict:
     from flickr_ingest.sandbox.accounts import AccountLimits
 
     return asdict(AccountLimits.for_plan("pro"))
+
+
+@pytest.fixture
+def credentials(sandbox: SandboxServer):
+    from flickr_ingest.flickr import Credentials
+
+    account = sandbox.account
+    return Credentials(
+        account.api_key, account.api_secret, account.oauth_token, account.oauth_token_secret
+    )
+
+
+@pytest.fixture
+def client(sandbox: SandboxServer, credentials):
+    from flickr_ingest.flickr import Endpoints, FlickrClient
+
+    with FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url), timeout=(5, 30)) as api:
+        yield api

@@ -199,6 +199,12 @@ async def _url_params(request: Request) -> list[tuple[str, str]]:
     return params
 
 
+def _html5_filename(name: str) -> str:
+    """Undo the WHATWG multipart escapes (`"` as %22, CR and LF as %0D and %0A) that
+    browsers and urllib3 apply to file names."""
+    return name.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
+
+
 def _request_url(request: Request) -> str:
     return str(request.url.replace(query="", fragment=""))
 
@@ -419,7 +425,7 @@ class SandboxApp:
                     lambda: self.state.photos.upload(
                         principal,
                         stored,
-                        photo.filename or "photo",
+                        _html5_filename(photo.filename or "photo"),
                         PhotoFields.from_params(values),
                         asynchronous=asynchronous,
                     )

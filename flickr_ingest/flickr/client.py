@@ -1,0 +1,294 @@
+"""FlickrClient: the calls the pipeline makes, signed with OAuth 1.0a, over one pooled
+session that threads may share.
+
+No retries here: the pipeline has one retry layer (the Prefect task) and asks
+`errors.is_retryable` what to retry. Uploads stream from disk in constant memory.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import mimetypes
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+from oauthlib.oauth1 import Client as OAuthSigner
+from requests.adapters import HTTPAdapter
+from requests_toolbelt.multipart.encoder import MultipartEncoder
+
+from flickr_ingest import __version__
+from flickr_ingest.flickr import errors
+from flickr_ingest.flickr.credentials import Credentials
+from flickr_ingest.flickr.endpoints import Endpoints
+from flickr_ingest.flickr.responses import (
+    TicketStatus,
+    UploadResult,
+    UploadStatus,
+    parse_json,
+    parse_tickets,
+    parse_upload,
+    parse_upload_status,
+)
+from flickr_ingest.tags import format_tags
+
+logger = logging.getLogger(__name__)
+
+#: (connect, read) seconds. Finite, always: a stalled server must not hang a worker.
+DEFAULT_TIMEOUT = (10.0, 120.0)
+_FORM = "application/x-www-form-urlencoded"
+_TICKETS_PER_CALL = 100
+
+
+@dataclass(frozen=True)
+class Login:
+    user_nsid: str
+    username: str
+
+
+class FlickrClient:
+    """A Flickr API client. Use as a context manager, or call `close()`."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        endpoints: Endpoints | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        pool_size: int = 32,
+    ) -> None:
+        self.credentials = credentials
+        self.endpoints = endpoints or Endpoints.from_environment()
+        self.timeout = timeout
+        self._signer = OAuthSigner(
+            credentials.api_key,
+            client_secret=credentials.api_secret,
+            resource_owner_key=credentials.oauth_token or None,
+            resource_owner_secret=credentials.oauth_token_secret or None,
+        )
+        self._owns_session = session is None
+        self._session = session or requests.Session()
+        if self._owns_session:
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+            self._session.mount("http://", adapter)
+            self._session.mount("https://", adapter)
+            self._session.headers["User-Agent"] = f"flickr-ingest/{__version__}"
+
+    def __repr__(self) -> str:
+        return (
+            f"FlickrClient(api_key={self.credentials.api_key!r}, endpoints={self.endpoints.rest!r})"
+        )
+
+    def __enter__(self) -> FlickrClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+    # -- REST ----------------------------------------------------------------------------
+
+    def call(self, method: str, *, post: bool = False, **params: Any) -> dict[str, Any]:
+        """Call a REST method (JSON format); returns the answer or raises a FlickrError."""
+        values = {
+            "method": method,
+            "format": "json",
+            "nojsoncallback": "1",
+            **{name: str(value) for name, value in params.items() if value is not None},
+        }
+        if post:
+            body = urlencode(values)
+            url, headers, _ = self._signer.sign(
+                self.endpoints.rest, "POST", body=body, headers={"Content-Type": _FORM}
+            )
+            response = self._send("POST", url, data=body, headers=headers)
+        else:
+            url, headers, _ = self._signer.sign(f"{self.endpoints.rest}?{urlencode(values)}", "GET")
+            response = self._send("GET", url, headers=headers)
+        return parse_json(response.content)
+
+    def test_login(self) -> Login:
+        user = self.call("flickr.test.login")["user"]
+        return Login(str(user["id"]), str(user.get("username", {}).get("_content", "")))
+
+    def upload_status(self) -> UploadStatus:
+        """The account's quota. For free accounts, also how many items it holds (their
+        1,000-item limit is not part of getUploadStatus)."""
+        status = parse_upload_status(self.call("flickr.people.getUploadStatus"))
+        if status.is_pro:
+            return status
+        photos = self.call("flickr.people.getPhotos", user_id="me", per_page=1)["photos"]
+        return replace(status, items_uploaded=int(photos.get("total", 0)))
+
+    def check_tickets(self, ticket_ids: Sequence[str]) -> dict[str, TicketStatus]:
+        """Status of async uploads, many tickets per call."""
+        statuses: dict[str, TicketStatus] = {}
+        for start in range(0, len(ticket_ids), _TICKETS_PER_CALL):
+            batch = ticket_ids[start : start + _TICKETS_PER_CALL]
+            answer = self.call("flickr.photos.upload.checkTickets", tickets=",".join(batch))
+            statuses.update((ticket.ticket_id, ticket) for ticket in parse_tickets(answer))
+        return statuses
+
+    def wait_for_tickets(
+        self, ticket_ids: Sequence[str], *, timeout: float = 300.0, poll_seconds: float = 1.0
+    ) -> dict[str, TicketStatus]:
+        """Poll until every ticket is done or failed (or the timeout passes)."""
+        pending = list(ticket_ids)
+        final: dict[str, TicketStatus] = {}
+        deadline = time.monotonic() + timeout
+        while pending:
+            statuses = self.check_tickets(pending)
+            final.update({tid: s for tid, s in statuses.items() if s.complete != 0})
+            pending = [tid for tid in pending if tid not in final]
+            if not pending or time.monotonic() > deadline:
+                break
+            time.sleep(poll_seconds)
+        return {**{tid: TicketStatus(tid, 0) for tid in pending}, **final}
+
+    def photos_with_machine_tag(self, machine_tag: str) -> list[str]:
+        """Ids of the account's photos carrying `machine_tag` (e.g. a checksum tag)."""
+        answer = self.call(
+            "flickr.photos.search", user_id="me", machine_tags=machine_tag, per_page=500
+        )
+        return [str(photo["id"]) for photo in answer["photos"]["photo"]]
+
+    def photo_info(self, photo_id: str) -> dict[str, Any]:
+        return self.call("flickr.photos.getInfo", photo_id=photo_id)["photo"]
+
+    def delete_photo(self, photo_id: str) -> None:
+        self.call("flickr.photos.delete", post=True, photo_id=photo_id)
+
+    # -- upload and replace --------------------------------------------------------------
+
+    def upload(
+        self,
+        source: Path | str | BinaryIO,
+        *,
+        filename: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        tags: Sequence[str] | str | None = None,
+        is_public: bool | None = None,
+        is_friend: bool | None = None,
+        is_family: bool | None = None,
+        safety_level: int | None = None,
+        content_type: int | None = None,
+        hidden: int | None = None,
+        dedup_check: int | None = None,
+        asynchronous: bool = False,
+    ) -> UploadResult:
+        """Upload a photo or video from a path or a readable stream (then give `filename`,
+        the real name with its real extension: Flickr rejects some videos without it)."""
+        fields = {
+            "title": title,
+            "description": description,
+            "tags": tags if isinstance(tags, str) or tags is None else format_tags(tags),
+            "is_public": _flag(is_public),
+            "is_friend": _flag(is_friend),
+            "is_family": _flag(is_family),
+            "safety_level": safety_level,
+            "content_type": content_type,
+            "hidden": hidden,
+            "dedup_check": dedup_check,
+            "async": 1 if asynchronous else None,
+        }
+        return self._post_file(self.endpoints.upload, source, filename, fields)
+
+    def replace(
+        self,
+        source: Path | str | BinaryIO,
+        *,
+        photo_id: str,
+        filename: str | None = None,
+        asynchronous: bool = False,
+    ) -> UploadResult:
+        fields = {"photo_id": photo_id, "async": 1 if asynchronous else None}
+        return self._post_file(self.endpoints.replace, source, filename, fields)
+
+    def _post_file(
+        self,
+        url: str,
+        source: Path | str | BinaryIO,
+        filename: str | None,
+        fields: dict[str, Any],
+    ) -> UploadResult:
+        form = {name: str(value) for name, value in fields.items() if value is not None}
+        # Every field but the photo is signed, as if it were a form-encoded body.
+        _, headers, _ = self._signer.sign(
+            url, "POST", body=urlencode(form), headers={"Content-Type": _FORM}
+        )
+        with _opened(source) as (stream, name):
+            name = filename or name
+            mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            encoder = MultipartEncoder(fields=[*form.items(), ("photo", (name, stream, mime))])
+            headers = {
+                "Authorization": headers["Authorization"],
+                "Content-Type": encoder.content_type,
+            }
+            response = self._send("POST", url, data=encoder, headers=headers)
+        return parse_upload(response.content)
+
+    # -- transport -----------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send one request; every foreign exception becomes a FlickrError here."""
+        where = _where(url)
+        try:
+            response = self._session.request(method, url, timeout=self.timeout, **kwargs)
+            # Read the body inside the try: a connection dropped mid-answer fails here.
+            response.content  # noqa: B018
+        except requests.Timeout as error:
+            raise errors.TransportError(f"timed out talking to {where}") from error
+        except requests.RequestException as error:
+            raise errors.TransportError(f"{type(error).__name__} talking to {where}") from error
+        status = response.status_code
+        if status == 200:
+            return response
+        if status in (408, 429) or status >= 500:
+            raise errors.TransportError(
+                f"HTTP {status} from {where}", retry_after=_retry_after(response)
+            )
+        if status in (401, 403):
+            problem = parse_qs(response.text).get("oauth_problem", [f"HTTP {status}"])[0]
+            raise errors.AuthError(f"{where} refused the credentials: {problem}")
+        raise errors.FlickrAPIError(f"HTTP {status} from {where}")
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)  # host and path only: never a query string in a message
+    return f"{parts.netloc}{parts.path}"
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        when = email.utils.parsedate_to_datetime(value)
+        if when is not None:
+            return max(0.0, when.timestamp() - time.time())
+    return None
+
+
+@contextmanager
+def _opened(source: Path | str | BinaryIO) -> Iterator[tuple[BinaryIO, str]]:
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        with open(path, "rb") as stream:
+            yield stream, path.name
+    else:
+        yield source, Path(getattr(source, "name", "photo") or "photo").name

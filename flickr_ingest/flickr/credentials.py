@@ -1,0 +1,88 @@
+"""Flickr credentials: where they come from and how they are kept without leaking.
+
+Order of precedence: the `FLICKR_*` environment variables, then what `auth login` stored
+(a Prefect Secret block, handled by the Prefect shell, or an owner-only file). Secrets
+never appear in a repr, a log line or an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from flickr_ingest.errors import ConfigurationError
+
+ENVIRONMENT_VARIABLES = {
+    "api_key": "FLICKR_API_KEY",
+    "api_secret": "FLICKR_API_SECRET",
+    "oauth_token": "FLICKR_OAUTH_TOKEN",
+    "oauth_token_secret": "FLICKR_OAUTH_TOKEN_SECRET",
+}
+CREDENTIALS_FILE_VARIABLE = "FLICKR_INGEST_CREDENTIALS_FILE"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    api_key: str
+    api_secret: str = field(repr=False)
+    oauth_token: str = ""
+    oauth_token_secret: str = field(default="", repr=False)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, str]) -> Credentials:
+        missing = [name for name in ("api_key", "api_secret") if not values.get(name)]
+        if missing:
+            raise ConfigurationError(f"Flickr credentials lack {', '.join(missing)}")
+        return cls(**{name: str(values.get(name, "")) for name in ENVIRONMENT_VARIABLES})
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values that must never be shown (for scrubbing and for tests)."""
+        return tuple(s for s in (self.api_secret, self.oauth_token_secret) if s)
+
+
+def from_environment() -> Credentials | None:
+    """Credentials from `FLICKR_API_KEY` & co., or None when none of them is set."""
+    values = {
+        name: os.environ.get(variable, "") for name, variable in ENVIRONMENT_VARIABLES.items()
+    }
+    if not any(values.values()):
+        return None
+    return Credentials.from_dict(values)
+
+
+def default_file() -> Path:
+    configured = os.environ.get(CREDENTIALS_FILE_VARIABLE)
+    if configured:
+        return Path(configured)
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return config_home / "flickr-ingest" / "credentials.json"
+
+
+def save_file(credentials: Credentials, path: Path | None = None) -> Path:
+    """Write credentials to a file only its owner can read (created 0600, never wider)."""
+    path = path or default_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)
+        json.dump(credentials.to_dict(), out)
+    return path
+
+
+def load_file(path: Path | None = None) -> Credentials | None:
+    path = path or default_file()
+    if not path.exists():
+        return None
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(
+            f"cannot read credentials file {path}: {type(error).__name__}"
+        ) from None
+    return Credentials.from_dict(values)

@@ -1,0 +1,122 @@
+"""The client's error taxonomy: one class per thing the pipeline does about an error.
+
+| class               | what the pipeline does                     | Flickr codes               |
+|---------------------|--------------------------------------------|----------------------------|
+| TransientError      | retry with backoff (honour `retry_after`)  | 3, 14, 105, 106, transport |
+| PermanentFileError  | skip this file, report it; one attempt     | 2, 4, 5, 8, 10-13, 15, 116 |
+| QuotaError          | stop uploading, defer the rest             | 0, 6, 7 (0, 7: videos)     |
+| AuthError           | stop the batch                             | 95-100, OAuth problems     |
+| DuplicatePhotoError | success-equivalent: the photo is there     | 9                          |
+| FlickrAPIError      | a REST method's own error (not retried)    | everything else            |
+
+`is_retryable(exc)` is the single predicate the one retry layer (the Prefect task) asks.
+"""
+
+from __future__ import annotations
+
+from flickr_ingest.errors import FlickrIngestError
+
+
+class FlickrError(FlickrIngestError):
+    """An error from talking to Flickr. `code` is Flickr's, or None for transport errors."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(f"Flickr error {code}: {message}" if code is not None else message)
+        self.code = code
+        self.flickr_message = message
+
+
+class TransientError(FlickrError):
+    """Worth retrying; `retry_after` is the wait the server asked for, if it named one."""
+
+    def __init__(
+        self, message: str, *, code: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class TransportError(TransientError):
+    """The request or its answer was lost: timeout, reset, HTTP 5xx or 429, a non-XML page.
+    An upload that failed this way may have landed: retry with dedup_check."""
+
+
+class PermanentFileError(FlickrError):
+    """Flickr will never accept this file as it is."""
+
+
+class QuotaError(FlickrError):
+    """The account is out of quota; `videos_only` when only videos are refused."""
+
+    def __init__(self, message: str, *, code: int | None = None, videos_only: bool = False) -> None:
+        super().__init__(message, code=code)
+        self.videos_only = videos_only
+
+
+class AuthError(FlickrError):
+    """Credentials are wrong, revoked or lack permission: nothing more will work."""
+
+
+class DuplicatePhotoError(FlickrError):
+    """With dedup_check, Flickr already holds these bytes as `photo_id`."""
+
+    def __init__(
+        self, message: str, *, code: int | None = 9, photo_id: str, status: str = ""
+    ) -> None:
+        super().__init__(message, code=code)
+        self.photo_id = photo_id
+        self.status = status
+
+
+class FlickrAPIError(FlickrError):
+    """A REST method's own error, such as 1 "Photo not found"."""
+
+
+class ProtocolError(FlickrError):
+    """The answer could not be read safely (hostile or malformed XML)."""
+
+
+_UPLOAD_TRANSIENT = {3, 14, 105, 106}
+_UPLOAD_PERMANENT = {2, 4, 5, 8, 10, 11, 12, 13, 15, 116}
+_AUTH = {95, 96, 97, 98, 99, 100}
+_GENERAL_TRANSIENT = {105, 106}
+
+
+def upload_error(code: int, message: str, details: dict[str, str]) -> FlickrError:
+    """The exception for an error answer of the upload or replace endpoint."""
+    if code == 9:
+        return DuplicatePhotoError(
+            message,
+            photo_id=details.get("duplicate_photo_id", ""),
+            status=details.get("duplicate_photo_status", ""),
+        )
+    if code in _UPLOAD_TRANSIENT:
+        wait = details.get("non_pro_desktop_upload_wait_time", "")
+        retry_after = float(wait) if wait.replace(".", "", 1).isdigit() else None
+        return TransientError(message, code=code, retry_after=retry_after)
+    if code in _UPLOAD_PERMANENT:
+        return PermanentFileError(message, code=code)
+    if code in (0, 6, 7):
+        return QuotaError(message, code=code, videos_only=code in (0, 7))
+    if code in _AUTH:
+        return AuthError(message, code=code)
+    return FlickrAPIError(message, code=code)
+
+
+def api_error(code: int, message: str) -> FlickrError:
+    """The exception for an error answer of a REST method (codes below 95 are the method's)."""
+    if code in _AUTH:
+        return AuthError(message, code=code)
+    if code in _GENERAL_TRANSIENT:
+        return TransientError(message, code=code)
+    return FlickrAPIError(message, code=code)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for errors a retry can cure. The one predicate every retry decision uses."""
+    return isinstance(exc, TransientError)
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """The wait the server asked for, if any."""
+    return exc.retry_after if isinstance(exc, TransientError) else None

@@ -1,0 +1,189 @@
+"""Read Flickr's answers safely (defusedxml) into typed results or typed errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+
+from flickr_ingest.flickr import errors
+
+_DETAIL_NAMES = (
+    "duplicate_photo_id",
+    "duplicate_photo_status",
+    "non_pro_desktop_upload_wait_time",
+)
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """A finished upload (`photo_id`) or an accepted async one (`ticket_id`)."""
+
+    photo_id: str | None = None
+    ticket_id: str | None = None
+    secret: str | None = None
+    originalsecret: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketStatus:
+    ticket_id: str
+    complete: int | None  # 0 processing, 1 done, 2 failed; None for an invalid ticket
+    photo_id: str | None = None
+
+    @property
+    def invalid(self) -> bool:
+        return self.complete is None
+
+    @property
+    def done(self) -> bool:
+        return self.complete == 1
+
+    @property
+    def failed(self) -> bool:
+        return self.complete == 2 or self.complete is None
+
+
+@dataclass(frozen=True)
+class UploadStatus:
+    """What `flickr.people.getUploadStatus` says about the account. None = not stated."""
+
+    user_nsid: str
+    username: str
+    is_pro: bool
+    bandwidth_unlimited: bool
+    bandwidth_max_bytes: int | None
+    bandwidth_used_bytes: int | None
+    bandwidth_remaining_bytes: int | None
+    max_photo_bytes: int | None
+    max_video_bytes: int | None
+    videos_uploaded: int | None
+    videos_remaining: int | None  # None = "lots"
+    items_uploaded: int | None = None  # filled from people.getPhotos where known
+
+
+def parse_xml(body: bytes) -> Element:
+    try:
+        return fromstring(body)
+    except DefusedXmlException as error:
+        raise errors.ProtocolError(
+            f"refused unsafe XML in Flickr's answer ({type(error).__name__})"
+        ) from None
+    except ParseError:
+        raise errors.TransportError(f"Flickr's answer is not XML: {_preview(body)}") from None
+
+
+def _preview(body: bytes) -> str:
+    text = body[:80].decode("utf-8", "replace").replace("\n", " ")
+    return repr(text + ("…" if len(body) > 80 else ""))
+
+
+def _error_details(rsp: Element, err: Element) -> dict[str, str]:
+    """Duplicate and wait details: child elements of <rsp> (python-flickrapi's reading)
+    or attributes (other clients'); both are accepted."""
+    details: dict[str, str] = {}
+    for name in _DETAIL_NAMES:
+        child = rsp.find(name)
+        value = (child.text if child is not None else None) or rsp.get(name) or err.get(name)
+        if value:
+            details[name] = value.strip()
+    return details
+
+
+def parse_upload(body: bytes) -> UploadResult:
+    rsp = parse_xml(body)
+    if rsp.tag != "rsp":
+        raise errors.TransportError(f"unexpected upload answer: {_preview(body)}")
+    if rsp.get("stat") != "ok":
+        err = rsp.find("err")
+        code, message = _code_and_message(err)
+        raise errors.upload_error(
+            code, message, _error_details(rsp, err) if err is not None else {}
+        )
+    photo, ticket = rsp.find("photoid"), rsp.find("ticketid")
+    if photo is not None and (photo.text or "").strip():
+        return UploadResult(
+            photo_id=photo.text.strip(),
+            secret=photo.get("secret"),
+            originalsecret=photo.get("originalsecret"),
+        )
+    if ticket is not None and (ticket.text or "").strip():
+        return UploadResult(ticket_id=ticket.text.strip())
+    raise errors.TransportError(f"upload answer names no photo or ticket: {_preview(body)}")
+
+
+def _code_and_message(err: Element | None) -> tuple[int, str]:
+    if err is None:
+        return -1, "failure without an error element"
+    code = err.get("code", "-1")
+    return (int(code) if code.lstrip("-").isdigit() else -1), err.get("msg", "")
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """A REST answer in `format=json&nojsoncallback=1`; raises the mapped error on failure."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise errors.TransportError(f"Flickr's answer is not JSON: {_preview(body)}") from None
+    if not isinstance(document, dict) or "stat" not in document:
+        raise errors.TransportError(f"unexpected Flickr answer: {_preview(body)}")
+    if document["stat"] != "ok":
+        code = document.get("code", -1)
+        raise errors.api_error(
+            int(code) if str(code).lstrip("-").isdigit() else -1, str(document.get("message", ""))
+        )
+    return document
+
+
+def as_int(value: Any) -> int | None:
+    """Flickr's numbers may come as strings, or as "lots"."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def parse_upload_status(document: dict[str, Any]) -> UploadStatus:
+    user = document.get("user", {})
+    bandwidth = user.get("bandwidth", {})
+    filesize = user.get("filesize", {})
+    videosize = user.get("videosize", {})
+    videos = user.get("videos", {})
+    username = user.get("username", "")
+    return UploadStatus(
+        user_nsid=str(user.get("id", "")),
+        username=username.get("_content", "") if isinstance(username, dict) else str(username),
+        is_pro=as_int(user.get("ispro")) == 1,
+        bandwidth_unlimited=as_int(bandwidth.get("unlimited")) == 1,
+        bandwidth_max_bytes=as_int(bandwidth.get("maxbytes")),
+        bandwidth_used_bytes=as_int(bandwidth.get("usedbytes")),
+        bandwidth_remaining_bytes=as_int(bandwidth.get("remainingbytes")),
+        max_photo_bytes=as_int(filesize.get("maxbytes")),
+        max_video_bytes=as_int(videosize.get("maxbytes")),
+        videos_uploaded=as_int(videos.get("uploaded")),
+        videos_remaining=as_int(videos.get("remaining")),
+    )
+
+
+def parse_tickets(document: dict[str, Any]) -> list[TicketStatus]:
+    tickets = document.get("uploader", {}).get("ticket", [])
+    if isinstance(tickets, dict):
+        tickets = [tickets]
+    statuses = []
+    for ticket in tickets:
+        invalid = as_int(ticket.get("invalid")) == 1
+        statuses.append(
+            TicketStatus(
+                ticket_id=str(ticket.get("id", "")),
+                complete=None if invalid else as_int(ticket.get("complete")),
+                photo_id=str(ticket["photoid"]) if ticket.get("photoid") else None,
+            )
+        )
+    return statuses
