@@ -9,8 +9,7 @@ import time
 import pytest
 import requests
 
-from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient
-from flickr_ingest.flickr import errors
+from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient, errors
 from flickr_ingest.sandbox import SandboxServer
 from tests.photos import jpeg_bytes, mp4_bytes, png_bytes
 
@@ -157,9 +156,9 @@ def test_rate_limit_answers_429_with_the_wait(client, sandbox) -> None:
 
 def test_timeout_is_transient(sandbox, credentials) -> None:
     _faults(sandbox, latency_ms=1500)
-    with FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url), timeout=(2, 0.3)) as slow:
-        with pytest.raises(errors.TransportError, match="timed out"):
-            slow.test_login()
+    slow = FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url), timeout=(2, 0.3))
+    with slow, pytest.raises(errors.TransportError, match="timed out"):
+        slow.test_login()
 
 
 def test_lost_answer_then_dedup_retry_yields_the_original(client, sandbox) -> None:
