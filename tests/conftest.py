@@ -57,3 +57,48 @@ def client(sandbox: SandboxServer, credentials):
 
     with FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url), timeout=(5, 30)) as api:
         yield api
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's S3/SQS server over HTTP on a free loopback port, for the whole session."""
+    import os
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    saved = {
+        name: os.environ.get(name)
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    }
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
+    )
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture
+def s3(moto_server: str):
+    from flickr_ingest.sources.s3 import make_client
+
+    return make_client(moto_server)
+
+
+@pytest.fixture
+def bucket(s3) -> str:
+    import uuid
+
+    name = f"photos-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name

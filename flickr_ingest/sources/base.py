@@ -1,0 +1,75 @@
+"""What every source gives the pipeline: items to list, heads to sniff, streams to upload."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from flickr_ingest.errors import FlickrIngestError
+
+#: Names that are never photos: OS and NAS housekeeping.
+JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "@eaDir", ".git", "#recycle"})
+
+
+class SourceError(FlickrIngestError):
+    """A source cannot be listed or read (missing folder, no such bucket, no access)."""
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One file of a source. `problem` says why it cannot be read, if it cannot."""
+
+    uri: str  # file:///abs/path or s3://bucket/key
+    relative_path: str  # below the source's root, with "/" separators
+    size: int
+    version: str  # mtime in ns for files, ETag (and version id) for objects
+    problem: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.relative_path.rsplit("/", 1)[-1]
+
+
+class Source(Protocol):
+    location: str
+    bytes_read: int  # what this source has read so far (for the benchmarks)
+
+    def list(self) -> Iterator[SourceItem]: ...
+
+    def read_head(self, item: SourceItem, length: int) -> bytes: ...
+
+    def read_range(self, item: SourceItem, start: int, length: int) -> bytes: ...
+
+    def open(self, item: SourceItem) -> AbstractContextManager[BinaryIO]: ...
+
+
+def is_junk(relative_path: str) -> bool:
+    """Housekeeping files and anything inside a hidden folder."""
+    parts = relative_path.split("/")
+    if any(part in JUNK_NAMES for part in parts):
+        return True
+    if any(part.startswith(".") and part not in (".", "..") for part in parts[:-1]):
+        return True
+    name = parts[-1]
+    return name.startswith("._") or name == ".DS_Store"
+
+
+@dataclass(frozen=True)
+class PathFilter:
+    """Include/exclude globs, matched against the relative path and against the name."""
+
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+
+    def wants(self, relative_path: str) -> bool:
+        name = relative_path.rsplit("/", 1)[-1]
+
+        def matches(pattern: str) -> bool:
+            return fnmatch.fnmatch(relative_path, pattern) or fnmatch.fnmatch(name, pattern)
+
+        if self.include and not any(matches(p) for p in self.include):
+            return False
+        return not any(matches(p) for p in self.exclude)

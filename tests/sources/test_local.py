@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from flickr_ingest.sources import LocalSource, PathFilter, SourceError, open_source
+
+
+def _tree(root: Path) -> None:
+    for relative in [
+        "a.jpg",
+        "sub/b.jpg",
+        "sub/deeper/c.png",
+        ".DS_Store",
+        "sub/._b.jpg",
+        "@eaDir/thumb.jpg",
+        ".hidden/d.jpg",
+        "sub/Thumbs.db",
+        ".git/config",
+        "e f + ü.jpg",
+    ]:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\xff\xd8\xff" + relative.encode())
+
+
+def test_walk_skips_junk_and_hidden_folders(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    listed = [item.relative_path for item in LocalSource(tmp_path).list()]
+    assert listed == ["a.jpg", "e f + ü.jpg", "sub/b.jpg", "sub/deeper/c.png"]
+
+
+def test_items_carry_size_version_and_uri(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    source = open_source(str(tmp_path))
+    item = next(i for i in source.list() if i.name == "e f + ü.jpg")
+    assert item.size == (tmp_path / "e f + ü.jpg").stat().st_size
+    assert item.version == str((tmp_path / "e f + ü.jpg").stat().st_mtime_ns)
+    assert item.uri.startswith("file://") and "%20" in item.uri
+    assert source.read_head(item, 3) == b"\xff\xd8\xff"
+    with source.open(item) as stream:
+        assert stream.read() == (tmp_path / "e f + ü.jpg").read_bytes()
+
+
+def test_symlink_loops_do_not_loop(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    os.symlink(tmp_path, tmp_path / "sub" / "loop")
+    os.symlink(tmp_path / "missing.jpg", tmp_path / "broken.jpg")
+    items = list(LocalSource(tmp_path).list())
+    assert len([i for i in items if i.name == "a.jpg"]) == 1
+    broken = next(i for i in items if i.name == "broken.jpg")
+    assert broken.problem and "cannot read" in broken.problem
+
+
+def test_include_and_exclude_globs(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    source = LocalSource(tmp_path, path_filter=PathFilter(include=("*.jpg",), exclude=("sub/*",)))
+    assert [i.relative_path for i in source.list()] == ["a.jpg", "e f + ü.jpg"]
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such folder"):
+        open_source(str(tmp_path / "nope"))
+
+
+def test_a_single_file_is_a_source_of_one(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    assert [i.relative_path for i in LocalSource(tmp_path / "a.jpg").list()] == ["a.jpg"]
