@@ -1,22 +1,39 @@
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import requests
 
 from flickr_ingest.cli import build_parser
 
 
-def test_every_command_has_help_text() -> None:
-    parser = build_parser()
-    commands = parser._subparsers._group_actions[0]  # argparse keeps them here
-    for name, subparser in commands.choices.items():
+def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict:
+    """Every (sub)command's parser, by its full name."""
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, subparser in action.choices.items():
+                found[prefix + name] = subparser
+                found.update(_commands(subparser, prefix + name + " "))
+    return found
+
+
+def test_every_command_has_help_text_and_is_documented() -> None:
+    commands = _commands(build_parser())
+    assert {"run", "demo", "auth", "auth login", "auth status", "sandbox"} <= set(commands)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for name, subparser in commands.items():
         assert subparser.description, f"{name} has no description"
+        assert f"flickr-ingest {name}" in readme, f"README does not show `flickr-ingest {name}`"
         for action in subparser._actions:
-            if action.dest != "help":
+            if action.dest not in ("help", "action") and not isinstance(
+                action, argparse._SubParsersAction
+            ):
                 assert action.help, f"{name} {action.dest} has no help"
 
 

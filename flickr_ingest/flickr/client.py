@@ -11,7 +11,7 @@ import email.utils
 import logging
 import mimetypes
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,6 +52,13 @@ class Login:
     username: str
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    user_nsid: str
+    username: str
+    perms: str
+
+
 class FlickrClient:
     """A Flickr API client. Use as a context manager, or call `close()`."""
 
@@ -67,6 +74,8 @@ class FlickrClient:
         self.credentials = credentials
         self.endpoints = endpoints or Endpoints.from_environment()
         self.timeout = timeout
+        #: Called before every request; the pipeline blocks here on its shared rate limit.
+        self.before_request: Callable[[], None] | None = None
         self._signer = OAuthSigner(
             credentials.api_key,
             client_secret=credentials.api_secret,
@@ -120,6 +129,18 @@ class FlickrClient:
     def test_login(self) -> Login:
         user = self.call("flickr.test.login")["user"]
         return Login(str(user["id"]), str(user.get("username", {}).get("_content", "")))
+
+    def check_token(self) -> TokenInfo:
+        """Who the token belongs to and what it may do (flickr.auth.oauth.checkToken)."""
+        oauth = self.call("flickr.auth.oauth.checkToken", oauth_token=self.credentials.oauth_token)[
+            "oauth"
+        ]
+        user = oauth.get("user", {})
+        return TokenInfo(
+            str(user.get("nsid", "")),
+            str(user.get("username", "")),
+            str(oauth.get("perms", {}).get("_content", "")),
+        )
 
     def upload_status(self) -> UploadStatus:
         """The account's quota. For free accounts, also how many items it holds (their
@@ -243,6 +264,8 @@ class FlickrClient:
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send one request; every foreign exception becomes a FlickrError here."""
         where = _where(url)
+        if self.before_request is not None:
+            self.before_request()
         try:
             response = self._session.request(method, url, timeout=self.timeout, **kwargs)
             # Read the body inside the try: a connection dropped mid-answer fails here.

@@ -13,7 +13,9 @@ from flickr_ingest.metadata.xmp import XmpFields, read_xmp
 
 logger = logging.getLogger(__name__)
 
-#: What is read first; JPEG metadata segments that run longer are read up to MAX.
+#: What is read first. A JPEG's segments then say exactly how much holds its metadata
+#: (read up to MAX_HEAD_BYTES); other formats are read up to HEAD_BYTES.
+FIRST_READ_BYTES = 16 * 1024
 HEAD_BYTES = 256 * 1024
 MAX_HEAD_BYTES = 1024 * 1024
 
@@ -58,12 +60,21 @@ class PhotoMetadata:
 
 
 def head_for_metadata(read_range: Callable[[int, int], bytes], size: int) -> bytes:
-    """The first bytes of a file, enough for its metadata: HEAD_BYTES, or for a JPEG whose
-    metadata segments run longer, up to their end (at most MAX_HEAD_BYTES)."""
-    head = read_range(0, min(size, HEAD_BYTES))
-    end = jpeg.metadata_end(head)
-    if end is not None and len(head) < end <= MAX_HEAD_BYTES and end <= size:
-        head += read_range(len(head), end - len(head))
+    """The first bytes of a file, enough for its metadata and no more: for a JPEG up to
+    the end of its metadata segments (at most MAX_HEAD_BYTES), else HEAD_BYTES."""
+    head = read_range(0, min(size, FIRST_READ_BYTES))
+    wanted = jpeg.metadata_end(head)
+    if wanted is None:
+        wanted = HEAD_BYTES
+    # A JPEG's segment walk stops where the bytes read so far end: keep reading until it
+    # reaches the image data (or the cap).
+    while len(head) < min(wanted, MAX_HEAD_BYTES, size):
+        # At least 8 KiB a read: fewer round trips while walking many small segments.
+        until = min(max(wanted, len(head) + 8 * 1024), MAX_HEAD_BYTES, size)
+        head += read_range(len(head), until - len(head))
+        end = jpeg.metadata_end(head)
+        if end is not None:
+            wanted = end + 4 if end >= len(head) else end
     return head
 
 

@@ -83,6 +83,22 @@ def test_login(state: SandboxState, principal: Principal, params: Params) -> dic
     return {"user": {"id": nsid, "username": {"_content": account["username"]}}}
 
 
+def check_token(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    nsid = require(principal, "read")
+    account = state.accounts.account(nsid)
+    return {
+        "oauth": {
+            "token": {"_content": _arg(params, "oauth_token")},
+            "perms": {"_content": principal.perms},
+            "user": {
+                "nsid": nsid,
+                "username": account["username"],
+                "fullname": account["fullname"],
+            },
+        }
+    }
+
+
 def get_upload_status(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
     return state.photos.upload_status(principal)
 
@@ -126,6 +142,7 @@ def check_tickets(state: SandboxState, principal: Principal, params: Params) -> 
 REST_METHODS: dict[str, tuple[RestHandler, bool]] = {
     "flickr.test.echo": (test_echo, False),
     "flickr.test.login": (test_login, False),
+    "flickr.auth.oauth.checkToken": (check_token, False),
     "flickr.people.getUploadStatus": (get_upload_status, False),
     "flickr.people.getPhotos": (get_photos, False),
     "flickr.photos.search": (search, False),
@@ -273,7 +290,9 @@ class SandboxApp:
             "api_method": api_method,
             "fault": None,
         }
-        fault = self.traffic.draw_fault()
+        fault = self.traffic.draw_fault(
+            upload=request.url.path.startswith(("/services/upload", "/services/replace"))
+        )
         entry["fault"] = fault
         try:
             await self.traffic.add_latency()

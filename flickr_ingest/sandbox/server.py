@@ -62,6 +62,14 @@ class SandboxServer:
         traffic: TrafficSettings | None = None,
         seed: int | None = None,
     ) -> None:
+        # Bind first: a taken port fails here, before any state is opened.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._socket.bind((host, port))
+        except OSError:
+            self._socket.close()
+            raise
         self.state = SandboxState(state_dir, seed=seed)
         self.traffic = Traffic(traffic, seed=seed)
         api_key, api_secret, nsid, token = self.state.accounts.ensure_demo_account(
@@ -74,9 +82,6 @@ class SandboxServer:
             demo_nsid=nsid,
             auto_approve=auto_approve,
         )
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
         bound_host, bound_port = self._socket.getsockname()[:2]
         self.url = f"http://{bound_host}:{bound_port}"
         self.account = DemoAccount(
@@ -90,6 +95,7 @@ class SandboxServer:
         )
         config = uvicorn.Config(
             self.app,
+            log_config=None,  # never reconfigure the host process's logging
             log_level="warning",
             http="h11",
             lifespan="off",

@@ -30,6 +30,9 @@ FAULTS = {
 }
 
 
+UPLOAD_ONLY_FAULTS = frozenset({"3", "14"})
+
+
 def parse_fault_spec(spec: str) -> dict[str, float]:
     """`"lost=0.1,reset=0.05,105=0.05"` -> {"lost": 0.1, ...}; ValueError on anything else."""
     rates: dict[str, float] = {}
@@ -93,11 +96,14 @@ class Traffic:
 
     # -- faults --------------------------------------------------------------------------
 
-    def draw_fault(self) -> str | None:
-        """Pick at most one fault for a request, each with its configured probability."""
+    def draw_fault(self, *, upload: bool) -> str | None:
+        """Pick at most one fault for a request, each with its configured probability.
+        Errors 3 and 14 are the upload API's own: REST calls never get them."""
         with self._lock:
             roll = self._random.random()
             for name, rate in self.settings.faults.items():
+                if name in UPLOAD_ONLY_FAULTS and not upload:
+                    continue
                 if roll < rate:
                     self._count(f"fault:{name}")
                     return name

@@ -1,12 +1,9 @@
-"""The `flickr-ingest` command: parse, call the core, format. Domain errors become one
-`Error: …` line and a non-zero exit."""
+"""`flickr-ingest sandbox`: run the Flickr sandbox as a process."""
 
 from __future__ import annotations
 
 import argparse
 import signal
-import sys
-from collections.abc import Callable, Sequence
 
 from flickr_ingest.errors import FlickrIngestError
 
@@ -49,7 +46,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "sandbox",
         help="run the Flickr sandbox server (prints one JSON line with a ready account)",
@@ -71,27 +68,3 @@ def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--rate-limit", type=int, help="API calls per hour per key (default off)")
     parser.add_argument("--seed", type=int, help="seed for ids and faults (reproducible runs)")
     parser.set_defaults(handler=_sandbox)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="flickr-ingest",
-        description="Move a photo archive onto Flickr exactly once, with an audit report.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_sandbox_parser(commands)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] = args.handler
-    try:
-        return handler(args)
-    except FlickrIngestError as error:
-        print(f"Error: {error}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

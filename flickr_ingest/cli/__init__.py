@@ -1,0 +1,36 @@
+"""The `flickr-ingest` command: parse, call the core, format. Domain errors become one
+`Error: …` line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from flickr_ingest.cli import auth, run, sandbox
+from flickr_ingest.errors import FlickrIngestError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flickr-ingest",
+        description="Move a photo archive onto Flickr exactly once, with an audit report.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run.add_parsers(commands)
+    auth.add_parser(commands)
+    sandbox.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except FlickrIngestError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130

@@ -1,0 +1,5 @@
+import sys
+
+from flickr_ingest.cli import main
+
+sys.exit(main())

@@ -1,0 +1,199 @@
+"""`flickr-ingest run` and `flickr-ingest demo`: run the ingest flow from a terminal, with
+a live progress line and a summary at the end."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from flickr_ingest.report.model import FileRecord
+from flickr_ingest.runs import SANDBOX_NOTICE, add_listener, remove_listener, resolve_credentials
+from flickr_ingest.settings import ENV_PREFIX, IngestSettings
+
+#: Exit status when the run finished but some files failed (1 is for errors).
+EXIT_SOME_FAILED = 2
+
+
+class ProgressLine:
+    """One status line on stderr, redrawn as files finish (only on a terminal)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, record: FileRecord) -> None:
+        with self._lock:
+            self.counts[record.status] += 1
+            if self.enabled:
+                parts = ", ".join(
+                    f"{n} {s.replace('_', ' ')}" for s, n in sorted(self.counts.items())
+                )
+                print(
+                    f"\r{sum(self.counts.values())} done: {parts}\033[K",
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+    def close(self) -> None:
+        if self.enabled and self.counts:
+            print(file=sys.stderr)
+
+
+def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
+    """Options given on the command line, as settings (None = not given)."""
+    return {
+        "report_dir": args.report_dir,
+        "state_dir": args.state_dir,
+        "concurrency": args.concurrency,
+        "title_template": args.title_template,
+        "description_template": args.description_template,
+        "is_public": args.public,
+        "path_tags": args.path_tags or None,
+        "camera_tags": False if args.no_camera_tags else None,
+        "extra_tags": tuple(args.tag) if args.tag else None,
+        "s3_endpoint_url": args.s3_endpoint_url,
+        "sandbox": args.sandbox or None,
+    }
+
+
+def _export(settings: dict[str, Any]) -> None:
+    """Hand command-line settings to the flow the way deployments do: as FLICKR_INGEST_*."""
+    for name, value in settings.items():
+        if value is None:
+            continue
+        text = ",".join(value) if isinstance(value, tuple) else str(value)
+        os.environ[ENV_PREFIX + name.upper()] = text
+
+
+def _run(args: argparse.Namespace) -> int:
+    overrides = _settings_from(args)
+    settings = IngestSettings.from_environment(source=args.source, **overrides)  # fail fast
+    sandbox = settings.sandbox or (
+        resolve_credentials() is None and not _secret_block_exists(settings)
+    )
+    if sandbox:
+        print(f"No Flickr credentials: uploading to the embedded sandbox ({SANDBOX_NOTICE}).")
+    _export(overrides)
+    from flows.ingest import ingest  # Prefect is imported only when a run starts
+
+    progress = ProgressLine()
+    add_listener(progress)
+    try:
+        summary = ingest(
+            source=args.source,
+            keys=args.keys,
+            dry_run=args.dry_run,
+            concurrency=settings.concurrency,
+            report_dir=settings.report_dir,
+            include=args.include,
+            exclude=args.exclude,
+        )
+    finally:
+        remove_listener(progress)
+        progress.close()
+    _print_summary(summary, settings)
+    return 0 if summary["ok"] else EXIT_SOME_FAILED
+
+
+def _prefect_defaults() -> None:
+    """Without a Prefect server, each run starts a temporary one: give it time to start
+    on a slow machine, and no telemetry (this machine may have no internet)."""
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _secret_block_exists(settings: IngestSettings) -> bool:
+    from flows.credentials import load_secret_credentials
+
+    return load_secret_credentials(settings.secret_block) is not None
+
+
+def _print_summary(summary: dict[str, Any], settings: IngestSettings) -> None:
+    totals = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in summary["totals"].items() if n)
+    print(f"Run {summary['run_id']}: {totals or 'nothing to do'}")
+    for url in summary["organize_urls"]:
+        print(f"Organize on Flickr: {url}")
+    print(f"Report: {summary['report']['html']}")
+    if summary["sandbox"]:
+        state = Path(settings.state_dir) / "sandbox"
+        print(f"{SANDBOX_NOTICE[0].upper()}{SANDBOX_NOTICE[1:]}.")
+        print(
+            f"To look at the uploaded photos again: flickr-ingest sandbox --state {state}"
+            f" --port {settings.sandbox_port}"
+        )
+    if not summary["ok"]:
+        print("Some files failed: see the report for each reason.", file=sys.stderr)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from flickr_ingest.demo import make_demo_photos
+
+    folder = Path(args.folder)
+    if not folder.exists() or not any(folder.iterdir()):
+        made = make_demo_photos(folder)
+        print(f"Made {len(made)} demo files with EXIF and XMP in {folder}/")
+    args.source, args.sandbox = str(folder), True
+    return _run(args)
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="plan only: upload nothing")
+    parser.add_argument("--report-dir", help="where reports go (default ./flickr-ingest-reports)")
+    parser.add_argument(
+        "--state-dir", help="the upload ledger's folder (default ./flickr-ingest-state)"
+    )
+    parser.add_argument("--concurrency", type=int, help="uploads at once (default 8)")
+    parser.add_argument(
+        "--include", action="append", help="only files matching this glob (repeatable)"
+    )
+    parser.add_argument("--exclude", action="append", help="leave out files matching this glob")
+    parser.add_argument("--keys", nargs="+", help="only these object keys of an s3:// source")
+    parser.add_argument("--title-template", help="e.g. '{year} {folder}: {stem}'")
+    parser.add_argument("--description-template", help="e.g. '{caption} ({model})'")
+    visibility = parser.add_mutually_exclusive_group()
+    visibility.add_argument(
+        "--public", dest="public", action="store_true", default=None, help="make uploads public"
+    )
+    visibility.add_argument(
+        "--private", dest="public", action="store_false", help="make uploads private"
+    )
+    parser.add_argument(
+        "--path-tags", action="store_true", help="tag photos with their folder names"
+    )
+    parser.add_argument("--no-camera-tags", action="store_true", help="no camera:make/model tags")
+    parser.add_argument("--tag", action="append", help="add this tag to every upload (repeatable)")
+    parser.add_argument("--s3-endpoint-url", help="S3-compatible endpoint (MinIO, R2, moto)")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="upload to the embedded sandbox even when credentials are set",
+    )
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser(
+        "run",
+        help="upload a folder or s3://bucket/prefix to Flickr",
+        description="Upload every photo and video of SOURCE exactly once and write an audit "
+        "report. Without Flickr credentials it uses the embedded sandbox. Exit status: 0 when "
+        "no file failed, 2 when some did, 1 on an error.",
+    )
+    run.add_argument("source", help="a folder, or s3://bucket/prefix")
+    _add_run_options(run)
+    run.set_defaults(handler=_run)
+    demo = commands.add_parser(
+        "demo",
+        help="make demo photos and upload them to the embedded sandbox",
+        description="Generate a folder of photos with real EXIF/XMP (once) and run on it "
+        "against the embedded Flickr sandbox. Nothing is sent to flickr.com.",
+    )
+    demo.add_argument("--folder", default="flickr-ingest-demo", help="where the demo photos go")
+    _add_run_options(demo)
+    demo.set_defaults(handler=_demo)

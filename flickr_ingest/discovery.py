@@ -1,0 +1,59 @@
+"""Discovery: list a source and learn what each file is from its first bytes only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+from flickr_ingest.filetypes import SNIFF_BYTES, sniff
+from flickr_ingest.ledger import Ledger
+from flickr_ingest.planning import Candidate
+from flickr_ingest.sources import Source, SourceItem
+
+
+def discover(
+    source: Source, *, ledger: Ledger | None = None, account: str = "", workers: int = 8
+) -> list[Candidate]:
+    """Every listed file as a Candidate, in listing order. A file whose exact version an
+    earlier run already uploaded is recognised from the ledger without reading it."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(
+            pool.map(lambda item: _candidate(source, item, ledger, account), _items(source))
+        )
+
+
+def _items(source: Source) -> Iterator[SourceItem]:
+    yield from source.list()
+
+
+def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account: str) -> Candidate:
+    base = dict(
+        uri=item.uri, relative_path=item.relative_path, size=item.size, version=item.version
+    )
+    if item.problem:
+        return Candidate(**base, kind="unsupported", format="unknown", problem=item.problem)
+    sha256 = ledger.known_hash(item.uri, item.version) if ledger else None
+    upload = ledger.upload_for(account, sha256) if ledger and sha256 else None
+    if upload is not None:  # nothing to read: the ledger knows these bytes
+        return Candidate(
+            **base, kind="known", format="known", sha256=sha256, photo_id=upload.photo_id
+        )
+    if item.size == 0:
+        return Candidate(**base, kind="unsupported", format="empty")
+    try:
+        head = source.read_head(item, SNIFF_BYTES)
+    except Exception as error:  # a vanished file, a denied object: report it, go on
+        return Candidate(
+            **base,
+            kind="unsupported",
+            format="unknown",
+            problem=f"cannot read: {type(error).__name__}: {error}",
+        )
+    file_type = sniff(head)
+    return Candidate(
+        **base,
+        kind=file_type.kind,
+        format=file_type.format,
+        sha256=sha256,
+        photo_id=upload.photo_id if upload else None,
+    )

@@ -1,0 +1,161 @@
+"""The upload ledger: what this account already holds, by content hash.
+
+It makes runs idempotent: a file whose bytes were uploaded before (under any name, by any
+earlier run) is not sent again. Claims serialise two tasks that hold the same bytes at
+the same moment; a claim is taken over when its holder is gone: a process on this host
+that no longer runs, or (anywhere) a claim older than `claim_timeout`.
+What a crash between Flickr's answer and `record_upload` leaves open is closed on
+Flickr's side, by `dedup_check` and the checksum machine tag.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS uploads (
+    account TEXT NOT NULL, sha256 TEXT NOT NULL, photo_id TEXT NOT NULL,
+    source TEXT NOT NULL, recorded REAL NOT NULL, PRIMARY KEY (account, sha256));
+CREATE TABLE IF NOT EXISTS seen (
+    source TEXT NOT NULL, version TEXT NOT NULL, sha256 TEXT NOT NULL,
+    PRIMARY KEY (source, version));
+CREATE TABLE IF NOT EXISTS claims (
+    account TEXT NOT NULL, sha256 TEXT NOT NULL, holder TEXT NOT NULL, claimed REAL NOT NULL,
+    PRIMARY KEY (account, sha256));
+"""
+
+
+#: claim() answers
+CLAIMED = "claimed"  # nobody held these bytes
+RECLAIMED = "reclaimed"  # a gone holder (or an earlier attempt) held them: it may have landed
+BUSY = "busy"  # a live holder is uploading them now
+
+_HOST = socket.gethostname()
+
+
+def _holder(key: str) -> str:
+    return f"{_HOST}|{os.getpid()}|{key}"
+
+
+def _holder_is_gone(holder: str) -> bool:
+    host, _, rest = holder.partition("|")
+    pid = rest.partition("|")[0]
+    if host != _HOST or not pid.isdigit():
+        return False  # another machine's process: only its age can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass(frozen=True)
+class Upload:
+    sha256: str
+    photo_id: str
+    source: str
+
+
+class Ledger:
+    """A SQLite ledger under a state folder, safe across threads and processes."""
+
+    def __init__(self, path: Path | str, *, claim_timeout: float = 900.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.claim_timeout = claim_timeout
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            self.path, timeout=60, check_same_thread=False, isolation_level=None
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # one writer across processes too
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def upload_for(self, account: str, sha256: str) -> Upload | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT sha256, photo_id, source FROM uploads WHERE account = ? AND sha256 = ?",
+                (account, sha256),
+            ).fetchone()
+        return Upload(*row) if row else None
+
+    def known_hash(self, source: str, version: str) -> str | None:
+        """The SHA-256 of this exact version of a source file, if an earlier run read it."""
+        if not version:
+            return None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT sha256 FROM seen WHERE source = ? AND version = ?", (source, version)
+            ).fetchone()
+        return row[0] if row else None
+
+    def remember_hash(self, source: str, version: str, sha256: str) -> None:
+        if version:
+            with self._write() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO seen VALUES (?, ?, ?)", (source, version, sha256)
+                )
+
+    def claim(self, account: str, sha256: str, key: str) -> str:
+        """Take the right to upload these bytes for the task `key` (stable across its
+        attempts): CLAIMED, RECLAIMED (an earlier holder may have reached Flickr) or BUSY."""
+        holder, now = _holder(key), time.time()
+        with self._write() as db:
+            row = db.execute(
+                "SELECT holder, claimed FROM claims WHERE account = ? AND sha256 = ?",
+                (account, sha256),
+            ).fetchone()
+            if row is not None:
+                same_task = row[0].rpartition("|")[2] == key
+                expired = now - row[1] >= self.claim_timeout
+                if not (same_task or expired or _holder_is_gone(row[0])):
+                    return BUSY
+            db.execute(
+                "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)", (account, sha256, holder, now)
+            )
+        return CLAIMED if row is None else RECLAIMED
+
+    def release(self, account: str, sha256: str, key: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM claims WHERE account = ? AND sha256 = ? AND holder = ?",
+                (account, sha256, _holder(key)),
+            )
+
+    def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload:
+        """Record that Flickr holds these bytes as `photo_id`; the first record wins."""
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO uploads VALUES (?, ?, ?, ?, ?)",
+                (account, sha256, photo_id, source, time.time()),
+            )
+            db.execute("DELETE FROM claims WHERE account = ? AND sha256 = ?", (account, sha256))
+            row = db.execute(
+                "SELECT sha256, photo_id, source FROM uploads WHERE account = ? AND sha256 = ?",
+                (account, sha256),
+            ).fetchone()
+        return Upload(*row)

@@ -1,0 +1,144 @@
+"""Planning: decide, before anything is sent, what happens to every file. Pure code.
+
+Each file is uploaded, skipped (it can never go: empty, not a photo or video, too
+large), deferred (it does not fit this month's quota; a later run picks it up) or
+already uploaded (the ledger knows its bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flickr_ingest.filetypes import UNSUPPORTED, VIDEO
+from flickr_ingest.flickr.responses import UploadStatus
+
+UPLOAD = "upload"
+SKIPPED = "skipped"
+DEFERRED = "deferred"
+ALREADY_UPLOADED = "already_uploaded"
+
+#: Flickr's free accounts hold at most this many items (photos and videos).
+FREE_ACCOUNT_ITEMS = 1000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What discovery learned about one file, without reading more than its first bytes."""
+
+    uri: str
+    relative_path: str
+    size: int
+    version: str
+    kind: str  # photo, video or unsupported
+    format: str
+    problem: str | None = None  # why it cannot even be read
+    sha256: str | None = None  # known from an earlier run of the same version
+    photo_id: str | None = None  # the ledger's photo for those bytes
+
+
+@dataclass(frozen=True)
+class Decision:
+    candidate: Candidate
+    action: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What the account can still take this month. None = no limit."""
+
+    max_photo_bytes: int | None
+    max_video_bytes: int | None
+    bandwidth_remaining: int | None
+    items_remaining: int | None
+    videos_remaining: int | None
+
+    @classmethod
+    def from_status(cls, status: UploadStatus) -> Quota:
+        items = None
+        if not status.is_pro and status.items_uploaded is not None:
+            items = max(FREE_ACCOUNT_ITEMS - status.items_uploaded, 0)
+        return cls(
+            max_photo_bytes=status.max_photo_bytes,
+            max_video_bytes=status.max_video_bytes,
+            bandwidth_remaining=None
+            if status.bandwidth_unlimited
+            else status.bandwidth_remaining_bytes,
+            items_remaining=items,
+            videos_remaining=status.videos_remaining,
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_048_576:,.1f} MB"
+
+
+def plan(candidates: Iterable[Candidate], quota: Quota) -> list[Decision]:
+    """A decision for every candidate, in order. Quota is handed out first come, first
+    served; a file that does not fit does not stop smaller ones behind it."""
+    allowance = _Allowance(quota.bandwidth_remaining, quota.items_remaining, quota.videos_remaining)
+    decisions = []
+    for candidate in candidates:
+        decision = _fixed_decision(candidate, quota)
+        if decision is None:
+            reason = allowance.refusal(candidate)
+            if reason is None:
+                allowance.take(candidate)
+                decision = Decision(candidate, UPLOAD)
+            else:
+                decision = Decision(candidate, DEFERRED, reason)
+        decisions.append(decision)
+    return decisions
+
+
+@dataclass
+class _Allowance:
+    """What is left of the month's quota while the plan hands it out."""
+
+    bandwidth: int | None
+    items: int | None
+    videos: int | None
+
+    def refusal(self, candidate: Candidate) -> str | None:
+        if self.items is not None and self.items <= 0:
+            return f"the free account's {FREE_ACCOUNT_ITEMS:,}-item limit is reached"
+        if candidate.kind == VIDEO and self.videos is not None and self.videos <= 0:
+            return "the account's video limit is reached"
+        if self.bandwidth is not None and candidate.size > self.bandwidth:
+            needed, left = _mb(candidate.size), _mb(self.bandwidth)
+            return f"does not fit this month's upload bandwidth ({needed} needed, {left} left)"
+        return None
+
+    def take(self, candidate: Candidate) -> None:
+        if self.bandwidth is not None:
+            self.bandwidth -= candidate.size
+        if self.items is not None:
+            self.items -= 1
+        if candidate.kind == VIDEO and self.videos is not None:
+            self.videos -= 1
+
+
+def _fixed_decision(candidate: Candidate, quota: Quota) -> Decision | None:
+    """Decisions that do not depend on what is left of the quota."""
+    if candidate.problem:
+        return Decision(candidate, SKIPPED, candidate.problem)
+    if candidate.photo_id:
+        return Decision(
+            candidate, ALREADY_UPLOADED, f"already on Flickr as photo {candidate.photo_id}"
+        )
+    if candidate.size == 0:
+        return Decision(candidate, SKIPPED, "empty file (0 bytes)")
+    if candidate.kind == UNSUPPORTED:
+        return Decision(
+            candidate,
+            SKIPPED,
+            "not a photo or video Flickr accepts (checked by content, not by name)",
+        )
+    cap = quota.max_video_bytes if candidate.kind == VIDEO else quota.max_photo_bytes
+    if cap is not None and candidate.size > cap:
+        sizes = f"{_mb(candidate.size)} > {_mb(cap)}"
+        return Decision(
+            candidate, SKIPPED, f"larger than the account's {candidate.kind} limit ({sizes})"
+        )
+    return None

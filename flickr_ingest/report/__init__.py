@@ -1,0 +1,1 @@
+"""The audit report: records, totals, and report.json / report.md / report.html."""

@@ -1,0 +1,87 @@
+"""The audit report's data: one record per file, the run's totals and links."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Version of report.json's layout; bump on any change a reader must know about.
+SCHEMA_VERSION = 1
+
+UPLOADED = "uploaded"
+DUPLICATE = "duplicate"
+ALREADY_UPLOADED = "already_uploaded"
+SKIPPED = "skipped"
+DEFERRED = "deferred"
+FAILED = "failed"
+PLANNED = "planned"  # dry runs only: would be uploaded
+STATUSES = (UPLOADED, DUPLICATE, ALREADY_UPLOADED, SKIPPED, DEFERRED, FAILED, PLANNED)
+#: Statuses that leave nothing for the user to fix (the run exits 0 with only these).
+OK_STATUSES = frozenset(STATUSES) - {FAILED}
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    source: str
+    relative_path: str
+    size: int
+    kind: str
+    status: str
+    sha256: str | None = None
+    photo_id: str | None = None
+    duplicate_of: str | None = None
+    reason: str | None = None
+    error_code: int | None = None
+    attempts: int = 0
+    title: str | None = None
+    tags: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    thumbnail: str | None = None  # path inside the report folder
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tags"] = list(self.tags)
+        data["warnings"] = list(self.warnings)
+        return data
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: str
+    started_at: str
+    finished_at: str
+    source: str
+    sandbox: bool
+    account: str
+    files: tuple[FileRecord, ...]
+    organize_urls: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())  # run-level messages (stopped early, …)
+    dry_run: bool = False
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """Files per status ("planned" only in dry runs)."""
+        counts = Counter(record.status for record in self.files)
+        shown = STATUSES if self.dry_run else tuple(s for s in STATUSES if s != PLANNED)
+        return {status: counts.get(status, 0) for status in shown}
+
+    @property
+    def ok(self) -> bool:
+        return all(record.status in OK_STATUSES for record in self.files)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "source": self.source,
+            "sandbox": self.sandbox,
+            "account": self.account,
+            "dry_run": self.dry_run,
+            "totals": self.totals,
+            "organize_urls": list(self.organize_urls),
+            "notes": list(self.notes),
+            "files": [record.to_json() for record in self.files],
+        }

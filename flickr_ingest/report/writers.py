@@ -1,0 +1,142 @@
+"""Write the audit report as report.json (for programs), report.md and report.html
+(for people). Every value in the HTML is escaped."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from flickr_ingest.report.model import FAILED, UPLOADED, FileRecord, RunReport
+
+#: Beyond this many files, report.md lists only the files that need attention.
+MARKDOWN_FULL_LISTING = 1000
+_COLOURS = {
+    "uploaded": "#2e7d32",
+    "duplicate": "#1565c0",
+    "already_uploaded": "#546e7a",
+    "skipped": "#8d6e63",
+    "deferred": "#ef6c00",
+    "failed": "#c62828",
+    "planned": "#6a1b9a",
+}
+
+
+def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": folder / "report.json",
+        "markdown": folder / "report.md",
+        "html": folder / "report.html",
+    }
+    paths["json"].write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")
+    paths["markdown"].write_text(to_markdown(report), "utf-8")
+    paths["html"].write_text(to_html(report), "utf-8")
+    return paths
+
+
+def summary_line(report: RunReport) -> str:
+    totals = ", ".join(
+        f"{count} {status.replace('_', ' ')}" for status, count in report.totals.items() if count
+    )
+    return f"{len(report.files)} file(s): {totals or 'nothing to do'}"
+
+
+def _md(text: object) -> str:
+    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(report: RunReport) -> str:
+    lines = [
+        f"# flickr-ingest report: {report.run_id}",
+        "",
+        f"- source: `{report.source}`",
+        f"- account: {report.account}"
+        + (" (sandbox: nothing was sent to flickr.com)" if report.sandbox else ""),
+        f"- started {report.started_at}, finished {report.finished_at}",
+        f"- {summary_line(report)}"
+        + (" (dry run: nothing was uploaded)" if report.dry_run else ""),
+        "",
+        "| status | files |",
+        "|---|---|",
+        *[f"| {status} | {count} |" for status, count in report.totals.items()],
+        "",
+    ]
+    lines += [f"> {note}" for note in report.notes] + ([""] if report.notes else [])
+    if report.organize_urls:
+        lines += ["## Organize on Flickr", ""]
+        lines += [f"- [{url}]({url})" for url in report.organize_urls] + [""]
+    attention = [r for r in report.files if r.status not in (UPLOADED, "already_uploaded")]
+    listing = report.files if len(report.files) <= MARKDOWN_FULL_LISTING else attention
+    title = (
+        "## Files"
+        if listing is report.files
+        else "## Files that were not uploaded (all files: report.json)"
+    )
+    lines += [title, "", "| file | status | photo | reason |", "|---|---|---|---|"]
+    for record in listing:
+        photo = record.photo_id or record.duplicate_of or ""
+        lines.append(
+            f"| {_md(record.relative_path)} | {record.status} | {photo} | {_md(record.reason)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _row(record: FileRecord) -> str:
+    e = html.escape
+    thumb = f"<img src='{e(record.thumbnail)}' alt='' loading='lazy'>" if record.thumbnail else ""
+    colour = _COLOURS.get(record.status, "#000")
+    warnings = "".join(f"<li>{e(w)}</li>" for w in record.warnings)
+    tags = " ".join(f"<span class='tag'>{e(t)}</span>" for t in record.tags)
+    warning_list = f"<ul class='warnings'>{warnings}</ul>" if warnings else ""
+    code = f" (code {record.error_code})" if record.error_code is not None else ""
+    return (
+        f"<tr class='{e(record.status)}'><td class='thumb'>{thumb}</td>"
+        f"<td><div class='path'>{e(record.relative_path)}</div>"
+        f"<div class='title'>{e(record.title or '')}</div>"
+        f"<div class='tags'>{tags}</div>{warning_list}</td>"
+        f"<td style='color:{colour}'>{e(record.status)}</td>"
+        f"<td>{e(record.photo_id or record.duplicate_of or '')}</td>"
+        f"<td>{e(record.reason or '')}{code}</td>"
+        f"<td>{record.size:,}</td><td>{record.attempts}</td></tr>"
+    )
+
+
+def to_html(report: RunReport) -> str:
+    e = html.escape
+    totals = "".join(
+        f"<li style='color:{_COLOURS[s]}'>{e(s.replace('_', ' '))}: <b>{report.totals[s]}</b></li>"
+        for s in report.totals
+    )
+    links = "".join(
+        f"<li><a href='{e(url, quote=True)}'>{e(url)}</a></li>" for url in report.organize_urls
+    )
+    notes = "".join(f"<p class='note'>{e(n)}</p>" for n in report.notes)
+    sandbox = (
+        "<p class='sandbox'>Sandbox run: nothing was sent to flickr.com.</p>"
+        if report.sandbox
+        else ""
+    )
+    failed = sum(1 for r in report.files if r.status == FAILED)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>flickr-ingest report {e(report.run_id)}</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
+        "td,th{border-bottom:1px solid #ddd;padding:4px;vertical-align:top;text-align:left}"
+        ".thumb img{max-width:96px;max-height:96px}"
+        ".tag{background:#eef;margin-right:3px;padding:0 3px}"
+        ".path{font-family:monospace}.warnings{color:#8d6e63;margin:0}"
+        ".sandbox{background:#ffe8a3;padding:.5em}"
+        ".note{background:#fdecea;padding:.5em}</style></head><body>"
+        f"<h1>flickr-ingest report</h1>{sandbox}{notes}"
+        f"<p>Run <code>{e(report.run_id)}</code> of <code>{e(report.source)}</code>"
+        f" to {e(report.account)}, {e(report.started_at)} – {e(report.finished_at)}."
+        f" {failed} failed.</p>"
+        f"<ul class='totals'>{totals}</ul>"
+        "<h2>Organize on Flickr</h2>"
+        f"<ul class='organize'>{links or '<li>nothing uploaded</li>'}</ul>"
+        "<h2>Files</h2><table><tr><th></th><th>file</th><th>status</th><th>photo</th><th>reason</th>"
+        "<th>bytes</th><th>attempts</th></tr>"
+        + "".join(_row(record) for record in report.files)
+        + "</table></body></html>"
+    )

@@ -1,0 +1,278 @@
+"""One ingest run, end to end, as plain library code: connect, discover, plan, upload each
+file, report. The Prefect flow calls these steps; so could anything else."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flickr_ingest.discovery import discover
+from flickr_ingest.errors import ConfigurationError
+from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient
+from flickr_ingest.flickr import credentials as stored
+from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
+from flickr_ingest.ledger import Ledger
+from flickr_ingest.planning import Candidate, Decision, Quota, plan
+from flickr_ingest.report.model import FileRecord, RunReport
+from flickr_ingest.report.writers import write_report
+from flickr_ingest.settings import IngestSettings
+from flickr_ingest.sources import open_source
+from flickr_ingest.sources.s3 import make_client
+from flickr_ingest.uploading import StopSignal, UploadContext, upload_file
+
+logger = logging.getLogger(__name__)
+
+SANDBOX_NOTICE = "sandbox: nothing was sent to flickr.com"
+_SANDBOX_SEED = 20190  # the embedded sandbox keeps one demo account across runs
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def report_folder(settings: IngestSettings, run_id: str) -> Path:
+    return Path(settings.report_dir).expanduser() / run_id
+
+
+def unopened_report(settings: IngestSettings, run_id: str, error: BaseException) -> RunReport:
+    """The report of a run that could not even start (no connection, bad credentials)."""
+    return RunReport(
+        run_id=run_id,
+        started_at=_now(),
+        finished_at=_now(),
+        source=settings.source,
+        sandbox=False,
+        account="(not connected)",
+        files=(),
+        notes=(f"The run could not start: {error}", "Nothing was uploaded or marked done."),
+        dry_run=settings.dry_run,
+    )
+
+
+@dataclass
+class Run:
+    """A run's live parts in this process: client, source, ledger, maybe a sandbox."""
+
+    run_id: str
+    settings: IngestSettings
+    client: FlickrClient
+    account: str  # who we upload as, for people
+    ledger_account: str  # whose uploads the ledger's records are
+    sandbox: object | None  # the embedded SandboxServer, when there are no credentials
+    context: UploadContext
+    started_at: str = field(default_factory=_now)
+
+    @property
+    def report_folder(self) -> Path:
+        return report_folder(self.settings, self.run_id)
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.sandbox is not None
+
+    # -- the steps -----------------------------------------------------------------------
+
+    def discover(self) -> list[Candidate]:
+        return discover(
+            self.context.source,
+            ledger=self.context.ledger,
+            account=self.ledger_account,
+            workers=self.settings.concurrency,
+        )
+
+    def plan(self, candidates: list[Candidate]) -> list[Decision]:
+        return plan(candidates, Quota.from_status(self.client.upload_status()))
+
+    def upload(self, decision: Decision, *, attempt: int = 1) -> FileRecord:
+        return upload_file(decision, self.context, attempt=attempt)
+
+    def stop_reason(self) -> str | None:
+        return self.context.stop.reason()
+
+    def report(
+        self, records: list[FileRecord], *, notes: list[str], dry_run: bool = False
+    ) -> RunReport:
+        photo_ids = list(
+            dict.fromkeys(r.photo_id for r in records if r.status == "uploaded" and r.photo_id)
+        )
+        notes = list(notes)
+        if self.uses_sandbox:
+            notes.insert(
+                0, f"{SANDBOX_NOTICE} (the sandbox keeps its photos in {self._sandbox_dir()})"
+            )
+        return RunReport(
+            run_id=self.run_id,
+            started_at=self.started_at,
+            finished_at=_now(),
+            source=self.settings.source,
+            sandbox=self.uses_sandbox,
+            account=self.account,
+            files=tuple(records),
+            organize_urls=tuple(self.client.endpoints.organize_urls(photo_ids)),
+            notes=tuple(notes),
+            dry_run=dry_run,
+        )
+
+    def write(self, report: RunReport) -> dict[str, Path]:
+        return write_report(report, self.report_folder)
+
+    def close(self) -> None:
+        self.client.close()
+        self.context.ledger.close()
+        shutil.rmtree(self.context.work_dir, ignore_errors=True)
+        if self.sandbox is not None:
+            self.sandbox.stop()  # type: ignore[attr-defined]
+
+    def _sandbox_dir(self) -> Path:
+        return self.settings.state_path / "sandbox"
+
+
+# -- listeners: who hears of each finished file (the CLI's progress bar) -----------------
+
+_LISTENERS: list[Callable[[FileRecord], None]] = []
+
+
+def add_listener(listener: Callable[[FileRecord], None]) -> None:
+    _LISTENERS.append(listener)
+
+
+def remove_listener(listener: Callable[[FileRecord], None]) -> None:
+    if listener in _LISTENERS:
+        _LISTENERS.remove(listener)
+
+
+def notify(record: FileRecord) -> None:
+    for listener in list(_LISTENERS):
+        listener(record)
+
+
+# -- opening a run ------------------------------------------------------------------------
+
+_RUNS: dict[str, Run] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def resolve_credentials(stored_credentials: Credentials | None = None) -> Credentials | None:
+    """FLICKR_* environment variables, else what `auth login` stored (a Prefect Secret
+    block, passed in by the Prefect shell, or the credentials file), else None."""
+    return stored.from_environment() or stored_credentials or stored.load_file()
+
+
+def open_run(
+    settings: IngestSettings,
+    *,
+    run_id: str | None = None,
+    stored_credentials: Credentials | None = None,
+) -> Run:
+    """Connect and get everything a run needs; with no credentials at all, start the
+    embedded sandbox. Registered so that tasks in this process find it by id."""
+    run_id = run_id or new_run_id()
+    with _RUNS_LOCK:
+        if run_id in _RUNS:
+            return _RUNS[run_id]
+        run = _open(settings, run_id, resolve_credentials(stored_credentials))
+        _RUNS[run_id] = run
+        return run
+
+
+def get_run(run_id: str) -> Run | None:
+    with _RUNS_LOCK:
+        return _RUNS.get(run_id)
+
+
+def close_run(run_id: str) -> None:
+    with _RUNS_LOCK:
+        run = _RUNS.pop(run_id, None)
+    if run is not None:
+        run.close()
+
+
+def _open(settings: IngestSettings, run_id: str, credentials: Credentials | None) -> Run:
+    if not settings.source:
+        raise ConfigurationError("no source given: a folder or s3://bucket/prefix")
+    # The source first: a missing folder fails before anything is started.
+    source = open_source(
+        settings.source,
+        include=settings.include,
+        exclude=settings.exclude,
+        keys=settings.keys,
+        s3_client=make_client(settings.s3_endpoint_url)
+        if settings.source.startswith("s3://")
+        else None,
+    )
+    sandbox = None
+    if settings.sandbox:
+        credentials = None
+    elif credentials is None and os.environ.get(FLICKR_BASE_URL_VARIABLE):
+        raise ConfigurationError(
+            f"{FLICKR_BASE_URL_VARIABLE} is set but no Flickr credentials are: set "
+            "FLICKR_API_KEY, FLICKR_API_SECRET, FLICKR_OAUTH_TOKEN, FLICKR_OAUTH_TOKEN_SECRET"
+        )
+    if credentials is None:
+        sandbox, credentials, endpoints = _embedded_sandbox(settings)
+    else:
+        endpoints = Endpoints.from_environment()
+    client = FlickrClient(
+        credentials, endpoints=endpoints, pool_size=max(8, settings.concurrency * 2)
+    )
+    try:
+        login = client.test_login()
+    except Exception:
+        client.close()
+        if sandbox is not None:
+            sandbox.stop()
+        raise
+    host = (
+        "sandbox"
+        if sandbox is not None
+        else ("flickr.com" if endpoints.is_flickr else endpoints.rest.split("/")[2])
+    )
+    state = settings.state_path
+    ledger = Ledger(state / "ledger.sqlite3")
+    folder = report_folder(settings, run_id)
+    context = UploadContext(
+        run_id=run_id,
+        client=client,
+        source=source,
+        ledger=ledger,
+        account=f"{login.user_nsid}@{host}",
+        settings=settings,
+        work_dir=state / "tmp" / run_id,
+        thumbs_dir=folder / "thumbs",
+        stop=StopSignal(state / "stop" / run_id),
+    )
+    return Run(
+        run_id=run_id,
+        settings=settings,
+        client=client,
+        account=f"{login.username} ({login.user_nsid})" + (" on the sandbox" if sandbox else ""),
+        ledger_account=context.account,
+        sandbox=sandbox,
+        context=context,
+    )
+
+
+def _embedded_sandbox(settings: IngestSettings) -> tuple[object, Credentials, Endpoints]:
+    from flickr_ingest.sandbox import SandboxServer
+
+    state_dir = settings.state_path / "sandbox"
+    try:
+        server = SandboxServer(state_dir=state_dir, port=settings.sandbox_port, seed=_SANDBOX_SEED)
+    except OSError:  # the port is taken (another run's sandbox?): any free one will do
+        server = SandboxServer(state_dir=state_dir, seed=_SANDBOX_SEED)
+    account = server.start()
+    credentials = Credentials(
+        account.api_key, account.api_secret, account.oauth_token, account.oauth_token_secret
+    )
+    return server, credentials, Endpoints.at(account.url)

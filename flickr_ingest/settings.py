@@ -1,0 +1,116 @@
+"""Run settings: every option of `flickr-ingest run` and of the `ingest` flow, with its
+default, also settable as an environment variable `FLICKR_INGEST_<NAME>`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from flickr_ingest.errors import ConfigurationError
+from flickr_ingest.metadata import MappingOptions
+
+ENV_PREFIX = "FLICKR_INGEST_"
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    source: str = ""
+    keys: tuple[str, ...] | None = None  # explicit S3 keys (event-triggered runs)
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    report_dir: str = "flickr-ingest-reports"
+    state_dir: str = "flickr-ingest-state"  # the upload ledger (and the demo sandbox)
+    concurrency: int = 8
+    dry_run: bool = False
+    retries: int = 6
+    retry_backoff_seconds: float = 2.0
+    # Flickr's limit per API key, shared by every worker; 0 = no limit (sandboxes only)
+    api_calls_per_hour: int = 3600
+    is_public: bool | None = None  # None = the account's default
+    is_friend: bool | None = None
+    is_family: bool | None = None
+    safety_level: int | None = None
+    hidden: int | None = None
+    title_template: str | None = None
+    description_template: str | None = None
+    camera_tags: bool = True
+    lens_tags: bool = True
+    year_tags: bool = True
+    path_tags: bool = False
+    extra_tags: tuple[str, ...] = ()
+    s3_endpoint_url: str | None = None
+    secret_block: str = "flickr-ingest-credentials"
+    sandbox: bool = False  # use the embedded sandbox even when credentials are set
+    sandbox_port: int = 8470  # the embedded sandbox's port, so its pages open again later
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1 or self.concurrency > 64:
+            raise ConfigurationError("concurrency must be between 1 and 64")
+        if self.retries < 0:
+            raise ConfigurationError("retries cannot be negative")
+        if self.api_calls_per_hour < 0:
+            raise ConfigurationError("api_calls_per_hour cannot be negative (0 = no limit)")
+        self.mapping_options()  # templates fail here, before anything runs
+
+    def mapping_options(self) -> MappingOptions:
+        return MappingOptions(
+            title_template=self.title_template,
+            description_template=self.description_template,
+            camera_tags=self.camera_tags,
+            lens_tags=self.lens_tags,
+            year_tags=self.year_tags,
+            path_tags=self.path_tags,
+            extra_tags=self.extra_tags,
+        )
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.state_dir).expanduser()
+
+    @classmethod
+    def from_environment(cls, **overrides: Any) -> IngestSettings:
+        """Defaults, then `FLICKR_INGEST_*` variables, then `overrides` (None = not given)."""
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = os.environ.get(ENV_PREFIX + spec.name.upper())
+            if raw is not None:
+                values[spec.name] = _parse(spec.name, raw, spec.type)
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    def with_changes(self, **changes: Any) -> IngestSettings:
+        return replace(self, **changes)
+
+
+def _parse(name: str, raw: str, annotation: Any) -> Any:
+    kind = str(annotation)
+    text = raw.strip()
+    if "tuple" in kind:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    if kind.startswith("bool"):
+        if text.lower() in ("", "none", "default"):
+            return None
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a yes/no value")
+    if kind.startswith("int"):
+        if text.lower() in ("", "none") and "None" in kind:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}{name.upper()}={raw!r} is not a number"
+            ) from None
+    if kind.startswith("float"):
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}{name.upper()}={raw!r} is not a number"
+            ) from None
+    return text or None if "None" in kind else text

@@ -1,0 +1,284 @@
+"""Uploading one file, exactly once: fingerprint it, ask the ledger, claim its bytes,
+send it with dedup_check, and record the photo id. The core of the upload task."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flickr_ingest.content import Fingerprint, fingerprint
+from flickr_ingest.flickr import FlickrClient, errors
+from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
+from flickr_ingest.metadata import (
+    FlickrFields,
+    PhotoMetadata,
+    head_for_metadata,
+    map_to_flickr,
+    read_metadata,
+)
+from flickr_ingest.planning import Decision
+from flickr_ingest.report import model
+from flickr_ingest.report.thumbnails import make_thumbnail
+from flickr_ingest.settings import IngestSettings
+from flickr_ingest.sources import LocalSource, Source, SourceItem
+from flickr_ingest.sources.local import uri_to_path
+
+logger = logging.getLogger(__name__)
+
+# Flickr errors that say the file breaks Flickr's rules (skip it) rather than something
+# the user must fix (fail it).
+_NOT_ACCEPTED = {
+    4: "empty file",
+    5: "Flickr does not accept this file type",
+    8: "too large for Flickr",
+    15: "not allowed on this account (safety level)",
+}
+
+
+class StopSignal:
+    """A run-wide "stop uploading" flag, kept as a file so every worker sees it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def set(self, reason: str) -> None:
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(reason, encoding="utf-8")
+
+    def reason(self) -> str | None:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+
+@dataclass
+class UploadContext:
+    """What a run's upload tasks share in one process. Never serialised."""
+
+    run_id: str
+    client: FlickrClient
+    source: Source
+    ledger: Ledger
+    account: str
+    settings: IngestSettings
+    work_dir: Path  # temporary copies of remote objects
+    thumbs_dir: Path | None
+    stop: StopSignal
+
+
+def record_for(decision: Decision, status: str, **values: Any) -> model.FileRecord:
+    candidate = decision.candidate
+    fields: dict[str, Any] = {"sha256": candidate.sha256, **values}
+    return model.FileRecord(
+        source=candidate.uri,
+        relative_path=candidate.relative_path,
+        size=candidate.size,
+        kind=candidate.kind,
+        status=status,
+        **fields,
+    )
+
+
+def failed_record(decision: Decision, error: BaseException, attempts: int) -> model.FileRecord:
+    """The record of a file whose upload gave up (retries spent, or an unexpected error)."""
+    code = getattr(error, "code", None)
+    if isinstance(error, errors.FlickrError):
+        reason = f"gave up after {attempts} attempt(s): {error}"
+    else:
+        reason = f"unexpected error after {attempts} attempt(s): {type(error).__name__}: {error}"
+    return record_for(decision, model.FAILED, reason=reason, error_code=code, attempts=attempts)
+
+
+def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> model.FileRecord:
+    """Upload one planned file. Returns its record; raises TransientError to be retried."""
+    stopped = ctx.stop.reason()
+    if stopped:
+        return record_for(decision, model.DEFERRED, reason=f"not attempted: {stopped}")
+    item = _item(decision)
+    with _local_copy(ctx, item) as path:
+        print_, fields, details = _prepare(ctx, decision, item, path, attempt)
+        holder = f"{ctx.run_id}:{item.uri}"
+        known, claim = _claim_or_known(ctx, decision, print_, holder)
+        if known is not None:
+            status, photo_id, duplicate_of, reason = known
+            return record_for(
+                decision,
+                status,
+                photo_id=photo_id,
+                duplicate_of=duplicate_of,
+                reason=reason,
+                **details,
+            )
+        try:
+            photo_id, status, reason = _send(
+                ctx, path, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
+            )
+        except errors.FlickrError as error:
+            if errors.is_retryable(error):  # keep the claim: this task comes back for it
+                if errors.retry_after(error):  # the server named a wait: honour it first
+                    time.sleep(min(errors.retry_after(error) or 0, 300))
+                raise
+            ctx.ledger.release(ctx.account, print_.sha256, holder)
+            return _refused(ctx, decision, error, details)
+    ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri)
+    duplicate_of = photo_id if status == model.DUPLICATE else None
+    return record_for(
+        decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
+    )
+
+
+def _prepare(
+    ctx: UploadContext, decision: Decision, item: SourceItem, path: Path, attempt: int
+) -> tuple[Fingerprint, FlickrFields, dict[str, Any]]:
+    """Fingerprint, metadata, Flickr fields and thumbnail of the local copy."""
+    with open(path, "rb") as stream:
+        print_ = fingerprint(stream, check_jpeg=decision.candidate.format == "jpeg")
+    ctx.ledger.remember_hash(item.uri, item.version, print_.sha256)
+    metadata = _metadata(path, print_, decision.candidate.kind)
+    fields = map_to_flickr(
+        metadata,
+        relative_path=item.relative_path,
+        machine_tags=[print_.machine_tag],
+        options=ctx.settings.mapping_options(),
+    )
+    details = dict(
+        sha256=print_.sha256,
+        title=fields.title,
+        tags=fields.tags,
+        warnings=metadata.warnings + print_.warnings,
+        attempts=attempt,
+        thumbnail=_thumbnail(ctx, path, print_, decision.candidate.kind),
+    )
+    return print_, fields, details
+
+
+def _refused(
+    ctx: UploadContext, decision: Decision, error: errors.FlickrError, details: dict[str, Any]
+) -> model.FileRecord:
+    """The record of a file Flickr will not take now; quota and auth stop the whole run."""
+    if isinstance(error, errors.QuotaError):
+        if not error.videos_only:
+            ctx.stop.set(f"the account's upload quota is used up ({error})")
+        return record_for(
+            decision, model.DEFERRED, reason=f"quota: {error}", error_code=error.code, **details
+        )
+    if isinstance(error, errors.AuthError):
+        ctx.stop.set(f"Flickr refused the credentials ({error})")
+    status = model.SKIPPED if error.code in _NOT_ACCEPTED else model.FAILED
+    return record_for(decision, status, reason=str(error), error_code=error.code, **details)
+
+
+def _item(decision: Decision) -> SourceItem:
+    c = decision.candidate
+    return SourceItem(c.uri, c.relative_path, c.size, c.version)
+
+
+def _claim_or_known(
+    ctx: UploadContext, decision: Decision, print_: Fingerprint, holder: str
+) -> tuple[tuple[str, str, str | None, str] | None, str]:
+    """Claim these bytes, or learn that they are on Flickr already: returns
+    ((status, photo id, duplicate of, reason) or None, the claim's answer). While another
+    task uploads the same bytes, wait for it."""
+    while True:
+        known = ctx.ledger.upload_for(ctx.account, print_.sha256)
+        if known is not None:
+            if known.source == decision.candidate.uri:
+                reason = f"already on Flickr as photo {known.photo_id}"
+                return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
+            reason = f"same bytes as {known.source}, already on Flickr as photo {known.photo_id}"
+            return (model.DUPLICATE, known.photo_id, known.photo_id, reason), ""
+        claim = ctx.ledger.claim(ctx.account, print_.sha256, holder)
+        if claim != BUSY:
+            return None, claim
+        time.sleep(0.2)
+
+
+def _send(
+    ctx: UploadContext,
+    path: Path,
+    item: SourceItem,
+    fields: FlickrFields,
+    print_: Fingerprint,
+    *,
+    recovering: bool,
+) -> tuple[str, str, str | None]:
+    """Send the file; returns (photo id, status, reason). An earlier attempt whose answer
+    was lost may have landed: look for it first, and let dedup_check catch the rest."""
+    if recovering:
+        found = ctx.client.photos_with_machine_tag(print_.machine_tag)
+        if found:
+            return found[0], model.UPLOADED, "an earlier attempt had landed (found by checksum tag)"
+    settings = ctx.settings
+    try:
+        result = ctx.client.upload(
+            path,
+            filename=item.name,
+            title=fields.title,
+            description=fields.description,
+            tags=fields.tags,
+            is_public=settings.is_public,
+            is_friend=settings.is_friend,
+            is_family=settings.is_family,
+            safety_level=settings.safety_level,
+            hidden=settings.hidden,
+            dedup_check=1,
+        )
+    except errors.DuplicatePhotoError as duplicate:
+        if recovering:
+            return duplicate.photo_id, model.UPLOADED, "an earlier attempt had landed (dedup_check)"
+        return (
+            duplicate.photo_id,
+            model.DUPLICATE,
+            f"Flickr already had these bytes as photo {duplicate.photo_id}",
+        )
+    assert result.photo_id  # synchronous uploads answer with the photo id
+    return result.photo_id, model.UPLOADED, None
+
+
+@contextmanager
+def _local_copy(ctx: UploadContext, item: SourceItem) -> Iterator[Path]:
+    """The file as a local path: itself for a local source, else a temporary copy whose
+    name comes from a hash of its URI (an object key can never steer the path)."""
+    if isinstance(ctx.source, LocalSource):
+        yield uri_to_path(item.uri)
+        return
+    suffix = Path(item.name).suffix
+    safe_suffix = suffix if suffix[1:].isalnum() and len(suffix) <= 10 else ""
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    path = ctx.work_dir / (hashlib.sha256(item.uri.encode()).hexdigest()[:32] + safe_suffix)
+    try:
+        with ctx.source.open(item) as stream, open(path, "wb") as out:
+            shutil.copyfileobj(stream, out, 1024 * 1024)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _metadata(path: Path, print_: Fingerprint, kind: str) -> PhotoMetadata:
+    if kind != "photo":
+        return PhotoMetadata()
+    with open(path, "rb") as stream:
+
+        def read_range(start: int, length: int) -> bytes:
+            stream.seek(start)
+            return stream.read(length)
+
+        return read_metadata(head_for_metadata(read_range, print_.size), size=print_.size)
+
+
+def _thumbnail(ctx: UploadContext, path: Path, print_: Fingerprint, kind: str) -> str | None:
+    if ctx.thumbs_dir is None or kind != "photo":
+        return None
+    target = ctx.thumbs_dir / f"{print_.sha256[:24]}.jpg"
+    if target.exists() or make_thumbnail(path, target):
+        return f"{ctx.thumbs_dir.name}/{target.name}"
+    return None

@@ -1,0 +1,62 @@
+"""What the ingest flow shows on its run's page in the Prefect dashboard."""
+
+from __future__ import annotations
+
+import time
+from uuid import UUID
+
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+
+from flickr_ingest.report.model import RunReport
+from flickr_ingest.report.writers import summary_line, to_markdown
+
+#: The dashboard's table shows at most this many rows; report.json has them all.
+TABLE_ROWS = 2000
+
+
+class Progress:
+    """A progress artifact, updated at most every `interval` seconds."""
+
+    def __init__(self, total: int, interval: float = 2.0) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.interval = interval
+        self._last = 0.0
+        self._id: UUID = create_progress_artifact(
+            progress=0.0, key="ingest-progress", description=f"{total} file(s) to upload"
+        )
+
+    def advance(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.done == self.total or now - self._last >= self.interval:
+            self._last = now
+            update_progress_artifact(self._id, progress=100.0 * self.done / self.total)
+
+
+def publish(report: RunReport) -> None:
+    rows = [
+        {
+            "file": r.relative_path,
+            "status": r.status,
+            "photo_id": r.photo_id or r.duplicate_of or "",
+            "reason": r.reason or "",
+            "attempts": r.attempts,
+            "title": r.title or "",
+        }
+        for r in report.files[:TABLE_ROWS]
+    ]
+    create_table_artifact(rows, key="ingest-files", description=summary_line(report))
+    create_markdown_artifact(to_markdown(report), key="ingest-report", description="audit report")
+    for number, url in enumerate(report.organize_urls, start=1):
+        create_link_artifact(
+            url,
+            link_text=f"Organize on Flickr ({number}/{len(report.organize_urls)})",
+            key="organize-on-flickr" if number == 1 else None,
+        )

@@ -1,0 +1,156 @@
+"""The `ingest` flow: discover → plan against quota → upload each file → report.
+
+Reads like a table of contents; every step is `flickr_ingest` code. One task run per
+file, at most `concurrency` in flight; a quota or auth failure stops new uploads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.futures import PrefectFuture, as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.tasks import exponential_backoff
+
+from flickr_ingest.planning import UPLOAD, Decision, plan
+from flickr_ingest.report.model import DEFERRED, PLANNED, FileRecord, RunReport
+from flickr_ingest.report.writers import summary_line, write_report
+from flickr_ingest.runs import (
+    close_run,
+    get_run,
+    new_run_id,
+    notify,
+    open_run,
+    report_folder,
+    unopened_report,
+)
+from flickr_ingest.settings import IngestSettings
+from flickr_ingest.uploading import failed_record, record_for
+from flows.artifacts import Progress, publish
+from flows.credentials import load_secret_credentials
+from flows.rate_limit import use_shared_rate_limit
+from tasks.ingest import discover_files, read_quota, upload_file
+
+#: Threads available to the flow; `concurrency` decides how many are used.
+MAX_CONCURRENCY = 64
+
+
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
+def ingest(
+    source: str,
+    keys: list[str] | None = None,
+    dry_run: bool = False,
+    concurrency: int | None = None,
+    report_dir: str | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> dict[str, Any]:
+    """Upload every photo and video of `source` (a folder or s3://bucket/prefix, or just
+    `keys` of it) to Flickr exactly once, and write an audit report."""
+    logger = get_run_logger()
+    settings = IngestSettings.from_environment(
+        source=source,
+        keys=tuple(keys) if keys is not None else None,
+        dry_run=dry_run,
+        concurrency=concurrency,
+        report_dir=report_dir,
+        include=tuple(include) if include else None,
+        exclude=tuple(exclude) if exclude else None,
+    )
+    run_id = new_run_id()
+    try:
+        run = open_run(
+            settings,
+            run_id=run_id,
+            stored_credentials=load_secret_credentials(settings.secret_block),
+        )
+    except Exception as error:  # no connection, bad credentials: say so, in a report too
+        write_report(unopened_report(settings, run_id, error), report_folder(settings, run_id))
+        raise
+    records: list[FileRecord] = []
+    notes: list[str] = []
+    try:
+        if run.uses_sandbox:
+            logger.warning(
+                "No Flickr credentials: using the embedded sandbox; nothing is sent to flickr.com"
+            )
+        if settings.api_calls_per_hour:
+            use_shared_rate_limit(run.client, settings.api_calls_per_hour)
+        decisions = plan(discover_files(run_id, settings), read_quota(run_id, settings))
+        if settings.dry_run:
+            records = [
+                record_for(d, PLANNED if d.action == UPLOAD else d.action, reason=d.reason)
+                for d in decisions
+            ]
+        else:
+            records = _upload_all(decisions, run_id, settings)
+        stopped = run.stop_reason()
+        if stopped:
+            notes.append(f"Uploading stopped early: {stopped}")
+    except BaseException as error:
+        notes.append(f"The run failed: {type(error).__name__}: {error}")
+        raise
+    finally:
+        report = run.report(records, notes=notes, dry_run=settings.dry_run)
+        paths = write_report(report, run.report_folder)
+        publish(report)
+        logger.info("%s; report: %s", summary_line(report), paths["html"])
+        close_run(run_id)
+    return _summary(report, paths)
+
+
+def _upload_all(
+    decisions: list[Decision], run_id: str, settings: IngestSettings
+) -> list[FileRecord]:
+    """One task run per file to upload, at most `concurrency` at once, in plan order."""
+    records: dict[int, FileRecord] = {}
+    for index, decision in enumerate(decisions):
+        if decision.action != UPLOAD:
+            records[index] = record_for(decision, decision.action, reason=decision.reason)
+            notify(records[index])
+    pending = [(i, d) for i, d in enumerate(decisions) if d.action == UPLOAD]
+    progress = Progress(len(pending))
+    upload = upload_file.with_options(
+        retries=settings.retries,
+        retry_delay_seconds=exponential_backoff(backoff_factor=settings.retry_backoff_seconds),
+        retry_jitter_factor=0.5,
+    )
+    in_flight: dict[PrefectFuture, tuple[int, Decision]] = {}
+    run = get_run(run_id)
+    while pending or in_flight:
+        stopped = run.stop_reason() if run else None
+        while pending and len(in_flight) < settings.concurrency and not stopped:
+            index, decision = pending.pop(0)
+            in_flight[upload.submit(decision, run_id, settings)] = (index, decision)
+        if stopped and pending:  # a quota or auth failure: no new uploads
+            for index, decision in pending:
+                records[index] = record_for(decision, DEFERRED, reason=f"not attempted: {stopped}")
+                notify(records[index])
+            pending = []
+        if not in_flight:
+            break
+        future = next(as_completed(list(in_flight)))
+        index, decision = in_flight.pop(future)
+        records[index] = _record(future, decision, settings)
+        notify(records[index])
+        progress.advance()
+    return [records[index] for index in sorted(records)]
+
+
+def _record(future: PrefectFuture, decision: Decision, settings: IngestSettings) -> FileRecord:
+    try:
+        return future.result()
+    except Exception as error:  # retries spent, or a bug: the file failed, the run goes on
+        return failed_record(decision, error, attempts=settings.retries + 1)
+
+
+def _summary(report: RunReport, paths: dict) -> dict[str, Any]:
+    return {
+        "run_id": report.run_id,
+        "ok": report.ok,
+        "totals": report.totals,
+        "sandbox": report.sandbox,
+        "organize_urls": list(report.organize_urls),
+        "report": {kind: str(path) for kind, path in paths.items()},
+    }

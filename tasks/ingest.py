@@ -1,0 +1,62 @@
+"""The ingest flow's tasks: each wraps one core step of `flickr_ingest.runs.Run`.
+
+Tasks take and return plain values (ids, settings, frozen dataclasses); the live client,
+source and ledger stay in the process, found by run id.
+"""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+
+from flickr_ingest.flickr.errors import is_retryable
+from flickr_ingest.planning import Candidate, Decision, Quota
+from flickr_ingest.report.model import FileRecord
+from flickr_ingest.runs import Run, get_run, open_run
+from flickr_ingest.settings import IngestSettings
+
+
+def _run(run_id: str, settings: IngestSettings) -> Run:
+    return get_run(run_id) or open_run(settings, run_id=run_id)
+
+
+def retry_if_transient(task, task_run, state) -> bool:
+    """Prefect's retry_condition_fn: retry transient Flickr failures only."""
+    try:
+        state.result()
+    except Exception as error:
+        return is_retryable(error)
+    return False
+
+
+@task(
+    name="discover", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=5
+)
+def discover_files(run_id: str, settings: IngestSettings) -> list[Candidate]:
+    return _run(run_id, settings).discover()
+
+
+@task(
+    name="read-quota",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=retry_if_transient,
+)
+def read_quota(run_id: str, settings: IngestSettings) -> Quota:
+    return Quota.from_status(_run(run_id, settings).client.upload_status())
+
+
+@task(
+    name="upload",
+    task_run_name="upload {decision.candidate.relative_path}",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retry_condition_fn=retry_if_transient,
+)
+def upload_file(decision: Decision, run_id: str, settings: IngestSettings) -> FileRecord:
+    context = TaskRunContext.get()
+    attempt = context.task_run.run_count if context else 1
+    return _run(run_id, settings).upload(decision, attempt=attempt)

@@ -1,0 +1,170 @@
+"""The ingest flow end to end: a real Prefect server (the test harness), the sandbox over
+HTTP, real files. Assertions are on what the sandbox holds and on the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from prefect.client.orchestration import get_client
+
+from flickr_ingest.demo import make_demo_photos
+from flickr_ingest.sandbox import SandboxServer
+from flows.ingest import ingest
+from tests.photos import SHARED_PHOTOS, jpeg_bytes
+
+
+def _stored(sandbox: SandboxServer) -> list[dict]:
+    return [
+        p
+        for p in requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+        if p["status"] == "active"
+    ]
+
+
+def _report(summary: dict) -> dict:
+    return json.loads(Path(summary["report"]["json"]).read_text(encoding="utf-8"))
+
+
+def test_demo_archive_uploads_once_and_reports_every_file(flow_env: Path, sandbox) -> None:
+    folder = flow_env / "archive"
+    make_demo_photos(folder, per_album=2)
+    summary = ingest(source=str(folder), concurrency=4)
+    report = _report(summary)
+    assert summary["ok"] and report["schema_version"] == 1
+    assert report["totals"] == {
+        "uploaded": 6,
+        "duplicate": 1,
+        "already_uploaded": 0,
+        "skipped": 2,
+        "deferred": 0,
+        "failed": 0,
+    }
+    by_path = {f["relative_path"]: f for f in report["files"]}
+    assert by_path["notes.jpg"]["reason"].startswith("not a photo or video")
+    assert by_path["empty.jpg"]["reason"] == "empty file (0 bytes)"
+    twins = [by_path["2023 Kyoto/copy of IMG_3001.jpg"], by_path["2023 Kyoto/IMG_3001.jpg"]]
+    original = next(t for t in twins if t["status"] == "uploaded")  # whichever claimed first
+    copy = next(t for t in twins if t["status"] == "duplicate")
+    assert copy["duplicate_of"] == original["photo_id"] and copy["sha256"] == original["sha256"]
+    stored = _stored(sandbox)
+    assert len(stored) == 6 and len({p["sha256"] for p in stored}) == 6
+    lisbon = next(p for p in stored if p["filename"] == "IMG_1001.jpg")
+    assert lisbon["title"] == "Lisbon #1" and "Lisbon" in lisbon["tags"]
+    assert any(tag.startswith("checksum:sha256=") for tag in lisbon["tags"])
+    for record in report["files"]:
+        assert set(record) >= {
+            "source",
+            "size",
+            "sha256",
+            "kind",
+            "status",
+            "photo_id",
+            "duplicate_of",
+            "reason",
+            "error_code",
+            "attempts",
+            "title",
+            "tags",
+        }
+    organize = requests.get(summary["organize_urls"][0], timeout=10).text
+    assert all(p["id"] in organize for p in stored)
+    html = Path(summary["report"]["html"]).read_text(encoding="utf-8")
+    assert "thumbs/" in html and (Path(summary["report"]["html"]).parent / "thumbs").is_dir()
+
+    again = ingest(source=str(folder), concurrency=4)
+    assert _report(again)["totals"]["already_uploaded"] == 7
+    assert len(_stored(sandbox)) == 6
+
+
+def test_artifacts_on_the_flow_run(flow_env: Path, sandbox) -> None:
+    folder = flow_env / "archive"
+    make_demo_photos(folder, per_album=1)
+    ingest(source=str(folder))
+    with get_client(sync_client=True) as client:
+        keys = {a.key for a in client.read_artifacts() if a.key}
+        progress = [a for a in client.read_artifacts() if a.type == "progress"]
+    assert {"ingest-files", "ingest-report", "organize-on-flickr", "ingest-progress"} <= keys
+    assert any(a.data == 100.0 for a in progress)
+
+
+def test_dry_run_uploads_nothing(flow_env: Path, sandbox) -> None:
+    folder = flow_env / "archive"
+    make_demo_photos(folder, per_album=1)
+    summary = ingest(source=str(folder), dry_run=True)
+    assert _report(summary)["totals"]["planned"] == 4
+    assert _stored(sandbox) == []
+
+
+def test_transient_faults_with_lost_answers_upload_each_photo_once(flow_env: Path, sandbox) -> None:
+    folder = flow_env / "many"
+    folder.mkdir()
+    for number in range(30):
+        (folder / f"p{number:02d}.jpg").write_bytes(jpeg_bytes(1000 + number))
+    requests.post(
+        f"{sandbox.url}/sandbox/faults",
+        timeout=5,
+        json={"faults": "lost=0.06,reset=0.03,105=0.03,106=0.02,3=0.02,500=0.02,503=0.02"},
+    )
+    try:
+        summary = ingest(source=str(folder), concurrency=6)
+    finally:
+        requests.post(f"{sandbox.url}/sandbox/faults", json={"faults": ""}, timeout=5)
+    report = _report(summary)
+    assert report["totals"]["uploaded"] == 30, [
+        f["reason"] for f in report["files"] if f["status"] != "uploaded"
+    ]
+    stored = _stored(sandbox)
+    assert len(stored) == 30 and len({p["sha256"] for p in stored}) == 30
+    log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=5).json()["requests"]
+    assert sum(1 for entry in log if entry.get("fault")) > 0  # faults really happened
+
+
+def test_bandwidth_quota_defers_the_rest_and_a_later_run_finishes(flow_env: Path, sandbox) -> None:
+    folder = flow_env / "quota"
+    folder.mkdir()
+    files = [jpeg_bytes(2000 + n) for n in range(6)]
+    for number, data in enumerate(files):
+        (folder / f"q{number}.jpg").write_bytes(data)
+    nsid = sandbox.account.user_nsid
+    sandbox.state.accounts.set_limits(nsid, monthly_bandwidth_bytes=sum(len(d) for d in files[:3]))
+    first = _report(ingest(source=str(folder)))
+    assert first["totals"]["uploaded"] == 3 and first["totals"]["deferred"] == 3
+    assert all("bandwidth" in f["reason"] for f in first["files"] if f["status"] == "deferred")
+    sandbox.state.accounts.set_limits(nsid, monthly_bandwidth_bytes=None)
+    second = _report(ingest(source=str(folder)))
+    assert second["totals"]["uploaded"] == 3 and second["totals"]["already_uploaded"] == 3
+    assert len(_stored(sandbox)) == 6
+
+
+def test_revoked_token_stops_the_run_with_a_clear_message(
+    flow_env: Path, sandbox, monkeypatch
+) -> None:
+    folder = flow_env / "auth"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(jpeg_bytes(3000))
+    monkeypatch.setenv("FLICKR_OAUTH_TOKEN", "123-nope")
+    with pytest.raises(Exception, match="98"):
+        ingest(source=str(folder))
+    assert _stored(sandbox) == []
+    reports = list((flow_env / "reports").glob("*/report.json"))
+    assert reports and "could not start" in json.loads(reports[0].read_text())["notes"][0]
+
+
+@pytest.mark.skipif(
+    not SHARED_PHOTOS.is_dir(), reason=f"sample photos not found at {SHARED_PHOTOS}"
+)
+def test_the_shared_sample_photos(flow_env: Path, sandbox) -> None:
+    summary = ingest(source=str(SHARED_PHOTOS))
+    report = _report(summary)
+    files = report["files"]
+    assert len(files) == len([p for p in SHARED_PHOTOS.rglob("*") if p.is_file()])
+    assert all(f["status"] in ("uploaded", "duplicate", "skipped") for f in files), files
+    assert all(f["reason"] for f in files if f["status"] != "uploaded")
+    uploaded = [f for f in files if f["status"] == "uploaded"]
+    organize = "".join(requests.get(url, timeout=10).text for url in summary["organize_urls"])
+    assert all(f["photo_id"] in organize for f in uploaded)
+    broken = next(f for f in files if f["relative_path"] == "broken/corrupted.jpg")
+    assert any("damaged" in w for w in broken["warnings"])
