@@ -77,7 +77,7 @@ class UploadContext:
 
 def record_for(decision: Decision, status: str, **values: Any) -> model.FileRecord:
     candidate = decision.candidate
-    fields: dict[str, Any] = {"sha256": candidate.sha256, **values}
+    fields: dict[str, Any] = {"sha256": candidate.sha256, "photo_id": candidate.photo_id, **values}
     return model.FileRecord(
         source=candidate.uri,
         relative_path=candidate.relative_path,
