@@ -409,6 +409,9 @@ class SandboxApp:
         """Parse a multipart upload; the file spools to disk, never whole in memory."""
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise errors.NoPhoto()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.traffic.settings.max_body_bytes:
+            raise errors.FilesizeTooLarge()
         try:
             form = await request.form(max_files=2, max_fields=200, max_part_size=1024 * 1024)
         except (BodyTooLarge, ClientDisconnect):
