@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flickr_ingest.discovery import discover
 from flickr_ingest.errors import ConfigurationError
@@ -21,6 +22,7 @@ from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
 from flickr_ingest.ledger import Ledger
 from flickr_ingest.planning import Candidate, Decision, Quota, plan
 from flickr_ingest.report.model import FileRecord, RunReport
+from flickr_ingest.report.publish import publish
 from flickr_ingest.report.writers import write_report
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import open_source
@@ -42,7 +44,22 @@ def _now() -> str:
 
 
 def report_folder(settings: IngestSettings, run_id: str) -> Path:
+    """The local folder the report is written in (for an s3:// report_dir, a staging
+    folder under the state folder, copied to S3 at the end)."""
+    if settings.report_dir.startswith("s3://"):
+        return settings.state_path / "reports" / run_id
     return Path(settings.report_dir).expanduser() / run_id
+
+
+def save_report(
+    report: RunReport, settings: IngestSettings, *, s3_client: Any = None
+) -> dict[str, str]:
+    """Write the report and put it where `report_dir` says; returns where each file is."""
+    folder = report_folder(settings, report.run_id)
+    write_report(report, folder)
+    if settings.report_dir.startswith("s3://") and s3_client is None:
+        s3_client = make_client(settings.s3_endpoint_url)
+    return publish(folder, settings.report_dir, report.run_id, s3_client=s3_client)
 
 
 def unopened_report(settings: IngestSettings, run_id: str, error: BaseException) -> RunReport:
@@ -71,6 +88,7 @@ class Run:
     ledger_account: str  # whose uploads the ledger's records are
     sandbox: object | None  # the embedded SandboxServer, when there are no credentials
     context: UploadContext
+    s3_client: Any = None
     started_at: str = field(default_factory=_now)
 
     @property
@@ -124,8 +142,8 @@ class Run:
             dry_run=dry_run,
         )
 
-    def write(self, report: RunReport) -> dict[str, Path]:
-        return write_report(report, self.report_folder)
+    def save(self, report: RunReport) -> dict[str, str]:
+        return save_report(report, self.settings, s3_client=self.s3_client)
 
     def close(self) -> None:
         self.client.close()
@@ -174,6 +192,7 @@ def open_run(
     *,
     run_id: str | None = None,
     stored_credentials: Credentials | None = None,
+    s3_client: Any = None,
 ) -> Run:
     """Connect and get everything a run needs; with no credentials at all, start the
     embedded sandbox. Registered so that tasks in this process find it by id."""
@@ -181,7 +200,7 @@ def open_run(
     with _RUNS_LOCK:
         if run_id in _RUNS:
             return _RUNS[run_id]
-        run = _open(settings, run_id, resolve_credentials(stored_credentials))
+        run = _open(settings, run_id, resolve_credentials(stored_credentials), s3_client)
         _RUNS[run_id] = run
         return run
 
@@ -198,18 +217,19 @@ def close_run(run_id: str) -> None:
         run.close()
 
 
-def _open(settings: IngestSettings, run_id: str, credentials: Credentials | None) -> Run:
+def _open(
+    settings: IngestSettings, run_id: str, credentials: Credentials | None, s3_client: Any
+) -> Run:
     if not settings.source:
         raise ConfigurationError("no source given: a folder or s3://bucket/prefix")
+    s3_client = s3_client or _s3_client_for(settings)
     # The source first: a missing folder fails before anything is started.
     source = open_source(
         settings.source,
         include=settings.include,
         exclude=settings.exclude,
         keys=settings.keys,
-        s3_client=make_client(settings.s3_endpoint_url)
-        if settings.source.startswith("s3://")
-        else None,
+        s3_client=s3_client,
     )
     sandbox = None
     if settings.sandbox:
@@ -260,7 +280,14 @@ def _open(settings: IngestSettings, run_id: str, credentials: Credentials | None
         ledger_account=context.account,
         sandbox=sandbox,
         context=context,
+        s3_client=s3_client,
     )
+
+
+def _s3_client_for(settings: IngestSettings) -> Any:
+    if settings.source.startswith("s3://") or settings.report_dir.startswith("s3://"):
+        return make_client(settings.s3_endpoint_url)
+    return None
 
 
 def _embedded_sandbox(settings: IngestSettings) -> tuple[object, Credentials, Endpoints]:

@@ -41,6 +41,7 @@ class IngestSettings:
     path_tags: bool = False
     extra_tags: tuple[str, ...] = ()
     s3_endpoint_url: str | None = None
+    aws_credentials_block: str | None = None  # a Prefect AwsCredentials block for S3
     secret_block: str = "flickr-ingest-credentials"
     sandbox: bool = False  # use the embedded sandbox even when credentials are set
     sandbox_port: int = 8470  # the embedded sandbox's port, so its pages open again later

@@ -1,4 +1,5 @@
-"""Flickr credentials kept in a Prefect Secret block (encrypted at rest on the server).
+"""Credentials kept in Prefect blocks (encrypted at rest on the server): Flickr's in a
+Secret block, AWS's in an AwsCredentials block (prefect-aws).
 
 Loaded inside flow code, never passed as a parameter: parameters are shown in the UI.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from prefect.blocks.system import Secret
 from prefect.settings import PREFECT_API_URL
@@ -35,3 +37,13 @@ def load_secret_credentials(block_name: str) -> Credentials | None:
 
 def save_secret_credentials(credentials: Credentials, block_name: str) -> None:
     Secret(value=json.dumps(credentials.to_dict())).save(block_name, overwrite=True)
+
+
+def s3_client_from_block(block_name: str | None) -> Any:
+    """An S3 client from a Prefect AwsCredentials block (its keys, region, endpoint), or
+    None to use boto3's standard chain."""
+    if not block_name:
+        return None
+    from prefect_aws import AwsCredentials
+
+    return AwsCredentials.load(block_name).get_client("s3")

@@ -15,20 +15,20 @@ from prefect.tasks import exponential_backoff
 
 from flickr_ingest.planning import UPLOAD, Decision, plan
 from flickr_ingest.report.model import DEFERRED, PLANNED, FileRecord, RunReport
-from flickr_ingest.report.writers import summary_line, write_report
+from flickr_ingest.report.writers import summary_line
 from flickr_ingest.runs import (
     close_run,
     get_run,
     new_run_id,
     notify,
     open_run,
-    report_folder,
+    save_report,
     unopened_report,
 )
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.uploading import failed_record, record_for
 from flows.artifacts import Progress, publish
-from flows.credentials import load_secret_credentials
+from flows.credentials import load_secret_credentials, s3_client_from_block
 from flows.rate_limit import use_shared_rate_limit
 from tasks.ingest import discover_files, read_quota, upload_file
 
@@ -64,9 +64,10 @@ def ingest(
             settings,
             run_id=run_id,
             stored_credentials=load_secret_credentials(settings.secret_block),
+            s3_client=s3_client_from_block(settings.aws_credentials_block),
         )
     except Exception as error:  # no connection, bad credentials: say so, in a report too
-        write_report(unopened_report(settings, run_id, error), report_folder(settings, run_id))
+        save_report(unopened_report(settings, run_id, error), settings)
         raise
     records: list[FileRecord] = []
     notes: list[str] = []
@@ -93,7 +94,7 @@ def ingest(
         raise
     finally:
         report = run.report(records, notes=notes, dry_run=settings.dry_run)
-        paths = write_report(report, run.report_folder)
+        paths = run.save(report)
         publish(report)
         logger.info("%s; report: %s", summary_line(report), paths["html"])
         close_run(run_id)

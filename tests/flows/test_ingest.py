@@ -168,3 +168,32 @@ def test_the_shared_sample_photos(flow_env: Path, sandbox) -> None:
     assert all(f["photo_id"] in organize for f in uploaded)
     broken = next(f for f in files if f["relative_path"] == "broken/corrupted.jpg")
     assert any("damaged" in w for w in broken["warnings"])
+
+
+def test_s3_source_and_s3_report_through_an_aws_credentials_block(
+    flow_env: Path, sandbox, moto_server: str, s3, bucket: str, monkeypatch
+) -> None:
+    from prefect_aws import AwsCredentials
+    from prefect_aws.client_parameters import AwsClientParameters
+
+    AwsCredentials(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+        aws_client_parameters=AwsClientParameters(endpoint_url=moto_server),
+    ).save("test-moto", overwrite=True)
+    monkeypatch.setenv("FLICKR_INGEST_AWS_CREDENTIALS_BLOCK", "test-moto")
+    for number, key in enumerate(["inbox/a b.jpg", "inbox/ü/plus+.jpg", "inbox/../up.jpg"]):
+        s3.put_object(Bucket=bucket, Key=key, Body=jpeg_bytes(4000 + number))
+    s3.put_object(Bucket=bucket, Key="inbox/readme.txt", Body=b"hello")
+    summary = ingest(source=f"s3://{bucket}/inbox/", report_dir=f"s3://{bucket}/reports")
+    assert summary["report"]["json"] == f"s3://{bucket}/reports/{summary['run_id']}/report.json"
+    key = summary["report"]["json"].split("/", 3)[3]
+    report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert report["totals"]["uploaded"] == 3 and report["totals"]["skipped"] == 1
+    stored = {p["filename"] for p in _stored(sandbox)}
+    assert stored == {"a b.jpg", "plus+.jpg", "up.jpg"}
+    thumbs = s3.list_objects_v2(Bucket=bucket, Prefix=f"reports/{summary['run_id']}/thumbs/")
+    assert thumbs["KeyCount"] == 3
+    leftovers = list((flow_env / "state" / "tmp").rglob("*"))
+    assert [p for p in leftovers if p.is_file()] == []  # temporary copies are gone
