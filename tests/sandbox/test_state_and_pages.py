@@ -181,3 +181,24 @@ def test_ready_fast_and_50_concurrent_5mb_uploads_stay_under_200mb(tmp_path: Pat
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_aggregate_bandwidth_cap_is_shared(sandbox: SandboxServer, credentials) -> None:
+    data = jpeg_bytes(13) + b"\0" * (512 * 1024)
+    sandbox.traffic.update(bandwidth_mbps=4.0)
+    try:
+        with FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url)) as api:
+            started = time.monotonic()
+            threads = [
+                threading.Thread(target=api.upload, args=(io.BytesIO(data),), kwargs={"filename": f"{n}.jpg"})
+                for n in range(3)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.monotonic() - started
+    finally:
+        sandbox.traffic.update(bandwidth_mbps=None)
+    assert sandbox.state.photos.counts() == {"active": 3}
+    assert elapsed >= 2.4  # 12.6 Mbit through one 4 Mbit/s link: about 3 s, not 1
