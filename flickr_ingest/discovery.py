@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from flickr_ingest.filetypes import SNIFF_BYTES, sniff
@@ -17,13 +16,7 @@ def discover(
     """Every listed file as a Candidate, in listing order. A file whose exact version an
     earlier run already uploaded is recognised from the ledger without reading it."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(
-            pool.map(lambda item: _candidate(source, item, ledger, account), _items(source))
-        )
-
-
-def _items(source: Source) -> Iterator[SourceItem]:
-    yield from source.list()
+        return list(pool.map(lambda item: _candidate(source, item, ledger, account), source.list()))
 
 
 def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account: str) -> Candidate:
@@ -33,11 +26,9 @@ def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account:
     if item.problem:
         return Candidate(**base, kind="unsupported", format="unknown", problem=item.problem)
     sha256 = ledger.known_hash(item.uri, item.version) if ledger else None
-    upload = ledger.upload_for(account, sha256) if ledger and sha256 else None
-    if upload is not None:  # nothing to read: the ledger knows these bytes
-        return Candidate(
-            **base, kind="known", format="known", sha256=sha256, photo_id=upload.photo_id
-        )
+    photo_id = ledger.known_photo_id(account, sha256) if ledger and sha256 else None
+    if photo_id is not None:  # nothing to read: the ledger knows these bytes
+        return Candidate(**base, kind="known", format="known", sha256=sha256, photo_id=photo_id)
     if item.size == 0:
         return Candidate(**base, kind="unsupported", format="empty")
     try:
@@ -55,5 +46,4 @@ def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account:
         kind=file_type.kind,
         format=file_type.format,
         sha256=sha256,
-        photo_id=upload.photo_id if upload else None,
     )

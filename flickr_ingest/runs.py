@@ -19,7 +19,7 @@ from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient
 from flickr_ingest.flickr import credentials as stored
 from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
-from flickr_ingest.ledger import Ledger
+from flickr_ingest.ledger import open_ledger
 from flickr_ingest.planning import Candidate, Decision, Quota, plan
 from flickr_ingest.report.model import FileRecord, RunReport
 from flickr_ingest.report.publish import publish
@@ -259,7 +259,7 @@ def _open(
         else ("flickr.com" if endpoints.is_flickr else endpoints.rest.split("/")[2])
     )
     state = settings.state_path
-    ledger = Ledger(state / "ledger.sqlite3")
+    ledger = open_ledger(settings.ledger, state_dir=state, s3_client=s3_client)
     folder = report_folder(settings, run_id)
     context = UploadContext(
         run_id=run_id,
@@ -285,7 +285,8 @@ def _open(
 
 
 def _s3_client_for(settings: IngestSettings) -> Any:
-    if settings.source.startswith("s3://") or settings.report_dir.startswith("s3://"):
+    locations = (settings.source, settings.report_dir, settings.ledger)
+    if any(location.startswith("s3://") for location in locations):
         return make_client(settings.s3_endpoint_url)
     return None
 

@@ -22,6 +22,7 @@ class IngestSettings:
     exclude: tuple[str, ...] = ()
     report_dir: str = "flickr-ingest-reports"
     state_dir: str = "flickr-ingest-state"  # the upload ledger (and the demo sandbox)
+    ledger: str = ""  # "" = a SQLite file in state_dir; s3://bucket/prefix = shared by all workers
     concurrency: int = 8
     dry_run: bool = False
     retries: int = 6

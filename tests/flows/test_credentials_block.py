@@ -12,14 +12,22 @@ from flows.ingest import ingest
 from tests.photos import jpeg_bytes
 
 
-def test_secret_block_round_trip_and_a_run_that_uses_it(flow_env: Path, sandbox, monkeypatch) -> None:
+def test_secret_block_round_trip_and_a_run_that_uses_it(
+    flow_env: Path, sandbox, monkeypatch
+) -> None:
     account = sandbox.account
-    credentials = Credentials(account.api_key, account.api_secret, account.oauth_token,
-                              account.oauth_token_secret)
+    credentials = Credentials(
+        account.api_key, account.api_secret, account.oauth_token, account.oauth_token_secret
+    )
     save_secret_credentials(credentials, "test-flickr")
     assert load_secret_credentials("test-flickr") == credentials
     assert load_secret_credentials("no-such-block") is None
-    for name in ("FLICKR_API_KEY", "FLICKR_API_SECRET", "FLICKR_OAUTH_TOKEN", "FLICKR_OAUTH_TOKEN_SECRET"):
+    for name in (
+        "FLICKR_API_KEY",
+        "FLICKR_API_SECRET",
+        "FLICKR_OAUTH_TOKEN",
+        "FLICKR_OAUTH_TOKEN_SECRET",
+    ):
         monkeypatch.delenv(name)
     monkeypatch.setenv("FLICKR_INGEST_SECRET_BLOCK", "test-flickr")
     monkeypatch.setenv("FLICKR_INGEST_CREDENTIALS_FILE", str(flow_env / "no-file.json"))

@@ -197,3 +197,18 @@ def test_s3_source_and_s3_report_through_an_aws_credentials_block(
     assert thumbs["KeyCount"] == 3
     leftovers = list((flow_env / "state" / "tmp").rglob("*"))
     assert [p for p in leftovers if p.is_file()] == []  # temporary copies are gone
+
+
+def test_ledger_in_s3_keeps_runs_idempotent(
+    flow_env: Path, sandbox, moto_server, s3, bucket, monkeypatch
+) -> None:
+    monkeypatch.setenv("FLICKR_INGEST_LEDGER", f"s3://{bucket}/ledger")
+    monkeypatch.setenv("FLICKR_INGEST_S3_ENDPOINT_URL", moto_server)
+    folder = flow_env / "archive"
+    make_demo_photos(folder, per_album=1)
+    first = _report(ingest(source=str(folder)))
+    assert first["totals"]["uploaded"] == 3 and first["totals"]["duplicate"] == 1
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="ledger/uploads/")["KeyCount"] == 3
+    second = _report(ingest(source=str(folder)))
+    assert second["totals"]["already_uploaded"] == 4
+    assert len(_stored(sandbox)) == 3

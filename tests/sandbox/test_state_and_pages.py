@@ -190,7 +190,9 @@ def test_aggregate_bandwidth_cap_is_shared(sandbox: SandboxServer, credentials) 
         with FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url)) as api:
             started = time.monotonic()
             threads = [
-                threading.Thread(target=api.upload, args=(io.BytesIO(data),), kwargs={"filename": f"{n}.jpg"})
+                threading.Thread(
+                    target=api.upload, args=(io.BytesIO(data),), kwargs={"filename": f"{n}.jpg"}
+                )
                 for n in range(3)
             ]
             for thread in threads:

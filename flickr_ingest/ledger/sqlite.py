@@ -1,24 +1,15 @@
-"""The upload ledger: what this account already holds, by content hash.
-
-It makes runs idempotent: a file whose bytes were uploaded before (under any name, by any
-earlier run) is not sent again. Claims serialise two tasks that hold the same bytes at
-the same moment; a claim is taken over when its holder is gone: a process on this host
-that no longer runs, or (anywhere) a claim older than `claim_timeout`.
-What a crash between Flickr's answer and `record_upload` leaves open is closed on
-Flickr's side, by `dedup_check` and the checksum machine tag.
-"""
+"""The upload ledger in a SQLite file: for one machine (any number of processes)."""
 
 from __future__ import annotations
 
-import os
-import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+
+from flickr_ingest.ledger.base import BUSY, CLAIMED, RECLAIMED, Upload, holder_id, may_take_over
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
@@ -33,40 +24,7 @@ CREATE TABLE IF NOT EXISTS claims (
 """
 
 
-#: claim() answers
-CLAIMED = "claimed"  # nobody held these bytes
-RECLAIMED = "reclaimed"  # a gone holder (or an earlier attempt) held them: it may have landed
-BUSY = "busy"  # a live holder is uploading them now
-
-_HOST = socket.gethostname()
-
-
-def _holder(key: str) -> str:
-    return f"{_HOST}|{os.getpid()}|{key}"
-
-
-def _holder_is_gone(holder: str) -> bool:
-    host, _, rest = holder.partition("|")
-    pid = rest.partition("|")[0]
-    if host != _HOST or not pid.isdigit():
-        return False  # another machine's process: only its age can tell
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-@dataclass(frozen=True)
-class Upload:
-    sha256: str
-    photo_id: str
-    source: str
-
-
-class Ledger:
+class SqliteLedger:
     """A SQLite ledger under a state folder, safe across threads and processes."""
 
     def __init__(self, path: Path | str, *, claim_timeout: float = 900.0) -> None:
@@ -103,6 +61,10 @@ class Ledger:
             ).fetchone()
         return Upload(*row) if row else None
 
+    def known_photo_id(self, account: str, sha256: str) -> str | None:
+        upload = self.upload_for(account, sha256)
+        return upload.photo_id if upload else None
+
     def known_hash(self, source: str, version: str) -> str | None:
         """The SHA-256 of this exact version of a source file, if an earlier run read it."""
         if not version:
@@ -123,17 +85,14 @@ class Ledger:
     def claim(self, account: str, sha256: str, key: str) -> str:
         """Take the right to upload these bytes for the task `key` (stable across its
         attempts): CLAIMED, RECLAIMED (an earlier holder may have reached Flickr) or BUSY."""
-        holder, now = _holder(key), time.time()
+        holder, now = holder_id(key), time.time()
         with self._write() as db:
             row = db.execute(
                 "SELECT holder, claimed FROM claims WHERE account = ? AND sha256 = ?",
                 (account, sha256),
             ).fetchone()
-            if row is not None:
-                same_task = row[0].rpartition("|")[2] == key
-                expired = now - row[1] >= self.claim_timeout
-                if not (same_task or expired or _holder_is_gone(row[0])):
-                    return BUSY
+            if row is not None and not may_take_over(row[0], row[1], key, now, self.claim_timeout):
+                return BUSY
             db.execute(
                 "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)", (account, sha256, holder, now)
             )
@@ -143,7 +102,7 @@ class Ledger:
         with self._write() as db:
             db.execute(
                 "DELETE FROM claims WHERE account = ? AND sha256 = ? AND holder = ?",
-                (account, sha256, _holder(key)),
+                (account, sha256, holder_id(key)),
             )
 
     def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload:

@@ -1,0 +1,75 @@
+"""What every upload ledger offers, and how claim holders are named.
+
+The ledger makes runs idempotent: a file whose bytes were uploaded before (under any
+name, by any earlier run) is not sent again. Claims serialise two tasks that hold the
+same bytes at the same moment; a claim is taken over when its holder is gone: a process
+on this host that no longer runs, or (anywhere) a claim older than `claim_timeout`.
+What a crash between Flickr's answer and `record_upload` leaves open is closed on
+Flickr's side, by `dedup_check` and the checksum machine tag.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Protocol
+
+#: claim() answers
+CLAIMED = "claimed"  # nobody held these bytes
+RECLAIMED = "reclaimed"  # a gone holder (or an earlier attempt) held them: it may have landed
+BUSY = "busy"  # a live holder is uploading them now
+
+_HOST = socket.gethostname()
+
+
+def holder_id(key: str) -> str:
+    return f"{_HOST}|{os.getpid()}|{key}"
+
+
+def holder_is_gone(holder: str) -> bool:
+    host, _, rest = holder.partition("|")
+    pid = rest.partition("|")[0]
+    if host != _HOST or not pid.isdigit():
+        return False  # another machine's process: only its age can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass(frozen=True)
+class Upload:
+    sha256: str
+    photo_id: str
+    source: str
+
+
+class Ledger(Protocol):
+    claim_timeout: float
+
+    def upload_for(self, account: str, sha256: str) -> Upload | None: ...
+
+    def known_photo_id(self, account: str, sha256: str) -> str | None: ...
+
+    def known_hash(self, source: str, version: str) -> str | None: ...
+
+    def remember_hash(self, source: str, version: str, sha256: str) -> None: ...
+
+    def claim(self, account: str, sha256: str, key: str) -> str: ...
+
+    def release(self, account: str, sha256: str, key: str) -> None: ...
+
+    def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload: ...
+
+    def close(self) -> None: ...
+
+
+def may_take_over(holder: str, claimed: float, key: str, now: float, timeout: float) -> bool:
+    """Whether the task `key` may take a claim held by `holder` since `claimed`: it is its
+    own (an earlier attempt), too old, or its process is gone."""
+    same_task = holder.split("|", 2)[-1] == key
+    return same_task or now - claimed >= timeout or holder_is_gone(holder)

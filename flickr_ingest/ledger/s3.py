@@ -1,0 +1,181 @@
+"""The upload ledger in an S3 prefix: shared by every worker on every machine.
+
+Atomicity comes from S3's conditional writes: a record or a claim is created with
+`If-None-Match: *` (the first writer wins), and a stale claim is taken over with
+`If-Match: <its ETag>` (a compare-and-swap). Keys under the prefix:
+
+    uploads/<account>/<sha256>          the record: {"photo_id", "source", "recorded"}
+    index/<account>/<sha256>/<photo_id> the same, readable from a listing alone
+    seen/<hash of source and version>/<sha256>   what a source file's bytes hash to
+    claims/<account>/<sha256>           {"holder", "claimed"} while a task uploads them
+
+Listings of `index/` and `seen/` are read once and cached, so discovering 10,000 files
+costs a few dozen requests, not 10,000.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from typing import Any
+from urllib.parse import quote
+
+from botocore.exceptions import ClientError
+
+from flickr_ingest.ledger.base import BUSY, CLAIMED, RECLAIMED, Upload, holder_id, may_take_over
+from flickr_ingest.sources.s3 import parse_s3_uri
+
+
+def _slug(account: str) -> str:
+    return quote(account, safe="")
+
+
+def _precondition_failed(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    return code in ("PreconditionFailed", "412", "ConditionalRequestConflict")
+
+
+class S3Ledger:
+    def __init__(self, location: str, client: Any, *, claim_timeout: float = 900.0) -> None:
+        self.bucket, prefix = parse_s3_uri(location)
+        self.prefix = prefix.strip("/")
+        self.client = client
+        self.claim_timeout = claim_timeout
+        self._lock = threading.Lock()
+        self._seen: dict[str, str] | None = None
+        self._index: dict[tuple[str, str], str] = {}
+        self._indexed_accounts: set[str] = set()
+
+    def _key(self, *parts: str) -> str:
+        return "/".join(p for p in (self.prefix, *parts) if p)
+
+    def _list(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            keys += [entry["Key"] for entry in page.get("Contents", [])]
+        return keys
+
+    def close(self) -> None:
+        """Nothing to close: the client belongs to the run."""
+
+    # -- what source files hash to -------------------------------------------------------
+
+    @staticmethod
+    def _source_hash(source: str, version: str) -> str:
+        return hashlib.sha256(f"{source}\n{version}".encode()).hexdigest()
+
+    def known_hash(self, source: str, version: str) -> str | None:
+        if not version:
+            return None
+        with self._lock:
+            if self._seen is None:
+                base = self._key("seen") + "/"
+                self._seen = {}
+                for key in self._list(base):
+                    source_hash, _, sha256 = key[len(base) :].partition("/")
+                    self._seen[source_hash] = sha256
+            return self._seen.get(self._source_hash(source, version))
+
+    def remember_hash(self, source: str, version: str, sha256: str) -> None:
+        if not version:
+            return
+        source_hash = self._source_hash(source, version)
+        self.client.put_object(
+            Bucket=self.bucket, Key=self._key("seen", source_hash, sha256), Body=b""
+        )
+        with self._lock:
+            if self._seen is not None:
+                self._seen[source_hash] = sha256
+
+    # -- uploads -------------------------------------------------------------------------
+
+    def known_photo_id(self, account: str, sha256: str) -> str | None:
+        """From a listing read once per account: cheap, for planning."""
+        with self._lock:
+            if account not in self._indexed_accounts:
+                base = self._key("index", _slug(account)) + "/"
+                for key in self._list(base):
+                    found, _, photo_id = key[len(base) :].partition("/")
+                    self._index[(account, found)] = photo_id
+                self._indexed_accounts.add(account)
+            return self._index.get((account, sha256))
+
+    def upload_for(self, account: str, sha256: str) -> Upload | None:
+        """The authoritative record (one GET)."""
+        try:
+            answer = self.client.get_object(
+                Bucket=self.bucket, Key=self._key("uploads", _slug(account), sha256)
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        record = json.loads(answer["Body"].read())
+        return Upload(sha256, record["photo_id"], record["source"])
+
+    def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload:
+        body = json.dumps({"photo_id": photo_id, "source": source, "recorded": time.time()})
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key("uploads", _slug(account), sha256),
+                Body=body.encode(),
+                IfNoneMatch="*",
+            )
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key("index", _slug(account), sha256, photo_id),
+                Body=b"",
+            )
+        except ClientError as error:
+            if not _precondition_failed(error):
+                raise
+        self.client.delete_object(
+            Bucket=self.bucket, Key=self._key("claims", _slug(account), sha256)
+        )
+        upload = self.upload_for(account, sha256)
+        assert upload is not None  # it was just written, by us or by the first writer
+        return upload
+
+    # -- claims --------------------------------------------------------------------------
+
+    def claim(self, account: str, sha256: str, key: str) -> str:
+        claim_key = self._key("claims", _slug(account), sha256)
+        body = json.dumps({"holder": holder_id(key), "claimed": time.time()}).encode()
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=claim_key, Body=body, IfNoneMatch="*")
+            return CLAIMED
+        except ClientError as error:
+            if not _precondition_failed(error):
+                raise
+        try:
+            current = self.client.get_object(Bucket=self.bucket, Key=claim_key)
+        except ClientError:
+            return BUSY  # released between our two requests: the next try will tell
+        held = json.loads(current["Body"].read())
+        if not may_take_over(held["holder"], held["claimed"], key, time.time(), self.claim_timeout):
+            return BUSY
+        try:  # compare-and-swap: only if nobody else took it over meanwhile
+            self.client.put_object(
+                Bucket=self.bucket, Key=claim_key, Body=body, IfMatch=current["ETag"]
+            )
+        except ClientError as error:
+            if _precondition_failed(error):
+                return BUSY
+            raise
+        return RECLAIMED
+
+    def release(self, account: str, sha256: str, key: str) -> None:
+        claim_key = self._key("claims", _slug(account), sha256)
+        try:
+            held = json.loads(
+                self.client.get_object(Bucket=self.bucket, Key=claim_key)["Body"].read()
+            )
+        except ClientError:
+            return
+        if held.get("holder") == holder_id(key):
+            self.client.delete_object(Bucket=self.bucket, Key=claim_key)

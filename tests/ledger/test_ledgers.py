@@ -1,0 +1,95 @@
+"""Both ledgers (SQLite, and S3 on moto's server) keep the same promises."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from flickr_ingest.ledger import BUSY, CLAIMED, RECLAIMED, SqliteLedger, open_ledger
+from flickr_ingest.ledger.s3 import S3Ledger
+
+
+@pytest.fixture(params=["sqlite", "s3"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "sqlite":
+        made = SqliteLedger(tmp_path / "ledger.sqlite3")
+    else:
+        s3 = request.getfixturevalue("s3")
+        bucket = request.getfixturevalue("bucket")
+        made = open_ledger(f"s3://{bucket}/ledger", state_dir=tmp_path, s3_client=s3)
+        assert isinstance(made, S3Ledger)
+    yield made
+    made.close()
+
+
+def test_the_first_record_wins(ledger) -> None:
+    assert ledger.upload_for("me", "aa") is None
+    first = ledger.record_upload("me", "aa", "111", "file:///a.jpg")
+    second = ledger.record_upload("me", "aa", "222", "file:///copy.jpg")
+    assert first.photo_id == second.photo_id == "111" and second.source == "file:///a.jpg"
+    assert ledger.upload_for("me", "aa").photo_id == "111"
+    assert ledger.upload_for("someone-else", "aa") is None
+
+
+def test_known_hashes_by_source_version(ledger) -> None:
+    ledger.remember_hash("file:///a.jpg", "v1", "aa")
+    assert ledger.known_hash("file:///a.jpg", "v1") == "aa"
+    assert ledger.known_hash("file:///a.jpg", "v2") is None
+    assert ledger.known_hash("file:///a.jpg", "") is None
+
+
+def test_claims(ledger) -> None:
+    assert ledger.claim("me", "bb", "run1:a") == CLAIMED
+    assert ledger.claim("me", "bb", "run1:copy") == BUSY  # a live holder
+    assert ledger.claim("me", "bb", "run1:a") == RECLAIMED  # the same task, another attempt
+    ledger.release("me", "bb", "run1:a")
+    assert ledger.claim("me", "bb", "run1:copy") == CLAIMED
+    ledger.record_upload("me", "bb", "333", "file:///copy.jpg")  # also ends the claim
+    assert ledger.claim("me", "bb", "run2:x") == CLAIMED
+
+
+def test_a_claim_of_a_dead_process_or_an_old_one_is_taken_over(ledger, monkeypatch) -> None:
+    import flickr_ingest.ledger.base as base
+
+    dead = f"{socket.gethostname()}|999999999|crashed-run:a"
+    monkeypatch.setattr(base, "holder_id", lambda key: dead)
+    import flickr_ingest.ledger.s3 as s3_module
+    import flickr_ingest.ledger.sqlite as sqlite_module
+
+    monkeypatch.setattr(s3_module, "holder_id", lambda key: dead)
+    monkeypatch.setattr(sqlite_module, "holder_id", lambda key: dead)
+    assert ledger.claim("me", "cc", "crashed-run:a") == CLAIMED
+    monkeypatch.undo()
+    assert ledger.claim("me", "cc", "new-run:a") == RECLAIMED  # pid 999999999 does not run
+    ledger.claim_timeout = 0.2
+    assert ledger.claim("me", "dd", "other-host-task") == CLAIMED
+    time.sleep(0.3)
+    assert ledger.claim("me", "dd", "late-task") == RECLAIMED
+
+
+def test_only_one_of_many_concurrent_claimers_wins(ledger) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda n: ledger.claim("me", "ee", f"task{n}"), range(8)))
+    assert answers.count(CLAIMED) == 1 and answers.count(BUSY) == 7
+
+
+def test_s3_ledger_reads_listings_not_one_object_per_file(s3, bucket: str, tmp_path: Path) -> None:
+    ledger = open_ledger(f"s3://{bucket}/l", state_dir=tmp_path, s3_client=s3)
+    for n in range(30):
+        ledger.remember_hash(f"file:///{n}.jpg", "v", f"{n:064x}")
+        ledger.record_upload("me", f"{n:064x}", str(1000 + n), f"file:///{n}.jpg")
+    fresh = open_ledger(f"s3://{bucket}/l", state_dir=tmp_path, s3_client=s3)
+    calls = []
+    s3.meta.events.register("before-call.s3", lambda **kw: calls.append(kw["model"].name))
+    found = [
+        fresh.known_photo_id("me", fresh.known_hash(f"file:///{n}.jpg", "v")) for n in range(30)
+    ]
+    assert found == [str(1000 + n) for n in range(30)]
+    assert calls.count("ListObjectsV2") == 2 and "GetObject" not in calls
+    record = json.loads(s3.get_object(Bucket=bucket, Key=f"l/uploads/me/{0:064x}")["Body"].read())
+    assert record["photo_id"] == "1000"
