@@ -57,15 +57,8 @@ class IngestSettings:
         self.mapping_options()  # templates fail here, before anything runs
 
     def mapping_options(self) -> MappingOptions:
-        return MappingOptions(
-            title_template=self.title_template,
-            description_template=self.description_template,
-            camera_tags=self.camera_tags,
-            lens_tags=self.lens_tags,
-            year_tags=self.year_tags,
-            path_tags=self.path_tags,
-            extra_tags=self.extra_tags,
-        )
+        """The metadata-mapping settings (the same names here and in MappingOptions)."""
+        return MappingOptions(**{f.name: getattr(self, f.name) for f in fields(MappingOptions)})
 
     @property
     def state_path(self) -> Path:
