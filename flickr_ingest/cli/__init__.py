@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from flickr_ingest.cli import auth, run, sandbox
+from flickr_ingest.cli import auth, relay, run, sandbox
 from flickr_ingest.errors import FlickrIngestError
 
 
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parsers(commands)
     auth.add_parser(commands)
+    relay.add_parser(commands)
     sandbox.add_parser(commands)
     return parser
 

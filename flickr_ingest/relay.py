@@ -1,0 +1,106 @@
+"""Bucket notifications to events: read S3 event notifications (as SQS delivers them,
+optionally wrapped by SNS) and turn each created object into one event description.
+
+Pure parsing here; `flows/relay.py` polls SQS and posts the events to Prefect.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from flickr_ingest.errors import FlickrIngestError
+from flickr_ingest.sources.s3 import object_uri
+
+EVENT_NAME = "s3.object.created"
+# Event ids are derived, not random: the same notification delivered twice gives the same
+# id, and Prefect's server drops the repeat.
+_EVENT_NAMESPACE = uuid.UUID("6c1f8d0e-8f7a-4a43-9a3f-2f0f1c9b5e21")
+
+
+class PoisonMessage(FlickrIngestError):
+    """A queue message that is not an S3 notification; left for the dead-letter queue."""
+
+
+@dataclass(frozen=True)
+class ObjectCreated:
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    version_id: str
+    sequencer: str
+    event_time: str
+
+    @property
+    def uri(self) -> str:
+        return object_uri(self.bucket, self.key)
+
+    @property
+    def event_id(self) -> str:
+        marker = self.version_id or self.sequencer or self.etag
+        return str(uuid.uuid5(_EVENT_NAMESPACE, f"{self.bucket}/{self.key}/{marker}"))
+
+    def as_event(self) -> dict[str, Any]:
+        """The Prefect event, as the events API takes it."""
+        return {
+            "id": self.event_id,
+            "event": EVENT_NAME,
+            "occurred": self.event_time,
+            "resource": {
+                "prefect.resource.id": self.uri,
+                "prefect.resource.name": self.key,
+                "s3.bucket": self.bucket,
+            },
+            "payload": {
+                "bucket": self.bucket,
+                "key": self.key,
+                "size": self.size,
+                "etag": self.etag,
+                "version_id": self.version_id,
+            },
+        }
+
+
+def parse_notification(body: str) -> list[ObjectCreated]:
+    """The objects created according to one queue message ([] for a test event or for
+    other kinds of events). Raises PoisonMessage for anything unreadable."""
+    try:
+        document = json.loads(body)
+        if isinstance(document, dict) and document.get("Type") == "Notification":
+            document = json.loads(document["Message"])  # delivered through SNS
+    except (ValueError, KeyError, TypeError) as error:
+        raise PoisonMessage(f"not JSON: {type(error).__name__}") from None
+    if not isinstance(document, dict):
+        raise PoisonMessage("not a JSON object")
+    if document.get("Event") == "s3:TestEvent":
+        return []
+    records = document.get("Records")
+    if not isinstance(records, list):
+        raise PoisonMessage("no Records list")
+    created = []
+    for record in records:
+        try:
+            if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
+                continue
+            s3 = record["s3"]
+            stored = s3["object"]
+            created.append(
+                ObjectCreated(
+                    bucket=s3["bucket"]["name"],
+                    key=unquote_plus(stored["key"]),  # notifications encode keys, "+" for " "
+                    size=int(stored.get("size", 0)),
+                    etag=str(stored.get("eTag", "")),
+                    version_id=str(stored.get("versionId") or ""),
+                    sequencer=str(stored.get("sequencer", "")),
+                    event_time=str(record.get("eventTime", "")),
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise PoisonMessage(
+                f"a record is malformed ({type(error).__name__}: {error})"
+            ) from None
+    return created

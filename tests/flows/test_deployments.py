@@ -1,0 +1,195 @@
+"""Deployments: `prefect deploy --all` on a fresh server, and the whole chain from a new
+bucket object to a photo on the sandbox (moto's S3 and SQS, a Prefect server, the
+served deployment, the relay)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import VariableCreate
+from prefect.exceptions import ObjectAlreadyExists
+
+from flickr_ingest.relay import PoisonMessage, parse_notification
+from flows.relay import RelayCounts, relay_once
+from tests.photos import jpeg_bytes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_prefect_deploy_all_creates_both_deployments(prefect_server: str, tmp_path: Path) -> None:
+    env = {**os.environ, "PREFECT_API_URL": prefect_server}
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+        client.create_variable(
+            VariableCreate(name="flickr_ingest_watch", value="s3://photos/inbox/")
+        )
+    subprocess.run(
+        ["prefect", "work-pool", "create", "flickr-ingest", "--type", "process"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    deploy = subprocess.run(
+        ["prefect", "--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    with get_client(sync_client=True) as client:
+        nightly = client.read_deployment_by_name("ingest/nightly")
+        triggered = client.read_deployment_by_name("ingest/on-new-objects")
+        automations = client.read_automations_by_name("new objects under the watched prefix")
+    assert nightly.parameters == {"source": "s3://photos/inbox/"}
+    assert [s.schedule.cron for s in nightly.schedules] == ["0 2 * * *"]
+    assert triggered.parameters == {"source": "s3://photos/inbox/"}
+    trigger = automations[0].trigger
+    assert trigger.expect == {"s3.object.created"}
+    assert trigger.match.model_dump()["prefect.resource.id"] == "s3://photos/inbox/*"
+    assert trigger.within.total_seconds() == 60
+    assert automations[0].actions[0].deployment_id == triggered.id
+
+
+def test_notification_parsing() -> None:
+    body = json.dumps(
+        {
+            "Records": [
+                {
+                    "eventName": "ObjectCreated:Put",
+                    "eventTime": "2026-01-01T00:00:00Z",
+                    "s3": {
+                        "bucket": {"name": "b"},
+                        "object": {
+                            "key": "inbox/a+b%C3%BC.jpg",
+                            "size": 3,
+                            "eTag": "e",
+                            "sequencer": "0A",
+                        },
+                    },
+                },
+                {
+                    "eventName": "ObjectRemoved:Delete",
+                    "s3": {"bucket": {"name": "b"}, "object": {"key": "x"}},
+                },
+            ]
+        }
+    )
+    created = parse_notification(body)
+    assert [c.key for c in created] == ["inbox/a bü.jpg"]
+    assert created[0].uri == "s3://b/inbox/a%20b%C3%BC.jpg"
+    assert created[0].event_id == parse_notification(body)[0].event_id  # stable for repeats
+    wrapped = json.dumps({"Type": "Notification", "Message": body})
+    assert parse_notification(wrapped) == created
+    assert parse_notification(json.dumps({"Event": "s3:TestEvent", "Bucket": "b"})) == []
+    for poison in ("not json", "[]", json.dumps({"Records": [{"eventName": "ObjectCreated:Put"}]})):
+        with pytest.raises(PoisonMessage, match=r"not JSON|not a JSON object|malformed"):
+            parse_notification(poison)
+
+
+def test_new_bucket_objects_reach_the_sandbox(
+    prefect_server: str, flow_env: Path, sandbox, moto_server: str, s3, bucket: str
+) -> None:
+    sqs = boto3.client("sqs", endpoint_url=moto_server, region_name="us-east-1")
+    queue_url = sqs.create_queue(QueueName=f"{bucket}-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "inbox/"}]}},
+                }
+            ]
+        },
+    )
+    watched = f"s3://{bucket}/inbox/"
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": prefect_server,
+        "FLICKR_INGEST_WATCH": watched,
+        "FLICKR_INGEST_TRIGGER_WINDOW": "3",
+        "FLICKR_INGEST_S3_ENDPOINT_URL": moto_server,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "deployments.serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    stop = threading.Event()
+    counts = RelayCounts()
+
+    def relay() -> None:
+        while not stop.is_set():
+            relay_once(sqs, queue_url, counts, wait_seconds=1)
+
+    relayer = threading.Thread(target=relay)
+    try:
+        _wait_for(lambda: _automation_ready(), 90, "the trigger's automation")
+        relayer.start()
+        for number in range(5):
+            s3.put_object(
+                Bucket=bucket, Key=f"inbox/new {number}.jpg", Body=jpeg_bytes(9000 + number)
+            )
+        started = time.monotonic()
+        _wait_for(lambda: len(_active(sandbox)) >= 5, 180, "5 photos on the sandbox")
+        print(f"5 new objects on the sandbox {time.monotonic() - started:.1f} s after they landed")
+        time.sleep(5)  # any late run must not upload again
+    finally:
+        stop.set()
+        if relayer.is_alive():
+            relayer.join(timeout=10)
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    photos = _active(sandbox)
+    assert sorted(p["filename"] for p in photos) == [f"new {n}.jpg" for n in range(5)], output[
+        -3000:
+    ]
+    assert counts.events == 5 and counts.poison == 0
+    reports = list((flow_env / "reports").glob("*/report.json"))
+    assert reports, output[-3000:]
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("ingest/on-new-objects")
+        runs = client.read_flow_runs()
+    assert 1 <= sum(1 for r in runs if r.deployment_id == deployment.id) <= 3  # batched
+
+
+def _automation_ready() -> bool:
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_deployment_by_name("ingest/on-new-objects")
+        except Exception:
+            return False
+        return bool(client.read_automations_by_name("new objects under the watched prefix"))
+
+
+def _active(sandbox) -> list[dict]:
+    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    return [p for p in photos if p["status"] == "active"]
+
+
+def _wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
