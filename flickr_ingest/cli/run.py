@@ -10,6 +10,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flickr_ingest.report.model import FileRecord
 from flickr_ingest.runs import SANDBOX_NOTICE, add_listener, remove_listener, resolve_credentials
@@ -124,9 +125,10 @@ def _print_summary(summary: dict[str, Any], settings: IngestSettings) -> None:
     if summary["sandbox"]:
         state = Path(settings.state_dir) / "sandbox"
         print(f"{SANDBOX_NOTICE[0].upper()}{SANDBOX_NOTICE[1:]}.")
+        port = urlsplit(summary["organize_urls"][0]).port if summary["organize_urls"] else None
         print(
             f"To look at the uploaded photos again: flickr-ingest sandbox --state {state}"
-            f" --port {settings.sandbox_port}"
+            f" --port {port or settings.sandbox_port}"
         )
     if not summary["ok"]:
         print("Some files failed: see the report for each reason.", file=sys.stderr)
