@@ -54,6 +54,11 @@ def test_prefect_deploy_all_creates_both_deployments(prefect_server: str, tmp_pa
         nightly = client.read_deployment_by_name("ingest/nightly")
         triggered = client.read_deployment_by_name("ingest/on-new-objects")
         automations = client.read_automations_by_name("new objects under the watched prefix")
+        # Leave the server as it was: the served deployments of the next test take these names.
+        for deployment in (nightly, triggered):
+            client.delete_deployment(deployment.id)
+        for automation in automations:
+            client.delete_automation(automation.id)
     assert nightly.parameters == {"source": "s3://photos/inbox/"}
     assert [s.schedule.cron for s in nightly.schedules] == ["0 2 * * *"]
     assert triggered.parameters == {"source": "s3://photos/inbox/"}
@@ -145,7 +150,7 @@ def test_new_bucket_objects_reach_the_sandbox(
 
     relayer = threading.Thread(target=relay)
     try:
-        _wait_for(lambda: _automation_ready(), 90, "the trigger's automation")
+        _wait_for(lambda: server.poll() is None and _automation_ready(), 90, "the served trigger")
         relayer.start()
         for number in range(5):
             s3.put_object(
@@ -175,12 +180,14 @@ def test_new_bucket_objects_reach_the_sandbox(
 
 
 def _automation_ready() -> bool:
+    """The served deployment exists and its trigger's automation points at it."""
     with get_client(sync_client=True) as client:
         try:
-            client.read_deployment_by_name("ingest/on-new-objects")
+            deployment = client.read_deployment_by_name("ingest/on-new-objects")
         except Exception:
             return False
-        return bool(client.read_automations_by_name("new objects under the watched prefix"))
+        automations = client.read_automations_by_name("new objects under the watched prefix")
+        return any(a.actions[0].deployment_id == deployment.id for a in automations)
 
 
 def _active(sandbox) -> list[dict]:
