@@ -101,6 +101,23 @@ class Run:
 
     # -- the steps -----------------------------------------------------------------------
 
+    def connect(self) -> str:
+        """Ask Flickr who the credentials belong to (flickr.test.login); the answer names
+        the ledger's account. Raises the client's errors (transient ones are retried by
+        the caller)."""
+        login = self.client.test_login()
+        endpoints = self.client.endpoints
+        host = (
+            "sandbox"
+            if self.sandbox is not None
+            else ("flickr.com" if endpoints.is_flickr else endpoints.rest.split("/")[2])
+        )
+        self.ledger_account = self.context.account = f"{login.user_nsid}@{host}"
+        self.account = f"{login.username} ({login.user_nsid})" + (
+            " on the sandbox" if self.sandbox is not None else ""
+        )
+        return self.account
+
     def discover(self) -> list[Candidate]:
         return discover(
             self.context.source,
@@ -246,18 +263,6 @@ def _open(
     client = FlickrClient(
         credentials, endpoints=endpoints, pool_size=max(8, settings.concurrency * 2)
     )
-    try:
-        login = client.test_login()
-    except Exception:
-        client.close()
-        if sandbox is not None:
-            sandbox.stop()
-        raise
-    host = (
-        "sandbox"
-        if sandbox is not None
-        else ("flickr.com" if endpoints.is_flickr else endpoints.rest.split("/")[2])
-    )
     state = settings.state_path
     ledger = open_ledger(settings.ledger, state_dir=state, s3_client=s3_client)
     folder = report_folder(settings, run_id)
@@ -266,7 +271,7 @@ def _open(
         client=client,
         source=source,
         ledger=ledger,
-        account=f"{login.user_nsid}@{host}",
+        account="",  # known once connect() has asked Flickr who we are
         settings=settings,
         work_dir=state / "tmp" / run_id,
         thumbs_dir=folder / "thumbs",
@@ -276,8 +281,8 @@ def _open(
         run_id=run_id,
         settings=settings,
         client=client,
-        account=f"{login.username} ({login.user_nsid})" + (" on the sandbox" if sandbox else ""),
-        ledger_account=context.account,
+        account="(not connected)",
+        ledger_account="",
         sandbox=sandbox,
         context=context,
         s3_client=s3_client,

@@ -11,7 +11,6 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.tasks import exponential_backoff
 
 from flickr_ingest.planning import UPLOAD, Decision, plan
 from flickr_ingest.report.model import DEFERRED, PLANNED, FileRecord, RunReport
@@ -30,7 +29,7 @@ from flickr_ingest.uploading import failed_record, record_for
 from flows.artifacts import Progress, publish
 from flows.credentials import load_secret_credentials, s3_client_from_block
 from flows.rate_limit import use_shared_rate_limit
-from tasks.ingest import discover_files, read_quota, upload_file
+from tasks.ingest import connect, discover_files, read_quota, upload_file, with_retries
 
 #: Threads available to the flow; `concurrency` decides how many are used.
 MAX_CONCURRENCY = 64
@@ -78,7 +77,13 @@ def ingest(
             )
         if settings.api_calls_per_hour:
             use_shared_rate_limit(run.client, settings.api_calls_per_hour)
-        decisions = plan(discover_files(run_id, settings), read_quota(run_id, settings))
+        try:
+            with_retries(connect, settings)(run_id, settings)
+        except Exception as error:
+            notes += [f"The run could not start: {error}", "Nothing was uploaded or marked done."]
+            raise
+        quota = with_retries(read_quota, settings)(run_id, settings)
+        decisions = plan(discover_files(run_id, settings), quota)
         if settings.dry_run:
             records = [
                 record_for(d, PLANNED if d.action == UPLOAD else d.action, reason=d.reason)
@@ -90,7 +95,8 @@ def ingest(
         if stopped:
             notes.append(f"Uploading stopped early: {stopped}")
     except BaseException as error:
-        notes.append(f"The run failed: {type(error).__name__}: {error}")
+        if not notes:
+            notes.append(f"The run failed: {type(error).__name__}: {error}")
         raise
     finally:
         report = run.report(records, notes=notes, dry_run=settings.dry_run)
@@ -112,11 +118,7 @@ def _upload_all(
             notify(records[index])
     pending = [(i, d) for i, d in enumerate(decisions) if d.action == UPLOAD]
     progress = Progress(len(pending))
-    upload = upload_file.with_options(
-        retries=settings.retries,
-        retry_delay_seconds=exponential_backoff(backoff_factor=settings.retry_backoff_seconds),
-        retry_jitter_factor=0.5,
-    )
+    upload = with_retries(upload_file, settings)
     in_flight: dict[PrefectFuture, tuple[int, Decision]] = {}
     run = get_run(run_id)
     while pending or in_flight:

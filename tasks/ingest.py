@@ -6,9 +6,10 @@ source and ledger stay in the process, found by run id.
 
 from __future__ import annotations
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
+from prefect.tasks import exponential_backoff
 
 from flickr_ingest.flickr.errors import is_retryable
 from flickr_ingest.planning import Candidate, Decision, Quota
@@ -21,6 +22,16 @@ def _run(run_id: str, settings: IngestSettings) -> Run:
     return get_run(run_id) or open_run(settings, run_id=run_id)
 
 
+def with_retries(flickr_task: Task, settings: IngestSettings) -> Task:
+    """The task with the run's retry policy: exponential backoff with jitter; whether to
+    retry at all is `retry_if_transient`'s call."""
+    return flickr_task.with_options(
+        retries=settings.retries,
+        retry_delay_seconds=exponential_backoff(backoff_factor=settings.retry_backoff_seconds),
+        retry_jitter_factor=0.5,
+    )
+
+
 def retry_if_transient(task, task_run, state) -> bool:
     """Prefect's retry_condition_fn: retry transient Flickr failures only."""
     try:
@@ -28,6 +39,17 @@ def retry_if_transient(task, task_run, state) -> bool:
     except Exception as error:
         return is_retryable(error)
     return False
+
+
+@task(
+    name="connect",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retry_condition_fn=retry_if_transient,
+)
+def connect(run_id: str, settings: IngestSettings) -> str:
+    """Check the credentials with Flickr; returns who we upload as."""
+    return _run(run_id, settings).connect()
 
 
 @task(
@@ -41,8 +63,6 @@ def discover_files(run_id: str, settings: IngestSettings) -> list[Candidate]:
     name="read-quota",
     cache_policy=NO_CACHE,
     persist_result=False,
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
     retry_condition_fn=retry_if_transient,
 )
 def read_quota(run_id: str, settings: IngestSettings) -> Quota:
