@@ -142,6 +142,7 @@ def test_sandbox_down_at_the_start_is_a_clear_error(flow_env: Path, monkeypatch)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setenv("FLICKR_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("FLICKR_INGEST_RETRIES", "2")  # a down server is retried too; not for long
     folder = _folder(flow_env, 2, seed=504)
     with pytest.raises(FlickrError, match=r"ConnectionError talking to 127\.0\.0\.1"):
         ingest(source=str(folder))

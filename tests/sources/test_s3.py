@@ -65,3 +65,20 @@ def test_metadata_of_a_20_mb_object_reads_well_under_1_mb(s3, bucket: str) -> No
     if sample.exists():
         assert metadata.model == "COOLPIX P6000"
         assert metadata.latitude == pytest.approx(43.467448, abs=1e-5)
+
+
+def test_object_keys_cannot_steer_the_temporary_copy(s3, bucket: str, tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from flickr_ingest.uploading import _local_copy
+
+    key = "../../../../etc/cron.d/x/../evil.jpg"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"\xff\xd8\xffdata")
+    source = open_source(f"s3://{bucket}", s3_client=s3)
+    item = next(iter(source.list()))
+    work_dir = tmp_path / "work"
+    context = SimpleNamespace(source=source, work_dir=work_dir)
+    with _local_copy(context, item) as path:
+        assert path.parent == work_dir and path.suffix == ".jpg"
+        assert path.read_bytes() == b"\xff\xd8\xffdata"
+    assert not path.exists() and list(work_dir.iterdir()) == []
