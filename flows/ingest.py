@@ -6,6 +6,7 @@ file, at most `concurrency` in flight; a quota or auth failure stops new uploads
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -116,7 +117,7 @@ def _upload_all(
         if decision.action != UPLOAD:
             records[index] = record_for(decision, decision.action, reason=decision.reason)
             notify(records[index])
-    pending = [(i, d) for i, d in enumerate(decisions) if d.action == UPLOAD]
+    pending = deque((i, d) for i, d in enumerate(decisions) if d.action == UPLOAD)
     progress = Progress(len(pending))
     upload = with_retries(upload_file, settings)
     in_flight: dict[PrefectFuture, tuple[int, Decision]] = {}
@@ -124,13 +125,13 @@ def _upload_all(
     while pending or in_flight:
         stopped = run.stop_reason() if run else None
         while pending and len(in_flight) < settings.concurrency and not stopped:
-            index, decision = pending.pop(0)
+            index, decision = pending.popleft()
             in_flight[upload.submit(decision, run_id, settings)] = (index, decision)
         if stopped and pending:  # a quota or auth failure: no new uploads
             for index, decision in pending:
                 records[index] = record_for(decision, DEFERRED, reason=f"not attempted: {stopped}")
                 notify(records[index])
-            pending = []
+            pending.clear()
         if not in_flight:
             break
         future = next(as_completed(list(in_flight)))

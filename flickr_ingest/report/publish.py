@@ -7,6 +7,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
+from flickr_ingest.report.writers import REPORT_FILES
 from flickr_ingest.sources.s3 import parse_s3_uri
 
 
@@ -14,13 +15,12 @@ def publish(
     folder: Path, destination: str, run_id: str, *, s3_client: Any = None
 ) -> dict[str, str]:
     """Where each report file now is, by kind (json, markdown, html)."""
-    names = {"json": "report.json", "markdown": "report.md", "html": "report.html"}
     if not destination.startswith("s3://"):
-        return {kind: str(folder / name) for kind, name in names.items()}
+        return {kind: str(folder / name) for kind, name in REPORT_FILES.items()}
     bucket, prefix = parse_s3_uri(destination)
     base = f"{prefix.rstrip('/')}/{run_id}" if prefix.strip("/") else run_id
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         key = f"{base}/{path.relative_to(folder).as_posix()}"
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         s3_client.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type})
-    return {kind: f"s3://{bucket}/{base}/{name}" for kind, name in names.items()}
+    return {kind: f"s3://{bucket}/{base}/{name}" for kind, name in REPORT_FILES.items()}

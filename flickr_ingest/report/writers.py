@@ -22,13 +22,13 @@ _COLOURS = {
 }
 
 
+#: The report's files, by kind.
+REPORT_FILES = {"json": "report.json", "markdown": "report.md", "html": "report.html"}
+
+
 def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "json": folder / "report.json",
-        "markdown": folder / "report.md",
-        "html": folder / "report.html",
-    }
+    paths = {kind: folder / name for kind, name in REPORT_FILES.items()}
     paths["json"].write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")
     paths["markdown"].write_text(to_markdown(report), "utf-8")
     paths["html"].write_text(to_html(report), "utf-8")
