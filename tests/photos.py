@@ -11,15 +11,21 @@ from PIL import Image
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "samples" / "photos"
 
 
-def jpeg_bytes(seed: int = 0, size: tuple[int, int] = (64, 48)) -> bytes:
-    """A small JPEG whose pixels (and so bytes) depend on `seed`."""
+def jpeg_bytes(
+    seed: int = 0, size: tuple[int, int] = (64, 48), *, taken: str | None = None
+) -> bytes:
+    """A small JPEG whose pixels (and so bytes) depend on `seed`; with `taken`
+    ("YYYY:MM:DD hh:mm:ss"), its EXIF says when it was taken."""
     rng = random.Random(seed)
     image = Image.new("RGB", size, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
     for _ in range(20):
         x, y = rng.randrange(size[0]), rng.randrange(size[1])
         image.putpixel((x, y), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
+    exif = Image.Exif()
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken  # Exif IFD: DateTimeOriginal
+    image.save(out, "JPEG", quality=90, exif=exif)
     return out.getvalue()
 
 

@@ -28,9 +28,13 @@ from flickr_ingest.flickr import errors
 from flickr_ingest.flickr.credentials import Credentials
 from flickr_ingest.flickr.endpoints import Endpoints
 from flickr_ingest.flickr.responses import (
+    Album,
+    AlbumPhoto,
     TicketStatus,
     UploadResult,
     UploadStatus,
+    parse_album_photos,
+    parse_albums,
     parse_json,
     parse_tickets,
     parse_upload,
@@ -44,6 +48,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = (10.0, 120.0)
 _FORM = "application/x-www-form-urlencoded"
 _TICKETS_PER_CALL = 100
+_ALBUMS_PER_PAGE = 500  # Flickr's maximum for getList and getPhotos
+#: Flickr's photoset codes
+_ALBUM_NOT_FOUND, _ALREADY_IN_ALBUM = 1, 3
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,75 @@ class FlickrClient:
 
     def delete_photo(self, photo_id: str) -> None:
         self.call("flickr.photos.delete", post=True, photo_id=photo_id)
+
+    # -- albums (Flickr's "photosets") ----------------------------------------------------
+
+    def albums(self) -> list[Album]:
+        """Every album of the account, newest first."""
+        found: list[Album] = []
+        page, pages = 1, 1
+        while page <= pages:
+            answer = self.call("flickr.photosets.getList", page=page, per_page=_ALBUMS_PER_PAGE)
+            albums, pages = parse_albums(answer)
+            found += albums
+            page += 1
+        return found
+
+    def create_album(self, title: str, primary_photo_id: str, description: str = "") -> str:
+        """A new album holding `primary_photo_id`; returns its id."""
+        answer = self.call(
+            "flickr.photosets.create",
+            post=True,
+            title=title,
+            description=description,
+            primary_photo_id=primary_photo_id,
+        )
+        return str(answer["photoset"]["id"])
+
+    def add_to_album(self, album_id: str, photo_id: str) -> bool:
+        """Put a photo in an album: True if added, False if it was there already."""
+        try:
+            self.call(
+                "flickr.photosets.addPhoto", post=True, photoset_id=album_id, photo_id=photo_id
+            )
+        except errors.FlickrAPIError as error:
+            if error.code == _ALREADY_IN_ALBUM:
+                return False
+            raise
+        return True
+
+    def album_photos(self, album_id: str) -> list[AlbumPhoto]:
+        """The album's photos in album order, with their dates taken."""
+        found: list[AlbumPhoto] = []
+        page, pages = 1, 1
+        while page <= pages:
+            answer = self.call(
+                "flickr.photosets.getPhotos",
+                photoset_id=album_id,
+                extras="date_taken",
+                page=page,
+                per_page=_ALBUMS_PER_PAGE,
+            )
+            photos, pages = parse_album_photos(answer)
+            found += photos
+            page += 1
+        return found
+
+    def reorder_album(self, album_id: str, photo_ids: Sequence[str]) -> None:
+        self.call(
+            "flickr.photosets.reorderPhotos",
+            post=True,
+            photoset_id=album_id,
+            photo_ids=",".join(photo_ids),
+        )
+
+    def delete_album(self, album_id: str) -> None:
+        self.call("flickr.photosets.delete", post=True, photoset_id=album_id)
+
+    @staticmethod
+    def is_album_gone(error: errors.FlickrError) -> bool:
+        """Whether a photoset call failed because the album no longer exists."""
+        return isinstance(error, errors.FlickrAPIError) and error.code == _ALBUM_NOT_FOUND
 
     # -- upload and replace --------------------------------------------------------------
 

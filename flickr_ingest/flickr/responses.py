@@ -187,3 +187,49 @@ def parse_tickets(document: dict[str, Any]) -> list[TicketStatus]:
             )
         )
     return statuses
+
+
+@dataclass(frozen=True)
+class Album:
+    album_id: str
+    title: str
+    photo_count: int
+
+
+@dataclass(frozen=True)
+class AlbumPhoto:
+    photo_id: str
+    date_taken: str  # "YYYY-MM-DD hh:mm:ss"; the upload time when Flickr does not know
+    date_taken_unknown: bool
+
+
+def _text(value: Any) -> str:
+    return str(value.get("_content", "")) if isinstance(value, dict) else str(value or "")
+
+
+def parse_albums(document: dict[str, Any]) -> tuple[list[Album], int]:
+    """One page of flickr.photosets.getList: the albums and the number of pages."""
+    page = document.get("photosets", {})
+    albums = [
+        Album(
+            album_id=str(entry.get("id", "")),
+            title=_text(entry.get("title")),
+            photo_count=as_int(entry.get("photos")) or 0,
+        )
+        for entry in page.get("photoset", [])
+    ]
+    return albums, as_int(page.get("pages")) or 1
+
+
+def parse_album_photos(document: dict[str, Any]) -> tuple[list[AlbumPhoto], int]:
+    """One page of flickr.photosets.getPhotos (extras=date_taken) and the number of pages."""
+    page = document.get("photoset", {})
+    photos = [
+        AlbumPhoto(
+            photo_id=str(entry.get("id", "")),
+            date_taken=str(entry.get("datetaken", "")),
+            date_taken_unknown=as_int(entry.get("datetakenunknown")) == 1,
+        )
+        for entry in page.get("photo", [])
+    ]
+    return photos, as_int(page.get("pages")) or 1

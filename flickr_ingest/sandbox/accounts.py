@@ -284,11 +284,3 @@ class Accounts:
                 db.execute("INSERT INTO nonces VALUES (?, ?, ?)", (api_key, nonce, now))
             except sqlite3.IntegrityError:
                 raise errors.OAuthProblem("nonce_used") from None
-
-    @staticmethod
-    def require(principal: Principal, perms: str) -> str:
-        """The caller's nsid if it holds at least `perms`, else fault 99."""
-        granted = principal.perms or "none"
-        if principal.nsid is None or PERMS_RANK.get(granted, 0) < PERMS_RANK[perms]:
-            raise errors.InsufficientPermissions(perms, granted)
-        return principal.nsid

@@ -111,6 +111,9 @@ def admin_routes(app: SandboxApp) -> list[Route]:
             }
         )
 
+    async def albums(request: Request) -> Response:
+        return JSONResponse({"albums": await run_in_threadpool(state.albums.all_albums)})
+
     return [
         Route("/sandbox/health", health),
         Route("/sandbox/reset", reset, methods=["POST"]),
@@ -120,4 +123,5 @@ def admin_routes(app: SandboxApp) -> list[Route]:
         Route("/sandbox/accounts/{nsid}/limits", limits, methods=["POST"]),
         Route("/sandbox/tokens/{token}/revoke", revoke, methods=["POST"]),
         Route("/sandbox/photos", photos),
+        Route("/sandbox/albums", albums),
     ]

@@ -58,6 +58,24 @@ class DuplicatePhoto(FlickrFault):
     code, message = 9, "Duplicate photo/video detected"
 
 
+class PhotosetNotFound(FlickrFault):
+    code, message = 1, "Photoset not found"
+
+
+class NoTitle(FlickrFault):
+    code, message = 1, "No title specified"
+
+
+class PhotoNotFoundForSet(FlickrFault):
+    """Photoset methods answer an unknown (or someone else's) photo with code 2."""
+
+    code, message = 2, "Photo not found"
+
+
+class PhotoAlreadyInSet(FlickrFault):
+    code, message = 3, "Photo already in set"
+
+
 class ServerAtCapacity(FlickrFault):
     code, message = 14, "Server at capacity"
 

@@ -8,6 +8,7 @@ every Flickr path; `/sandbox/` holds the control endpoints, apart from Flickr's 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -129,13 +130,58 @@ def get_info(state: SandboxState, principal: Principal, params: Params) -> dict[
 
 
 def delete_photo(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    state.photos.delete(principal, _arg(params, "photo_id"))
+    state.delete_photo(principal, _arg(params, "photo_id"))
     return {}
 
 
 def check_tickets(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
     ids = [ticket.strip() for ticket in _arg(params, "tickets").split(",") if ticket.strip()]
     return {"uploader": {"ticket": state.photos.check_tickets(principal, ids)}}
+
+
+def create_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    return state.albums.create(
+        principal,
+        params.get("title", ""),
+        params.get("description", ""),
+        _arg(params, "primary_photo_id"),
+    )
+
+
+def add_to_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    state.albums.add_photo(principal, _arg(params, "photoset_id"), _arg(params, "photo_id"))
+    return {}
+
+
+def list_albums(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    return state.albums.list(
+        principal,
+        params.get("user_id", ""),
+        page=_int_arg(params, "page", 0),
+        per_page=_int_arg(params, "per_page", 500),
+    )
+
+
+def album_photos(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    extras = {extra.strip() for extra in params.get("extras", "").split(",") if extra.strip()}
+    return state.albums.photos(
+        principal,
+        _arg(params, "photoset_id"),
+        extras,
+        page=_int_arg(params, "page", 1),
+        per_page=_int_arg(params, "per_page", 500),
+    )
+
+
+def reorder_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    ids = [photo_id.strip() for photo_id in _arg(params, "photo_ids").split(",")]
+    state.albums.reorder(principal, _arg(params, "photoset_id"), [i for i in ids if i])
+    return {}
+
+
+def delete_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    state.albums.delete(principal, _arg(params, "photoset_id"))
+    return {}
 
 
 #: Flickr method -> (handler, needs POST)
@@ -149,6 +195,12 @@ REST_METHODS: dict[str, tuple[RestHandler, bool]] = {
     "flickr.photos.getInfo": (get_info, False),
     "flickr.photos.delete": (delete_photo, True),
     "flickr.photos.upload.checkTickets": (check_tickets, False),
+    "flickr.photosets.create": (create_album, True),
+    "flickr.photosets.addPhoto": (add_to_album, True),
+    "flickr.photosets.getList": (list_albums, False),
+    "flickr.photosets.getPhotos": (album_photos, False),
+    "flickr.photosets.reorderPhotos": (reorder_album, True),
+    "flickr.photosets.delete": (delete_album, True),
 }
 
 
@@ -260,6 +312,8 @@ class SandboxApp:
             Route("/services/oauth/authorize", self.authorize, methods=["GET", "POST"]),
             Route("/services/oauth/access_token", self.access_token, methods=["GET", "POST"]),
             Route("/photos/upload/edit/", self.organize_page),
+            Route("/photos/{owner}/albums/{album_id}", self.album_page),
+            Route("/photos/{owner}/albums/{album_id}/", self.album_page),
             Route("/photos/{owner}/{photo_id}/", self.photo_page),
             Route("/sandbox/photos/{photo_id}/file", self.photo_file),
             *admin_routes(self),
@@ -552,14 +606,24 @@ class SandboxApp:
             if row is None or row["status"] != "active":
                 missing.append(photo_id)
             else:
-                found.append((row, self.state.photos.photo_tags(photo_id)))
+                found.append(self._photo_view(row))
         return HTMLResponse(pages.organize_page(found, missing))
 
     async def photo_page(self, request: Request) -> Response:
         row = self.state.photos.photo_row(request.path_params["photo_id"])
         if row is None or row["status"] != "active":
             return HTMLResponse(pages.error_page("Photo not found"), status_code=404)
-        return HTMLResponse(pages.photo_page(row, self.state.photos.photo_tags(row["id"])))
+        return HTMLResponse(pages.photo_page(self._photo_view(row)))
+
+    async def album_page(self, request: Request) -> Response:
+        album = self.state.albums.album(request.path_params["album_id"])
+        if album is None or album["owner"] != request.path_params["owner"]:
+            return HTMLResponse(pages.error_page("Album not found"), status_code=404)
+        members = self.state.albums.member_rows(album["id"])
+        return HTMLResponse(pages.album_page(album, [self._photo_view(p) for p in members]))
+
+    def _photo_view(self, row: sqlite3.Row) -> pages.PhotoView:
+        return row, self.state.photos.photo_tags(row["id"]), self.state.albums.albums_of(row["id"])
 
     async def photo_file(self, request: Request) -> Response:
         photo_id = request.path_params["photo_id"]

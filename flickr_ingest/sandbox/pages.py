@@ -38,7 +38,18 @@ def _visibility(photo: sqlite3.Row) -> str:
     return "private" + (f" (visible to {' and '.join(shared)})" if shared else "")
 
 
-def _card(photo: sqlite3.Row, tags: Iterable[sqlite3.Row]) -> str:
+def _album_links(albums: Iterable[sqlite3.Row]) -> str:
+    links = ", ".join(
+        f"<a href='/photos/{html.escape(a['owner'])}/albums/{html.escape(a['id'])}'>"
+        f"{html.escape(a['title'])}</a>"
+        for a in albums
+    )
+    return f"<p class='albums'>In albums: {links}</p>" if links else ""
+
+
+def _card(
+    photo: sqlite3.Row, tags: Iterable[sqlite3.Row], albums: Iterable[sqlite3.Row] = ()
+) -> str:
     photo_id = html.escape(photo["id"])
     tag_html = "".join(f"<span>{html.escape(tag['raw'])}</span>" for tag in tags)
     return (
@@ -47,14 +58,18 @@ def _card(photo: sqlite3.Row, tags: Iterable[sqlite3.Row]) -> str:
         f"<img src='/sandbox/photos/{photo_id}/file' alt='{html.escape(photo['filename'])}'></a>"
         f"<h3 class='title'>{html.escape(photo['title']) or '<em>untitled</em>'}</h3>"
         f"<div class='description'>{sanitise(photo['description'])}</div>"
-        f"<p class='tags'>{tag_html}</p>"
+        f"<p class='tags'>{tag_html}</p>{_album_links(albums)}"
         f"<p class='visibility'>{_visibility(photo)} · {html.escape(photo['kind'])} · "
         f"{photo['size']:,} bytes · id {photo_id}</p></div>"
     )
 
 
-def organize_page(photos: list[tuple[sqlite3.Row, list[sqlite3.Row]]], missing: list[str]) -> str:
-    cards = "".join(_card(photo, tags) for photo, tags in photos)
+#: A photo with its tags and the albums it is in.
+PhotoView = tuple[sqlite3.Row, list[sqlite3.Row], list[sqlite3.Row]]
+
+
+def organize_page(photos: list[PhotoView], missing: list[str]) -> str:
+    cards = "".join(_card(*photo) for photo in photos)
     missing_html = (
         f"<p class='missing'>Not found: {html.escape(', '.join(missing))}</p>" if missing else ""
     )
@@ -64,8 +79,18 @@ def organize_page(photos: list[tuple[sqlite3.Row, list[sqlite3.Row]]], missing: 
     )
 
 
-def photo_page(photo: sqlite3.Row, tags: list[sqlite3.Row]) -> str:
-    return _page(photo["title"] or photo["id"], _card(photo, tags))
+def photo_page(photo: PhotoView) -> str:
+    return _page(photo[0]["title"] or photo[0]["id"], _card(*photo))
+
+
+def album_page(album: sqlite3.Row, photos: list[PhotoView]) -> str:
+    cards = "".join(_card(*photo) for photo in photos)
+    return _page(
+        album["title"],
+        f"<h1 class='album-title'>Album: {html.escape(album['title'])}</h1>"
+        f"<p>{len(photos)} photo(s) · id {html.escape(album['id'])}</p>"
+        f"<div class='photos'>{cards}</div>",
+    )
 
 
 def authorize_page(token: str, perms: str, app_key: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flickr_ingest import filetypes
+from flickr_ingest.metadata import head_for_metadata, read_metadata
 from flickr_ingest.sandbox import errors
 from flickr_ingest.sandbox.accounts import MB, AccountLimits, Accounts, Principal, require
 from flickr_ingest.sandbox.store import Store, StoredFile
@@ -144,6 +145,7 @@ class Photos:
                 self._store_tags(db, photo_id, fields.tags)
                 self._add_usage(db, nsid, stored.size)
                 os.replace(stored.path, self._store.photo_path(photo_id))
+                self._record_date_taken(db, photo_id, file_type.kind, stored.size)
                 if asynchronous:
                     return UploadOutcome(ticket_id=self._new_ticket(db, nsid, photo_id))
                 return UploadOutcome(photo_id, secret, originalsecret)
@@ -184,6 +186,7 @@ class Photos:
                 )
                 self._add_usage(db, nsid, stored.size)
                 os.replace(stored.path, self._store.photo_path(photo_id))
+                self._record_date_taken(db, photo_id, file_type.kind, stored.size)
                 if asynchronous:
                     return UploadOutcome(ticket_id=self._new_ticket(db, nsid, photo_id))
                 return UploadOutcome(photo_id, row["secret"], originalsecret)
@@ -276,6 +279,29 @@ class Photos:
             " DO UPDATE SET bytes = bytes + excluded.bytes",
             (nsid, self._month(), size),
         )
+
+    def _record_date_taken(
+        self, db: sqlite3.Connection, photo_id: str, kind: str, size: int
+    ) -> None:
+        """Flickr reads the date taken from the file's EXIF (or XMP); without one it uses
+        the upload time and says the date is unknown."""
+        taken = None
+        if kind == filetypes.PHOTO:
+            with open(self._store.photo_path(photo_id), "rb") as stream:
+
+                def read_range(start: int, length: int) -> bytes:
+                    stream.seek(start)
+                    return stream.read(length)
+
+                taken = read_metadata(head_for_metadata(read_range, size), size=size).date_taken
+        if taken:
+            db.execute(
+                "INSERT OR REPLACE INTO taken VALUES (?, ?, 0)",
+                (photo_id, taken.replace("T", " ")[:19]),
+            )
+        else:
+            uploaded = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self._store.clock()))
+            db.execute("INSERT OR REPLACE INTO taken VALUES (?, ?, 1)", (photo_id, uploaded))
 
     def _store_tags(self, db: sqlite3.Connection, photo_id: str, tag_string: str) -> None:
         seen: set[str] = set()

@@ -2,14 +2,16 @@
 
 Methods take Python values and return plain data shaped like Flickr's JSON answers, or
 raise the Flickr faults of `errors`. Split by subject: `store` (SQLite and files),
-`accounts` (apps, accounts, tokens, OAuth checks), `photos` (uploads, tickets, queries).
+`accounts` (apps, accounts, tokens, OAuth checks), `photos` (uploads, tickets, queries),
+`albums` (photosets).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flickr_ingest.sandbox.accounts import Accounts
+from flickr_ingest.sandbox.accounts import Accounts, Principal
+from flickr_ingest.sandbox.albums import Albums
 from flickr_ingest.sandbox.photos import Photos
 from flickr_ingest.sandbox.store import Store
 
@@ -19,6 +21,11 @@ class SandboxState:
         self.store = Store(root, seed=seed)
         self.accounts = Accounts(self.store)
         self.photos = Photos(self.store, self.accounts)
+        self.albums = Albums(self.store)
+
+    def delete_photo(self, principal: Principal, photo_id: str) -> None:
+        self.photos.delete(principal, photo_id)
+        self.albums.forget_photo(photo_id)
 
     def reset(self) -> None:
         self.store.reset()

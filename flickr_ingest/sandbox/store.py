@@ -52,6 +52,16 @@ CREATE INDEX IF NOT EXISTS tags_by_value ON tags (normalised);
 CREATE TABLE IF NOT EXISTS tickets (
     id TEXT PRIMARY KEY, owner TEXT NOT NULL, photo_id TEXT NOT NULL,
     ready_at REAL NOT NULL, failed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS taken (
+    photo_id TEXT PRIMARY KEY, taken TEXT NOT NULL, unknown INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS albums (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, owner TEXT NOT NULL,
+    title TEXT NOT NULL, description TEXT NOT NULL, primary_photo TEXT NOT NULL,
+    created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS album_photos (
+    album_id TEXT NOT NULL, photo_id TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (album_id, photo_id));
+CREATE INDEX IF NOT EXISTS album_photos_by_photo ON album_photos (photo_id);
 CREATE TABLE IF NOT EXISTS usage (
     nsid TEXT NOT NULL, month TEXT NOT NULL, bytes INTEGER NOT NULL, PRIMARY KEY (nsid, month));
 """
@@ -94,9 +104,19 @@ class Store:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def reset(self) -> None:
-        """Forget every photo, ticket, nonce and usage record; keep apps, accounts, tokens."""
+        """Forget every photo, album, ticket, nonce and usage record; keep apps, accounts,
+        tokens."""
         with self.transaction() as db:
-            for table in ("photos", "tags", "tickets", "nonces", "usage"):
+            for table in (
+                "photos",
+                "tags",
+                "tickets",
+                "nonces",
+                "usage",
+                "taken",
+                "albums",
+                "album_photos",
+            ):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608  (fixed table names)
         for folder in ("photos", "incoming"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
