@@ -10,10 +10,11 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from flickr_ingest.albums import NO_ALBUM, Albums, album_title, source_root_name
 from flickr_ingest.discovery import discover
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient
@@ -21,7 +22,15 @@ from flickr_ingest.flickr import credentials as stored
 from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
 from flickr_ingest.ledger import open_ledger
 from flickr_ingest.planning import Candidate, Decision, Quota, plan
-from flickr_ingest.report.model import FileRecord, RunReport
+from flickr_ingest.report.model import (
+    ALREADY_UPLOADED,
+    DUPLICATE,
+    PLANNED,
+    UPLOADED,
+    AlbumRecord,
+    FileRecord,
+    RunReport,
+)
 from flickr_ingest.report.publish import publish
 from flickr_ingest.report.writers import write_report
 from flickr_ingest.settings import IngestSettings
@@ -89,6 +98,7 @@ class Run:
     sandbox: object | None  # the embedded SandboxServer, when there are no credentials
     context: UploadContext
     s3_client: Any = None
+    albums: Albums | None = None  # when the run files photos into albums (after connect)
     started_at: str = field(default_factory=_now)
 
     @property
@@ -116,6 +126,10 @@ class Run:
         self.account = f"{login.username} ({login.user_nsid})" + (
             " on the sandbox" if self.sandbox is not None else ""
         )
+        if self.settings.album.strip().lower() not in ("", NO_ALBUM):
+            self.albums = Albums(
+                self.client, self.context.ledger, self.ledger_account, login.user_nsid, self.run_id
+            )
         return self.account
 
     def discover(self) -> list[Candidate]:
@@ -132,11 +146,60 @@ class Run:
     def upload(self, decision: Decision, *, attempt: int = 1) -> FileRecord:
         return upload_file(decision, self.context, attempt=attempt)
 
+    # -- albums --------------------------------------------------------------------------
+
+    def album_title(self, relative_path: str) -> str | None:
+        return album_title(
+            relative_path,
+            self.settings.album,
+            root_name=source_root_name(self.settings.source),
+            separator=self.settings.album_separator,
+        )
+
+    def place_in_album(self, record: FileRecord) -> str | None:
+        """Put a just-uploaded photo in its album; returns the album id (None: no album)."""
+        title = self.album_title(record.relative_path)
+        if self.albums is None or title is None or not _on_flickr(record):
+            return None
+        assert record.photo_id is not None
+        return self.albums.place(record.photo_id, title)
+
+    def album_members(self, records: list[FileRecord]) -> dict[str, list[str]]:
+        """Album title -> the photo ids of this run that belong in it."""
+        members: dict[str, list[str]] = {}
+        for record in records:
+            title = self.album_title(record.relative_path)
+            if title is not None and _on_flickr(record) and record.photo_id:
+                members.setdefault(title, []).append(record.photo_id)
+        return members
+
+    def arrange_albums(self, members: dict[str, list[str]]) -> list[AlbumRecord]:
+        return self.albums.arrange(members) if self.albums is not None else []
+
+    def with_albums(self, records: list[FileRecord], albums: list[AlbumRecord]) -> list[FileRecord]:
+        """The records with their album title (and id, where the album exists)."""
+        if self.settings.album.strip().lower() in ("", NO_ALBUM):
+            return records
+        ids = {album.title: album.album_id for album in albums}
+        placed = []
+        for record in records:
+            title = self.album_title(record.relative_path)
+            in_album = title is not None and (_on_flickr(record) or record.status == PLANNED)
+            placed.append(
+                replace(record, album=title, album_id=ids.get(title or "")) if in_album else record
+            )
+        return placed
+
     def stop_reason(self) -> str | None:
         return self.context.stop.reason()
 
     def report(
-        self, records: list[FileRecord], *, notes: list[str], dry_run: bool = False
+        self,
+        records: list[FileRecord],
+        *,
+        notes: list[str],
+        dry_run: bool = False,
+        albums: list[AlbumRecord] | None = None,
     ) -> RunReport:
         photo_ids = list(
             dict.fromkeys(r.photo_id for r in records if r.status == "uploaded" and r.photo_id)
@@ -157,6 +220,7 @@ class Run:
             organize_urls=tuple(self.client.endpoints.organize_urls(photo_ids)),
             notes=tuple(notes),
             dry_run=dry_run,
+            albums=tuple(albums or ()),
         )
 
     def save(self, report: RunReport) -> dict[str, str]:
@@ -171,6 +235,10 @@ class Run:
 
     def _sandbox_dir(self) -> Path:
         return self.settings.state_path / "sandbox"
+
+
+def _on_flickr(record: FileRecord) -> bool:
+    return record.status in (UPLOADED, DUPLICATE, ALREADY_UPLOADED) and bool(record.photo_id)
 
 
 # -- listeners: who hears of each finished file (the CLI's progress bar) -----------------

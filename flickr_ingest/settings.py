@@ -41,6 +41,10 @@ class IngestSettings:
     year_tags: bool = True
     path_tags: bool = False
     extra_tags: tuple[str, ...] = ()
+    # albums: "none", "folder" (the file's folder), "path" (its folders joined by
+    # album_separator) or a fixed album name ("name:folder" for an album called "folder")
+    album: str = "none"
+    album_separator: str = " / "
     s3_endpoint_url: str | None = None
     aws_credentials_block: str | None = None  # a Prefect AwsCredentials block for S3
     secret_block: str = "flickr-ingest-credentials"

@@ -188,18 +188,25 @@ def _claim_or_known(
     """Claim these bytes, or learn that they are on Flickr already: returns
     ((status, photo id, duplicate of, reason) or None, the claim's answer). While another
     task uploads the same bytes, wait for it."""
+    claim = ""
     while True:
         known = ctx.ledger.upload_for(ctx.account, print_.sha256)
         if known is not None:
+            if claim:
+                ctx.ledger.release(ctx.account, print_.sha256, holder)
             if known.source == decision.candidate.uri:
                 reason = f"already on Flickr as photo {known.photo_id}"
                 return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
             reason = f"same bytes as {known.source}, already on Flickr as photo {known.photo_id}"
             return (model.DUPLICATE, known.photo_id, known.photo_id, reason), ""
-        claim = ctx.ledger.claim(ctx.account, print_.sha256, holder)
-        if claim != BUSY:
+        if claim:  # still unrecorded after claiming: ours to send
             return None, claim
-        time.sleep(0.2)
+        claim = ctx.ledger.claim(ctx.account, print_.sha256, holder)
+        if claim == BUSY:
+            claim = ""
+            time.sleep(0.2)
+        # Claimed: look once more, as the holder before us may have recorded and released
+        # between our look and our claim.
 
 
 def _send(

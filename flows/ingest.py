@@ -14,7 +14,7 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flickr_ingest.planning import UPLOAD, Decision, plan
-from flickr_ingest.report.model import DEFERRED, PLANNED, FileRecord, RunReport
+from flickr_ingest.report.model import DEFERRED, PLANNED, AlbumRecord, FileRecord, RunReport
 from flickr_ingest.report.writers import summary_line
 from flickr_ingest.runs import (
     close_run,
@@ -30,7 +30,14 @@ from flickr_ingest.uploading import failed_record, record_for
 from flows.artifacts import Progress, publish
 from flows.credentials import load_secret_credentials, s3_client_from_block
 from flows.rate_limit import use_shared_rate_limit
-from tasks.ingest import connect, discover_files, read_quota, upload_file, with_retries
+from tasks.ingest import (
+    arrange_albums,
+    connect,
+    discover_files,
+    read_quota,
+    upload_file,
+    with_retries,
+)
 
 #: Threads available to the flow; `concurrency` decides how many are used.
 MAX_CONCURRENCY = 64
@@ -45,9 +52,11 @@ def ingest(
     report_dir: str | None = None,
     include: list[str] | None = None,
     exclude: list[str] | None = None,
+    album: str | None = None,
 ) -> dict[str, Any]:
     """Upload every photo and video of `source` (a folder or s3://bucket/prefix, or just
-    `keys` of it) to Flickr exactly once, and write an audit report."""
+    `keys` of it) to Flickr exactly once, file them into albums (`album`: "folder",
+    "path" or a fixed name), and write an audit report."""
     logger = get_run_logger()
     settings = IngestSettings.from_environment(
         source=source,
@@ -57,6 +66,7 @@ def ingest(
         report_dir=report_dir,
         include=tuple(include) if include else None,
         exclude=tuple(exclude) if exclude else None,
+        album=album,
     )
     run_id = new_run_id()
     try:
@@ -70,6 +80,7 @@ def ingest(
         save_report(unopened_report(settings, run_id, error), settings)
         raise
     records: list[FileRecord] = []
+    albums: list[AlbumRecord] = []
     notes: list[str] = []
     try:
         if run.uses_sandbox:
@@ -92,6 +103,8 @@ def ingest(
             ]
         else:
             records = _upload_all(decisions, run_id, settings)
+            if run.albums is not None:
+                albums = _arrange_albums(run_id, settings, run.album_members(records), notes)
         stopped = run.stop_reason()
         if stopped:
             notes.append(f"Uploading stopped early: {stopped}")
@@ -100,7 +113,8 @@ def ingest(
             notes.append(f"The run failed: {type(error).__name__}: {error}")
         raise
     finally:
-        report = run.report(records, notes=notes, dry_run=settings.dry_run)
+        records = run.with_albums(records, albums)
+        report = run.report(records, notes=notes, dry_run=settings.dry_run, albums=albums)
         paths = run.save(report)
         publish(report)
         logger.info("%s; report: %s", summary_line(report), paths["html"])
@@ -142,6 +156,17 @@ def _upload_all(
     return [records[index] for index in sorted(records)]
 
 
+def _arrange_albums(
+    run_id: str, settings: IngestSettings, members: dict[str, list[str]], notes: list[str]
+) -> list[AlbumRecord]:
+    """Complete and order the albums; if Flickr refuses, the uploads still stand."""
+    try:
+        return with_retries(arrange_albums, settings)(run_id, settings, members)
+    except Exception as error:
+        notes.append(f"Albums were not completed ({error}); the next run completes them.")
+        return []
+
+
 def _record(future: PrefectFuture, decision: Decision, settings: IngestSettings) -> FileRecord:
     try:
         return future.result()
@@ -156,5 +181,6 @@ def _summary(report: RunReport, paths: dict) -> dict[str, Any]:
         "totals": report.totals,
         "sandbox": report.sandbox,
         "organize_urls": list(report.organize_urls),
+        "albums": [album.to_json() for album in report.albums],
         "report": {kind: str(path) for kind, path in paths.items()},
     }

@@ -6,6 +6,8 @@ source and ledger stay in the process, found by run id.
 
 from __future__ import annotations
 
+import logging
+
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
@@ -13,7 +15,7 @@ from prefect.tasks import exponential_backoff
 
 from flickr_ingest.flickr.errors import is_retryable
 from flickr_ingest.planning import Candidate, Decision, Quota
-from flickr_ingest.report.model import FileRecord
+from flickr_ingest.report.model import AlbumRecord, FileRecord
 from flickr_ingest.runs import Run, get_run, open_run
 from flickr_ingest.settings import IngestSettings
 
@@ -79,4 +81,38 @@ def read_quota(run_id: str, settings: IngestSettings) -> Quota:
 def upload_file(decision: Decision, run_id: str, settings: IngestSettings) -> FileRecord:
     context = TaskRunContext.get()
     attempt = context.task_run.run_count if context else 1
-    return _run(run_id, settings).upload(decision, attempt=attempt)
+    run = _run(run_id, settings)
+    record = run.upload(decision, attempt=attempt)
+    if run.albums is not None:
+        try:
+            with_retries(add_to_album, settings)(record, run_id, settings)
+        except Exception as error:  # the upload stands; the end-of-run step tries again
+            logging.getLogger(__name__).warning(
+                "%s: not put in its album yet (%s)", record.relative_path, error
+            )
+    return record
+
+
+@task(
+    name="add-to-album",
+    task_run_name="album {record.relative_path}",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retry_condition_fn=retry_if_transient,
+)
+def add_to_album(record: FileRecord, run_id: str, settings: IngestSettings) -> str | None:
+    """Put a just-uploaded photo in its album, creating the album once."""
+    return _run(run_id, settings).place_in_album(record)
+
+
+@task(
+    name="arrange-albums",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retry_condition_fn=retry_if_transient,
+)
+def arrange_albums(
+    run_id: str, settings: IngestSettings, members: dict[str, list[str]]
+) -> list[AlbumRecord]:
+    """Put in any photo the uploads missed and order each album by date taken."""
+    return _run(run_id, settings).arrange_albums(members)

@@ -61,6 +61,8 @@ def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
         "extra_tags": tuple(args.tag) if args.tag else None,
         "s3_endpoint_url": args.s3_endpoint_url,
         "sandbox": args.sandbox or None,
+        "album": args.album,
+        "album_separator": args.album_separator,
     }
 
 
@@ -121,6 +123,8 @@ def _print_summary(summary: dict[str, Any], settings: IngestSettings) -> None:
     print(f"Run {summary['run_id']}: {totals or 'nothing to do'}")
     for url in summary["organize_urls"]:
         print(f"Organize on Flickr: {url}")
+    for album in summary.get("albums", []):
+        print(f"Album {album['title']!r}: {album['photo_count']} photo(s), {album['url']}")
     print(f"Report: {summary['report']['html']}")
     if summary["sandbox"]:
         state = Path(settings.state_dir) / "sandbox"
@@ -142,6 +146,7 @@ def _demo(args: argparse.Namespace) -> int:
         made = make_demo_photos(folder)
         print(f"Made {len(made)} demo files with EXIF and XMP in {folder}/")
     args.source, args.sandbox = str(folder), True
+    args.album = args.album or "folder"  # the demo's folders are its albums
     return _run(args)
 
 
@@ -171,6 +176,14 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-camera-tags", action="store_true", help="no camera:make/model tags")
     parser.add_argument("--tag", action="append", help="add this tag to every upload (repeatable)")
+    parser.add_argument(
+        "--album",
+        help="file uploads into albums: 'folder' (by folder name), 'path' (by folder path), "
+        "or a fixed album name (default: none)",
+    )
+    parser.add_argument(
+        "--album-separator", help="joins folder names for --album path (default ' / ')"
+    )
     parser.add_argument("--s3-endpoint-url", help="S3-compatible endpoint (MinIO, R2, moto)")
     parser.add_argument(
         "--sandbox",

@@ -53,6 +53,10 @@ class Endpoints:
         base = os.environ.get(FLICKR_BASE_URL_VARIABLE, "").strip()
         return cls.at(base) if base else cls.flickr()
 
+    def album_url(self, owner_nsid: str, album_id: str) -> str:
+        web = self.organize.split("/photos/upload/edit/", 1)[0]
+        return f"{web}/photos/{owner_nsid}/albums/{album_id}"
+
     def organize_urls(self, photo_ids: list[str], *, per_url: int = 100) -> list[str]:
         """The batch-edit page for these photos, split so that no URL grows too long."""
         return [

@@ -6,10 +6,14 @@ same bytes at the same moment; a claim is taken over when its holder is gone: a 
 on this host that no longer runs, or (anywhere) a claim older than `claim_timeout`.
 What a crash between Flickr's answer and `record_upload` leaves open is closed on
 Flickr's side, by `dedup_check` and the checksum machine tag.
+
+Albums are recorded the same way: `claim(account, album_claim_key(title), key)` makes
+one task the album's creator; `record_album` keeps its id (the first record wins).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 from dataclasses import dataclass
@@ -21,6 +25,12 @@ RECLAIMED = "reclaimed"  # a gone holder (or an earlier attempt) held them: it m
 BUSY = "busy"  # a live holder is uploading them now
 
 _HOST = socket.gethostname()
+
+
+def album_claim_key(title: str) -> str:
+    """The claim key that serialises creating the album `title` (never a SHA-256 of
+    file bytes: those have no prefix)."""
+    return "album-" + hashlib.sha256(title.encode()).hexdigest()
 
 
 def holder_id(key: str) -> str:
@@ -64,6 +74,12 @@ class Ledger(Protocol):
     def release(self, account: str, sha256: str, key: str) -> None: ...
 
     def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload: ...
+
+    def album_id(self, account: str, title: str) -> str | None: ...
+
+    def record_album(self, account: str, title: str, album_id: str) -> str: ...
+
+    def forget_album(self, account: str, title: str, album_id: str) -> None: ...
 
     def close(self) -> None: ...
 

@@ -8,6 +8,8 @@ Atomicity comes from S3's conditional writes: a record or a claim is created wit
     index/<account>/<sha256>/<photo_id> the same, readable from a listing alone
     seen/<hash of source and version>/<sha256>   what a source file's bytes hash to
     claims/<account>/<sha256>           {"holder", "claimed"} while a task uploads them
+    albums/<account>/<hash of title>    {"title", "album_id"}: the album made for a title
+    claims/<account>/album-<hash>       while a task finds or creates that album
 
 Listings of `index/` and `seen/` are read once and cached, so discovering 10,000 files
 costs a few dozen requests, not 10,000.
@@ -179,3 +181,39 @@ class S3Ledger:
             return
         if held.get("holder") == holder_id(key):
             self.client.delete_object(Bucket=self.bucket, Key=claim_key)
+
+    # -- albums --------------------------------------------------------------------------
+
+    def _album_key(self, account: str, title: str) -> str:
+        return self._key("albums", _slug(account), hashlib.sha256(title.encode()).hexdigest())
+
+    def album_id(self, account: str, title: str) -> str | None:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._album_key(account, title))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        return json.loads(answer["Body"].read())["album_id"]
+
+    def record_album(self, account: str, title: str, album_id: str) -> str:
+        body = json.dumps({"title": title, "album_id": album_id}).encode()
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._album_key(account, title), Body=body, IfNoneMatch="*"
+            )
+        except ClientError as error:
+            if not _precondition_failed(error):
+                raise
+        recorded = self.album_id(account, title)
+        assert recorded is not None  # it was just written, by us or by the first writer
+        return recorded
+
+    def forget_album(self, account: str, title: str, album_id: str) -> None:
+        key = self._album_key(account, title)
+        try:
+            current = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError:
+            return
+        if json.loads(current["Body"].read())["album_id"] == album_id:
+            self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE TABLE IF NOT EXISTS seen (
     source TEXT NOT NULL, version TEXT NOT NULL, sha256 TEXT NOT NULL,
     PRIMARY KEY (source, version));
+CREATE TABLE IF NOT EXISTS albums (
+    account TEXT NOT NULL, title TEXT NOT NULL, album_id TEXT NOT NULL,
+    PRIMARY KEY (account, title));
 CREATE TABLE IF NOT EXISTS claims (
     account TEXT NOT NULL, sha256 TEXT NOT NULL, holder TEXT NOT NULL, claimed REAL NOT NULL,
     PRIMARY KEY (account, sha256));
@@ -118,3 +121,27 @@ class SqliteLedger:
                 (account, sha256),
             ).fetchone()
         return Upload(*row)
+
+    def album_id(self, account: str, title: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT album_id FROM albums WHERE account = ? AND title = ?", (account, title)
+            ).fetchone()
+        return row[0] if row else None
+
+    def record_album(self, account: str, title: str, album_id: str) -> str:
+        """Record the album for `title`; the first record wins and is returned."""
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO albums VALUES (?, ?, ?)", (account, title, album_id))
+            row = db.execute(
+                "SELECT album_id FROM albums WHERE account = ? AND title = ?", (account, title)
+            ).fetchone()
+        return row[0]
+
+    def forget_album(self, account: str, title: str, album_id: str) -> None:
+        """Drop the record of an album that is gone from Flickr (if it is still that one)."""
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM albums WHERE account = ? AND title = ? AND album_id = ?",
+                (account, title, album_id),
+            )

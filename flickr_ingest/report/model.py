@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 #: Version of report.json's layout; bump on any change a reader must know about.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: albums
 
 UPLOADED = "uploaded"
 DUPLICATE = "duplicate"
@@ -38,12 +38,30 @@ class FileRecord:
     tags: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     thumbnail: str | None = None  # path inside the report folder
+    album: str | None = None  # the album title the file belongs in
+    album_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["tags"] = list(self.tags)
         data["warnings"] = list(self.warnings)
         return data
+
+
+@dataclass(frozen=True)
+class AlbumRecord:
+    """An album the run touched, as the run left it."""
+
+    title: str
+    album_id: str
+    url: str
+    photo_count: int  # photos in the album now
+    added: int  # photos the end-of-run step put in (missed while uploading)
+    reordered: bool  # the album was put in date-taken order
+    problems: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "problems": list(self.problems)}
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,7 @@ class RunReport:
     organize_urls: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # run-level messages (stopped early, …)
     dry_run: bool = False
+    albums: tuple[AlbumRecord, ...] = ()
 
     @property
     def totals(self) -> dict[str, int]:
@@ -83,5 +102,6 @@ class RunReport:
             "totals": self.totals,
             "organize_urls": list(self.organize_urls),
             "notes": list(self.notes),
+            "albums": [album.to_json() for album in self.albums],
             "files": [record.to_json() for record in self.files],
         }

@@ -66,6 +66,15 @@ def to_markdown(report: RunReport) -> str:
     if report.organize_urls:
         lines += ["## Organize on Flickr", ""]
         lines += [f"- [{url}]({url})" for url in report.organize_urls] + [""]
+    if report.albums:
+        lines += ["## Albums", "", "| album | photos | added now | reordered | link |"]
+        lines += ["|---|---|---|---|---|"]
+        lines += [
+            f"| {_md(a.title)} | {a.photo_count} | {a.added} | {'yes' if a.reordered else 'no'}"
+            f" | [{a.album_id}]({a.url}) |"
+            for a in report.albums
+        ] + [""]
+        lines += [f"> album {_md(a.title)}: {_md(p)}" for a in report.albums for p in a.problems]
     attention = [r for r in report.files if r.status not in (UPLOADED, "already_uploaded")]
     listing = report.files if len(report.files) <= MARKDOWN_FULL_LISTING else attention
     title = (
@@ -73,11 +82,12 @@ def to_markdown(report: RunReport) -> str:
         if listing is report.files
         else "## Files that were not uploaded (all files: report.json)"
     )
-    lines += [title, "", "| file | status | photo | reason |", "|---|---|---|---|"]
+    lines += [title, "", "| file | status | photo | album | reason |", "|---|---|---|---|---|"]
     for record in listing:
         photo = record.photo_id or record.duplicate_of or ""
         lines.append(
-            f"| {_md(record.relative_path)} | {record.status} | {photo} | {_md(record.reason)} |"
+            f"| {_md(record.relative_path)} | {record.status} | {photo} | {_md(record.album)}"
+            f" | {_md(record.reason)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -97,6 +107,7 @@ def _row(record: FileRecord) -> str:
         f"<div class='tags'>{tags}</div>{warning_list}</td>"
         f"<td style='color:{colour}'>{e(record.status)}</td>"
         f"<td>{e(record.photo_id or record.duplicate_of or '')}</td>"
+        f"<td class='album'>{e(record.album or '')}</td>"
         f"<td>{e(record.reason or '')}{code}</td>"
         f"<td>{record.size:,}</td><td>{record.attempts}</td></tr>"
     )
@@ -112,6 +123,13 @@ def to_html(report: RunReport) -> str:
         f"<li><a href='{e(url, quote=True)}'>{e(url)}</a></li>" for url in report.organize_urls
     )
     notes = "".join(f"<p class='note'>{e(n)}</p>" for n in report.notes)
+    albums = "".join(
+        f"<li><a href='{e(a.url, quote=True)}'>{e(a.title)}</a>: {a.photo_count} photo(s)"
+        f"{', ' + str(a.added) + ' added at the end' if a.added else ''}"
+        f"{''.join('; ' + e(p) for p in a.problems)}</li>"
+        for a in report.albums
+    )
+    album_section = f"<h2>Albums</h2><ul class='albums'>{albums}</ul>" if albums else ""
     sandbox = (
         "<p class='sandbox'>Sandbox run: nothing was sent to flickr.com.</p>"
         if report.sandbox
@@ -134,8 +152,9 @@ def to_html(report: RunReport) -> str:
         f" {failed} failed.</p>"
         f"<ul class='totals'>{totals}</ul>"
         "<h2>Organize on Flickr</h2>"
-        f"<ul class='organize'>{links or '<li>nothing uploaded</li>'}</ul>"
-        "<h2>Files</h2><table><tr><th></th><th>file</th><th>status</th><th>photo</th><th>reason</th>"
+        f"<ul class='organize'>{links or '<li>nothing uploaded</li>'}</ul>{album_section}"
+        "<h2>Files</h2><table><tr><th></th><th>file</th><th>status</th><th>photo</th>"
+        "<th>album</th><th>reason</th>"
         "<th>bytes</th><th>attempts</th></tr>"
         + "".join(_row(record) for record in report.files)
         + "</table></body></html>"

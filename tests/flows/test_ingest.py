@@ -33,7 +33,7 @@ def test_demo_archive_uploads_once_and_reports_every_file(flow_env: Path, sandbo
     make_demo_photos(folder, per_album=2)
     summary = ingest(source=str(folder), concurrency=4)
     report = _report(summary)
-    assert summary["ok"] and report["schema_version"] == 1
+    assert summary["ok"] and report["schema_version"] == 2
     assert report["totals"] == {
         "uploaded": 6,
         "duplicate": 1,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from flickr_ingest.ledger import BUSY, CLAIMED, RECLAIMED, SqliteLedger, open_ledger
+from flickr_ingest.ledger.base import album_claim_key
 from flickr_ingest.ledger.s3 import S3Ledger
 
 
@@ -76,6 +77,21 @@ def test_only_one_of_many_concurrent_claimers_wins(ledger) -> None:
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda n: ledger.claim("me", "ee", f"task{n}"), range(8)))
     assert answers.count(CLAIMED) == 1 and answers.count(BUSY) == 7
+
+
+def test_album_records_first_wins_and_forget_only_the_named_album(ledger) -> None:
+    assert ledger.album_id("me", "Trip / 2019") is None
+    assert ledger.record_album("me", "Trip / 2019", "72157000000000001") == "72157000000000001"
+    assert ledger.record_album("me", "Trip / 2019", "72157000000000002") == "72157000000000001"
+    assert ledger.album_id("someone-else", "Trip / 2019") is None
+    ledger.forget_album("me", "Trip / 2019", "72157000000000002")  # not the recorded one
+    assert ledger.album_id("me", "Trip / 2019") == "72157000000000001"
+    ledger.forget_album("me", "Trip / 2019", "72157000000000001")
+    assert ledger.album_id("me", "Trip / 2019") is None
+    # Album claims share the claim machinery under their own keys.
+    key = album_claim_key("Trip / 2019")
+    assert ledger.claim("me", key, "run1:album") == CLAIMED
+    assert ledger.claim("me", key, "run2:album") == BUSY
 
 
 def test_s3_ledger_reads_listings_not_one_object_per_file(s3, bucket: str, tmp_path: Path) -> None:

@@ -1,0 +1,198 @@
+"""Albums end to end: the ingest flow against the sandbox over HTTP.
+
+3 folders × 20 photos, taken on dates that do not follow file names, uploaded 8 at a time:
+exactly 3 albums holding exactly their 20 photos, in date-taken order; re-runs, a killed
+run and two runs at once change nothing of that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from flickr_ingest.sandbox import SandboxServer
+from tests.photos import jpeg_bytes
+
+FOLDERS = ("Harbour", "Mountains", "Old town")
+PER_FOLDER = 20
+
+
+def _make_archive(root: Path) -> dict[str, list[str]]:
+    """Photos whose dates taken run backwards against their names; returns, per folder,
+    the expected order (by date taken) as file names."""
+    expected: dict[str, list[str]] = {}
+    for f, folder in enumerate(FOLDERS):
+        (root / folder).mkdir(parents=True)
+        taken = []
+        for n in range(PER_FOLDER):
+            name = f"img{n:02d}.jpg"
+            # Later names were taken earlier; two photos share a day, not a second.
+            day, hour = 28 - n, (n * 7) % 24
+            stamp = f"2019:0{f + 3}:{day:02d} {hour:02d}:15:00"
+            (root / folder / name).write_bytes(jpeg_bytes(900 + f * 100 + n, taken=stamp))
+            taken.append((stamp, name))
+        expected[folder] = [name for _, name in sorted(taken)]
+    return expected
+
+
+def _albums(sandbox: SandboxServer) -> list[dict]:
+    return requests.get(f"{sandbox.url}/sandbox/albums", timeout=10).json()["albums"]
+
+
+def _photos(sandbox: SandboxServer) -> dict[str, dict]:
+    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    return {p["id"]: p for p in photos if p["status"] == "active"}
+
+
+def _check_end_state(sandbox: SandboxServer, expected: dict[str, list[str]]) -> None:
+    albums = _albums(sandbox)
+    photos = _photos(sandbox)
+    assert len(photos) == len(FOLDERS) * PER_FOLDER  # every photo once
+    assert sorted(a["title"] for a in albums) == sorted(FOLDERS)  # exactly 3 albums
+    for album in albums:
+        names = [photos[photo_id]["filename"] for photo_id in album["photo_ids"]]
+        assert names == expected[album["title"]], album["title"]  # its 20, by date taken
+
+
+def _album_calls(sandbox: SandboxServer, method: str) -> int:
+    log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=10).json()["requests"]
+    return sum(1 for r in log if r["api_method"] == f"flickr.photosets.{method}")
+
+
+def _run_flow(folder: Path, **options: object) -> dict:
+    from flows.ingest import ingest
+
+    return ingest(source=str(folder), concurrency=8, album="folder", **options)
+
+
+def test_three_folders_make_three_ordered_albums_and_reruns_change_nothing(
+    flow_env: Path, sandbox: SandboxServer
+) -> None:
+    expected = _make_archive(flow_env / "archive")
+    summary = _run_flow(flow_env / "archive")
+    assert summary["ok"] and summary["totals"]["uploaded"] == 60
+    _check_end_state(sandbox, expected)
+    # Created once each, while 8 uploads at a time finished: no stray album made and dropped.
+    assert _album_calls(sandbox, "create") == 3 and _album_calls(sandbox, "delete") == 0
+    assert {a["title"]: a["photo_count"] for a in summary["albums"]} == dict.fromkeys(
+        FOLDERS, PER_FOLDER
+    )
+    report = json.loads(Path(summary["report"]["json"]).read_text())
+    assert report["schema_version"] == 2
+    for record in report["files"]:
+        assert record["album"] == record["relative_path"].split("/")[0]
+        assert record["album_id"] in {a["album_id"] for a in report["albums"]}
+    assert all(a["url"].startswith(sandbox.url + "/photos/") for a in report["albums"])
+    page = requests.get(report["albums"][0]["url"], timeout=10)
+    assert page.status_code == 200 and f"{PER_FOLDER} photo(s)" in page.text
+
+    log_before = requests.get(f"{sandbox.url}/sandbox/requests", timeout=10).json()
+    again = _run_flow(flow_env / "archive")
+    assert again["totals"]["already_uploaded"] == 60 and again["totals"]["uploaded"] == 0
+    _check_end_state(sandbox, expected)
+    assert sorted(a["album_id"] for a in again["albums"]) == sorted(
+        a["album_id"] for a in summary["albums"]
+    )
+    since = log_before["requests"][-1]["seq"] if log_before["requests"] else 0
+    calls = requests.get(f"{sandbox.url}/sandbox/requests?since={since}", timeout=10).json()
+    writes = [
+        r["api_method"]
+        for r in calls["requests"]
+        if r["api_method"] in ("flickr.photosets.create", "flickr.photosets.addPhoto")
+    ]
+    assert writes == []  # the re-run created and added nothing
+
+
+def test_photos_the_uploads_did_not_place_are_completed_and_a_deleted_album_remade(
+    flow_env: Path, sandbox: SandboxServer
+) -> None:
+    expected = _make_archive(flow_env / "archive")
+    _run_flow(flow_env / "archive")
+    albums = {a["title"]: a for a in _albums(sandbox)}
+    # Someone deletes one album on Flickr and takes photos out of another.
+    account = sandbox.account
+    from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient
+
+    credentials = Credentials(
+        account.api_key, account.api_secret, account.oauth_token, account.oauth_token_secret
+    )
+    with FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url)) as client:
+        client.delete_album(albums["Harbour"]["id"])
+        mountains = albums["Mountains"]["photo_ids"]
+        client.delete_album(albums["Mountains"]["id"])
+        kept = client.create_album("Mountains", mountains[5])  # the user's own, reused
+    summary = _run_flow(flow_env / "archive")
+    _check_end_state(sandbox, expected)
+    by_title = {a["title"]: a for a in summary["albums"]}
+    assert by_title["Mountains"]["album_id"] == kept and by_title["Mountains"]["added"] == 19
+    assert by_title["Harbour"]["album_id"] != albums["Harbour"]["id"]
+
+
+def _start_cli_run(folder: Path, prefect_api: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": prefect_api,
+        "FLICKR_INGEST_CONCURRENCY": "8",
+        "FLICKR_INGEST_ALBUM": "folder",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def test_a_killed_run_and_its_rerun_give_the_same_albums(
+    flow_env: Path, sandbox: SandboxServer, prefect_server: str
+) -> None:
+    expected = _make_archive(flow_env / "archive")
+    requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 80}, timeout=5)
+    process = _start_cli_run(flow_env / "archive", prefect_server)
+    deadline = time.monotonic() + 120
+    while len(_photos(sandbox)) < 25 and process.poll() is None:
+        assert time.monotonic() < deadline, "the run made no progress"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 0 < len(_albums(sandbox)) <= 3
+    requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 0}, timeout=5)
+    rerun = _start_cli_run(flow_env / "archive", prefect_server)
+    output, _ = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, output
+    _check_end_state(sandbox, expected)
+
+
+def test_two_runs_at_once_still_make_three_albums(flow_env: Path, sandbox: SandboxServer) -> None:
+    expected = _make_archive(flow_env / "archive")
+    # Slow answers widen the window in which both runs want the same album.
+    requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 60}, timeout=5)
+    summaries: list[dict] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            summaries.append(_run_flow(flow_env / "archive"))
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors and len(summaries) == 2
+    _check_end_state(sandbox, expected)
+    assert _album_calls(sandbox, "create") == 3 and _album_calls(sandbox, "delete") == 0
+    uploaded = sum(s["totals"]["uploaded"] + s["totals"]["duplicate"] for s in summaries)
+    assert uploaded == 60  # each photo uploaded by exactly one of the two runs

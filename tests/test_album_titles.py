@@ -1,0 +1,47 @@
+"""Which album a file belongs in, for each `album` setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from flickr_ingest.albums import album_title, source_root_name
+from flickr_ingest.errors import ConfigurationError
+
+
+@pytest.mark.parametrize(
+    ("setting", "relative_path", "expected"),
+    [
+        ("none", "2019/Trip/a.jpg", None),
+        ("", "a.jpg", None),
+        ("folder", "2019/Trip/a.jpg", "Trip"),
+        ("folder", "a.jpg", "Archive"),  # top-level files: the source's own name
+        ("path", "2019/Trip/a.jpg", "2019 / Trip"),
+        ("path", "a.jpg", "Archive"),
+        ("Family scans", "2019/Trip/a.jpg", "Family scans"),
+        ("name:folder", "2019/Trip/a.jpg", "folder"),  # a fixed album called "folder"
+        ("FOLDER", "x/y.jpg", "x"),
+    ],
+)
+def test_album_title(setting: str, relative_path: str, expected: str | None) -> None:
+    assert album_title(relative_path, setting, root_name="Archive", separator=" / ") == expected
+
+
+def test_separator_and_long_titles() -> None:
+    assert album_title("a/b/c.jpg", "path", root_name="r", separator="-") == "a-b"
+    long = "x" * 300
+    assert album_title(f"{long}/c.jpg", "folder", root_name="r", separator="/") == "x" * 255
+    with pytest.raises(ConfigurationError, match="empty album title"):
+        album_title("a.jpg", "name:  ", root_name="r", separator="/")
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("/home/me/Photos/Trip", "Trip"),
+        ("/home/me/Photos/Trip/", "Trip"),
+        ("s3://bucket", "bucket"),
+        ("s3://bucket/archive/2019/", "2019"),
+    ],
+)
+def test_source_root_name(location: str, expected: str) -> None:
+    assert source_root_name(location) == expected
