@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from flickr_ingest.filetypes import UNSUPPORTED, VIDEO
 from flickr_ingest.flickr.responses import UploadStatus
@@ -142,3 +143,17 @@ def _fixed_decision(candidate: Candidate, quota: Quota) -> Decision | None:
             candidate, SKIPPED, f"larger than the account's {candidate.kind} limit ({sizes})"
         )
     return None
+
+
+def source_key(candidate: Candidate) -> str:
+    """How a source names this file when asked for it alone (`keys`): the object key of
+    an S3 object, the path below the folder of a local file."""
+    if candidate.uri.startswith("s3://"):
+        return unquote(candidate.uri.removeprefix("s3://").split("/", 1)[1])
+    return candidate.relative_path
+
+
+def chunks(decisions: list[Decision], size: int) -> list[list[Decision]]:
+    """The uploads of a plan in groups of at most `size`, in plan order."""
+    uploads = [decision for decision in decisions if decision.action == UPLOAD]
+    return [uploads[start : start + size] for start in range(0, len(uploads), size)]

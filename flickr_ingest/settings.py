@@ -24,6 +24,10 @@ class IngestSettings:
     state_dir: str = "flickr-ingest-state"  # the upload ledger (and the demo sandbox)
     ledger: str = ""  # "" = a SQLite file in state_dir; s3://bucket/prefix = shared by all workers
     concurrency: int = 8
+    # Above this many files to upload, the run splits them into chunks of this size, each
+    # a flow run of `chunk_deployment` that any worker of its pool picks up (0 = never).
+    chunk_size: int = 0
+    chunk_deployment: str = "ingest/batch"
     dry_run: bool = False
     retries: int = 6
     retry_backoff_seconds: float = 2.0
@@ -54,6 +58,8 @@ class IngestSettings:
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.concurrency > 64:
             raise ConfigurationError("concurrency must be between 1 and 64")
+        if self.chunk_size < 0:
+            raise ConfigurationError("chunk_size cannot be negative (0 = never split)")
         if self.retries < 0:
             raise ConfigurationError("retries cannot be negative")
         if self.api_calls_per_hour < 0:

@@ -28,6 +28,7 @@ from flickr_ingest.runs import (
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.uploading import failed_record, record_for
 from flows.artifacts import Progress, publish
+from flows.chunks import upload_in_chunks
 from flows.credentials import load_secret_credentials, s3_client_from_block
 from flows.rate_limit import use_shared_rate_limit
 from tasks.ingest import (
@@ -53,10 +54,14 @@ def ingest(
     include: list[str] | None = None,
     exclude: list[str] | None = None,
     album: str | None = None,
+    chunk_size: int | None = None,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
     """Upload every photo and video of `source` (a folder or s3://bucket/prefix, or just
     `keys` of it) to Flickr exactly once, file them into albums (`album`: "folder",
-    "path" or a fixed name), and write an audit report."""
+    "path" or a fixed name), and write an audit report. Above `chunk_size` files to
+    upload, chunks of them run as flow runs of their own on the work pool's workers.
+    `run_id` names the report (chunk runs get theirs from the run that started them)."""
     logger = get_run_logger()
     settings = IngestSettings.from_environment(
         source=source,
@@ -67,8 +72,9 @@ def ingest(
         include=tuple(include) if include else None,
         exclude=tuple(exclude) if exclude else None,
         album=album,
+        chunk_size=chunk_size,
     )
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     try:
         run = open_run(
             settings,
@@ -102,7 +108,11 @@ def ingest(
                 for d in decisions
             ]
         else:
-            records = _upload_all(decisions, run_id, settings)
+            if settings.chunk_size and _uploads(decisions) > settings.chunk_size:
+                records = upload_in_chunks(decisions, run_id, settings, s3_client=run.s3_client)
+                notes.append(f"Uploaded in chunk runs of up to {settings.chunk_size} files.")
+            else:
+                records = _upload_all(decisions, run_id, settings)
             if run.albums is not None:
                 albums = _arrange_albums(run_id, settings, run.album_members(records), notes)
         stopped = run.stop_reason()
@@ -154,6 +164,10 @@ def _upload_all(
         notify(records[index])
         progress.advance()
     return [records[index] for index in sorted(records)]
+
+
+def _uploads(decisions: list[Decision]) -> int:
+    return sum(1 for decision in decisions if decision.action == UPLOAD)
 
 
 def _arrange_albums(

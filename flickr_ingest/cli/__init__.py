@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from flickr_ingest.cli import auth, relay, run, sandbox
+from flickr_ingest.cli import auth, relay, run, sandbox, setup
 from flickr_ingest.errors import FlickrIngestError
 
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_parser(commands)
     relay.add_parser(commands)
     sandbox.add_parser(commands)
+    setup.add_parser(commands)
     return parser
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Version of report.json's layout; bump on any change a reader must know about.
@@ -47,6 +47,18 @@ class FileRecord:
         data["warnings"] = list(self.warnings)
         return data
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileRecord:
+        known = {f.name for f in fields(cls)}
+        values = {name: value for name, value in data.items() if name in known}
+        return cls(
+            **{
+                **values,
+                "tags": tuple(data.get("tags", ())),
+                "warnings": tuple(data.get("warnings", ())),
+            }
+        )
+
 
 @dataclass(frozen=True)
 class AlbumRecord:
@@ -62,6 +74,10 @@ class AlbumRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "problems": list(self.problems)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AlbumRecord:
+        return cls(**{**data, "problems": tuple(data.get("problems", ()))})
 
 
 @dataclass(frozen=True)
@@ -105,3 +121,11 @@ class RunReport:
             "albums": [album.to_json() for album in self.albums],
             "files": [record.to_json() for record in self.files],
         }
+
+
+def files_and_albums(report_json: dict[str, Any]) -> tuple[list[FileRecord], list[AlbumRecord]]:
+    """The file and album records of a report.json (how a run reads its chunks' reports)."""
+    return (
+        [FileRecord.from_json(entry) for entry in report_json.get("files", [])],
+        [AlbumRecord.from_json(entry) for entry in report_json.get("albums", [])],
+    )

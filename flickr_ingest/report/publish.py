@@ -3,6 +3,7 @@ under an `s3://bucket/prefix/<run>/` prefix."""
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -24,3 +25,20 @@ def publish(
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         s3_client.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type})
     return {kind: f"s3://{bucket}/{base}/{name}" for kind, name in REPORT_FILES.items()}
+
+
+def load_report_json(
+    destination: str, run_id: str, *, s3_client: Any = None
+) -> dict[str, Any] | None:
+    """The report.json a run published under `destination`, or None if it wrote none."""
+    name = REPORT_FILES["json"]
+    if not destination.startswith("s3://"):
+        path = Path(destination).expanduser() / run_id / name
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    bucket, prefix = parse_s3_uri(destination)
+    base = f"{prefix.rstrip('/')}/{run_id}" if prefix.strip("/") else run_id
+    try:
+        body = s3_client.get_object(Bucket=bucket, Key=f"{base}/{name}")["Body"].read()
+    except s3_client.exceptions.NoSuchKey:
+        return None
+    return json.loads(body)

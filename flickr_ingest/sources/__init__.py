@@ -28,10 +28,9 @@ def open_source(
     keys: Sequence[str] | None = None,
     s3_client: Any = None,
 ) -> Source:
-    """`s3://bucket/prefix` (optionally just `keys` of it) or a local path."""
+    """`s3://bucket/prefix` or a local folder; optionally just `keys` of it (object keys,
+    or paths relative to the folder)."""
     path_filter = PathFilter(tuple(include), tuple(exclude))
     if location.startswith("s3://"):
         return S3Source(location, client=s3_client, keys=keys, path_filter=path_filter)
-    if keys is not None:
-        raise SourceError("an explicit list of keys needs an s3:// location")
-    return LocalSource(location, path_filter=path_filter)
+    return LocalSource(location, path_filter=path_filter, keys=keys)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
@@ -21,16 +21,27 @@ def uri_to_path(uri: str) -> Path:
 
 
 class LocalSource:
-    def __init__(self, root: Path | str, *, path_filter: PathFilter | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        path_filter: PathFilter | None = None,
+        keys: Sequence[str] | None = None,
+    ) -> None:
         self.root = Path(root).expanduser().absolute()
         self.location = str(self.root)
         self.path_filter = path_filter or PathFilter()
+        self.keys = list(keys) if keys is not None else None  # relative paths, for chunks
         self.bytes_read = 0
         if not self.root.exists():
             raise SourceError(f"no such folder: {self.root}")
 
     def list(self) -> Iterator[SourceItem]:
-        """Every file below the root, in a stable order (sorted per folder)."""
+        """Every file below the root, in a stable order (sorted per folder); or just the
+        files named by `keys`."""
+        if self.keys is not None:
+            yield from (self._keyed_item(key) for key in self.keys)
+            return
         if self.root.is_file():  # a single file is a source of one
             yield self._item(self.root, self.root.name)
             return
@@ -61,6 +72,13 @@ class LocalSource:
                 yield from self._walk(path, relative + "/", seen)
             elif self.path_filter.wants(relative):
                 yield self._item(path, relative)
+
+    def _keyed_item(self, key: str) -> SourceItem:
+        relative = PurePosixPath(key)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            uri = path_to_uri(self.root) + "/" + quote(key)
+            return SourceItem(uri, key, 0, "", "not a path inside the source folder")
+        return self._item(self.root.joinpath(*relative.parts), relative.as_posix())
 
     def _item(self, path: Path, relative: str) -> SourceItem:
         try:

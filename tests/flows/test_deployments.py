@@ -27,20 +27,21 @@ from tests.photos import jpeg_bytes
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_prefect_deploy_all_creates_both_deployments(prefect_server: str, tmp_path: Path) -> None:
+def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_path: Path) -> None:
     env = {**os.environ, "PREFECT_API_URL": prefect_server}
     with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
         client.create_variable(
             VariableCreate(name="flickr_ingest_watch", value="s3://photos/inbox/")
         )
-    subprocess.run(
-        ["prefect", "work-pool", "create", "flickr-ingest", "--type", "process"],
+    setup = subprocess.run(
+        [sys.executable, "-m", "flickr_ingest.cli", "setup", "--calls-per-hour", "7200"],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+    assert setup.returncode == 0 and "flickr-api" in setup.stdout, setup.stdout + setup.stderr
     deploy = subprocess.run(
         ["prefect", "--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml"],
         env=env,
@@ -53,12 +54,17 @@ def test_prefect_deploy_all_creates_both_deployments(prefect_server: str, tmp_pa
     with get_client(sync_client=True) as client:
         nightly = client.read_deployment_by_name("ingest/nightly")
         triggered = client.read_deployment_by_name("ingest/on-new-objects")
+        batch = client.read_deployment_by_name("ingest/batch")
+        pool = client.read_work_pool("flickr-ingest")
+        limit = client.read_global_concurrency_limit_by_name("flickr-api")
         automations = client.read_automations_by_name("new objects under the watched prefix")
         # Leave the server as it was: the served deployments of the next test take these names.
-        for deployment in (nightly, triggered):
+        for deployment in (nightly, triggered, batch):
             client.delete_deployment(deployment.id)
         for automation in automations:
             client.delete_automation(automation.id)
+    assert pool.type == "process" and batch.work_pool_name == "flickr-ingest"
+    assert limit.limit == 10 and abs(limit.slot_decay_per_second - (7200 - 10) / 3600) < 1e-9
     assert nightly.parameters == {"source": "s3://photos/inbox/"}
     assert [s.schedule.cron for s in nightly.schedules] == ["0 2 * * *"]
     assert triggered.parameters == {"source": "s3://photos/inbox/"}

@@ -68,3 +68,19 @@ def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_single_file_is_a_source_of_one(tmp_path: Path) -> None:
     _tree(tmp_path)
     assert [i.relative_path for i in LocalSource(tmp_path / "a.jpg").list()] == ["a.jpg"]
+
+
+def test_keys_pick_files_by_relative_path_and_never_leave_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.jpg").write_bytes(b"\xff\xd8\xff")
+    (tmp_path / "two.jpg").write_bytes(b"\xff\xd8\xff")
+    (tmp_path.parent / "outside.jpg").write_bytes(b"x")
+    source = LocalSource(
+        tmp_path, keys=["a/one.jpg", "two.jpg", "../outside.jpg", "/etc/passwd", "gone.jpg"]
+    )
+    items = {item.relative_path: item for item in source.list()}
+    assert items["a/one.jpg"].problem is None and items["a/one.jpg"].size == 3
+    assert items["two.jpg"].problem is None
+    assert items["../outside.jpg"].problem == "not a path inside the source folder"
+    assert items["/etc/passwd"].problem == "not a path inside the source folder"
+    assert items["gone.jpg"].problem  # a file that vanished since it was planned

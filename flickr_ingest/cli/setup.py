@@ -1,0 +1,32 @@
+"""`flickr-ingest setup`: prepare a Prefect server for ingest runs on workers."""
+
+from __future__ import annotations
+
+import argparse
+
+from flickr_ingest.settings import IngestSettings
+
+
+def _setup(args: argparse.Namespace) -> int:
+    settings = IngestSettings.from_environment(api_calls_per_hour=args.calls_per_hour)
+    from flows.setup import setup  # Prefect is imported only when needed
+
+    for line in setup(args.pool, settings.api_calls_per_hour):
+        print(line)
+    return 0
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "setup",
+        help="create the work pool and the shared Flickr rate limit on the Prefect server",
+        description="Idempotent: creates the process work pool if missing and sets the "
+        "global concurrency limit 'flickr-api' that every worker's Flickr calls go through.",
+    )
+    parser.add_argument("--pool", default="flickr-ingest", help="work pool name")
+    parser.add_argument(
+        "--calls-per-hour",
+        type=int,
+        help="the Flickr API key's limit (default FLICKR_INGEST_API_CALLS_PER_HOUR or 3600)",
+    )
+    parser.set_defaults(handler=_setup)

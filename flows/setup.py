@@ -1,0 +1,29 @@
+"""What a Prefect server needs before ingest runs go to workers: the work pool, and the
+Flickr API rate limit every worker shares (Prefect skips a limit that does not exist, so
+it is created here, and again by every run)."""
+
+from __future__ import annotations
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ObjectAlreadyExists
+
+from flows.rate_limit import LIMIT_NAME, ensure_rate_limit
+
+
+def setup(work_pool: str, calls_per_hour: int) -> list[str]:
+    """Create the work pool (process type) if missing and set the rate limit; returns
+    what was done, for people."""
+    done = []
+    with get_client(sync_client=True) as client:
+        try:
+            client.create_work_pool(WorkPoolCreate(name=work_pool, type="process"))
+            done.append(f"created work pool {work_pool!r} (process)")
+        except ObjectAlreadyExists:
+            done.append(f"work pool {work_pool!r} exists")
+    if calls_per_hour:
+        ensure_rate_limit(calls_per_hour)
+        done.append(f"global rate limit {LIMIT_NAME!r}: {calls_per_hour} Flickr calls per hour")
+    else:
+        done.append("no rate limit (api_calls_per_hour is 0)")
+    return done

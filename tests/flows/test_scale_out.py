@@ -1,0 +1,250 @@
+"""Scale-out on real services: a Prefect server on this machine's PostgreSQL and Redis,
+two process workers of one pool, moto's S3 (source, shared ledger, reports) and the
+sandbox. 300 photos, triggered twice at once, each run split into chunks of 100 that
+the workers share: every photo reaches the sandbox exactly once, one report per run still
+accounts for every file, and the sandbox saw Flickr calls no faster than the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.photos import jpeg_bytes
+
+ROOT = Path(__file__).resolve().parents[2]
+PHOTOS = 300
+CHUNK = 100
+CALLS_PER_HOUR = 7_200  # 2 calls/s: unthrottled, the workers make about 4 per second here
+BATCH = 10  # slots a process takes at once (flows.rate_limit.batch_size)
+PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _psql(sql: str) -> None:
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def prefect_on_postgres() -> Iterator[tuple[str, dict[str, str]]]:
+    """A Prefect server on a fresh PostgreSQL database, with Redis for messaging, event
+    ordering and concurrency leases; yields its API URL and the environment it runs in."""
+    if shutil.which("psql") is None:
+        pytest.skip("psql (PostgreSQL's client) is not installed")
+    database = f"flickr_ingest_{uuid.uuid4().hex[:10]}"
+    _psql(f"CREATE DATABASE {database}")
+    redis_db = 13
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
+    home = Path(tempfile.mkdtemp(prefix="prefect-pg-"))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"{PG}/{database}",
+        "PREFECT_MESSAGING_BROKER": "prefect_redis.messaging",
+        "PREFECT_MESSAGING_CACHE": "prefect_redis.messaging",
+        "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING": "prefect_redis.ordering",
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect_redis.lease_storage",
+        "PREFECT_REDIS_MESSAGING_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+    }
+    server = subprocess.Popen(
+        ["prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(lambda: _healthy(env["PREFECT_API_URL"]), 180, "the Prefect server")
+        yield env["PREFECT_API_URL"], env
+    finally:
+        server.terminate()
+        try:
+            server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        _psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        return requests.get(f"{api_url}/health", timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def _wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def _put_photos(s3, bucket: str) -> None:
+    for number in range(PHOTOS):
+        folder = ("2017", "2018", "2019")[number % 3]
+        s3.put_object(
+            Bucket=bucket,
+            Key=f"archive/{folder}/img{number:03d}.jpg",
+            Body=jpeg_bytes(7000 + number, size=(96, 72)),
+        )
+
+
+def _start_worker(name: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["prefect", "worker", "start", "--pool", "flickr-ingest", "--name", name],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _max_calls_in_window(times: list[float], window: float) -> int:
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] > window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def test_two_workers_share_chunks_the_ledger_and_one_rate_limit(
+    prefect_on_postgres, sandbox, moto_server: str, s3, bucket: str, tmp_path: Path
+) -> None:
+    api_url, server_env = prefect_on_postgres
+    _put_photos(s3, bucket)
+    account = sandbox.account
+    env = {
+        **server_env,
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "FLICKR_BASE_URL": sandbox.url,
+        "FLICKR_API_KEY": account.api_key,
+        "FLICKR_API_SECRET": account.api_secret,
+        "FLICKR_OAUTH_TOKEN": account.oauth_token,
+        "FLICKR_OAUTH_TOKEN_SECRET": account.oauth_token_secret,
+        "FLICKR_INGEST_LEDGER": f"s3://{bucket}/ledger",
+        "FLICKR_INGEST_REPORT_DIR": f"s3://{bucket}/reports",
+        "FLICKR_INGEST_STATE_DIR": str(tmp_path / "state"),
+        "FLICKR_INGEST_S3_ENDPOINT_URL": moto_server,
+        "FLICKR_INGEST_API_CALLS_PER_HOUR": str(CALLS_PER_HOUR),
+        "FLICKR_INGEST_RETRY_BACKOFF_SECONDS": "0.2",
+        "FLICKR_INGEST_CONCURRENCY": "8",
+    }
+    for command in (
+        [sys.executable, "-m", "flickr_ingest.cli", "setup"],
+        ["prefect", "variable", "set", "flickr_ingest_watch", f"s3://{bucket}/inbox/"],
+        ["prefect", "--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml"],
+    ):
+        done = subprocess.run(
+            command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    workers = {name: _start_worker(name, env) for name in ("worker-a", "worker-b")}
+    try:
+        from prefect.client.orchestration import get_client
+        from prefect.deployments import run_deployment
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings({PREFECT_API_URL: api_url}):
+            parents = [
+                run_deployment(
+                    "ingest/batch",
+                    parameters={
+                        "source": f"s3://{bucket}/archive/",
+                        "chunk_size": CHUNK,
+                        "run_id": run_id,
+                    },
+                    timeout=0,
+                )
+                for run_id in ("scale-a", "scale-b")
+            ]
+            with get_client(sync_client=True) as client:
+
+                def finished() -> bool:
+                    states = [client.read_flow_run(p.id).state for p in parents]
+                    return all(state is not None and state.is_final() for state in states)
+
+                _wait_for(finished, 600, "both runs")
+                parent_states = [client.read_flow_run(p.id).state.name for p in parents]
+                runs = client.read_flow_runs()
+        chunk_runs = [run for run in runs if "-chunk" in run.name]
+    finally:
+        outputs = {}
+        for name, worker in workers.items():
+            worker.terminate()
+            try:
+                outputs[name] = worker.communicate(timeout=30)[0]
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                outputs[name] = worker.communicate()[0]
+
+    assert parent_states == ["Completed", "Completed"], outputs
+    assert len(chunk_runs) >= 3 and all(run.state.name == "Completed" for run in chunk_runs)
+    # Both workers took flow runs from the pool.
+    for name, output in outputs.items():
+        assert f"Worker '{name}' submitting flow run" in output, output[-3000:]
+
+    # Every photo on the sandbox exactly once.
+    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=30).json()["photos"]
+    active = [p for p in photos if p["status"] == "active"]
+    assert len(active) == PHOTOS and len({p["sha256"] for p in active}) == PHOTOS
+
+    # Each run's report accounts for all 300 files; between them, each uploaded once.
+    uploaded = 0
+    for run_id in ("scale-a", "scale-b"):
+        body = s3.get_object(Bucket=bucket, Key=f"reports/{run_id}/report.json")["Body"].read()
+        report = json.loads(body)
+        assert len(report["files"]) == PHOTOS
+        assert {f["status"] for f in report["files"]} <= {"uploaded", "already_uploaded"}
+        uploaded += report["totals"]["uploaded"]
+    assert uploaded == PHOTOS
+
+    # The sandbox never saw Flickr calls faster than the shared limit allows: the bucket's
+    # refill over the window, plus what every process may hold (one batch each) and the
+    # bucket's own burst.
+    log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=30).json()["requests"]
+    times = sorted(entry["time"] for entry in log if entry["path"].startswith("/services/"))
+    assert len(times) >= PHOTOS
+    processes = len(chunk_runs) + len(parents)
+    rate = (CALLS_PER_HOUR - BATCH) / 3600
+    for window in (5.0, 10.0, 30.0):
+        allowed = rate * window + (processes + 1) * BATCH
+        seen = _max_calls_in_window(times, window)
+        print(f"most calls in {window:.0f} s: {seen} (allowed {allowed:.0f})")
+        assert seen <= allowed, window
+    overall = (len(times) - (processes + 1) * BATCH) / (times[-1] - times[0])
+    print(f"{len(times)} calls by {processes} flow runs over {times[-1] - times[0]:.1f} s")
+    assert overall <= CALLS_PER_HOUR / 3600
