@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import platform
 import random
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import requests
 from PIL import Image
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -31,9 +33,8 @@ def machine() -> dict[str, Any]:
 
 @contextmanager
 def moto_s3() -> Iterator[Any]:
-    """A boto3 S3 client talking to moto's server on a free loopback port."""
-    from moto.server import ThreadedMotoServer
-
+    """A boto3 S3 client talking to moto's server, run in its own process on a free
+    loopback port (S3 is another machine: its work must not share this process's CPU)."""
     from flickr_ingest.sources.s3 import make_client
 
     with socket.socket() as probe:
@@ -42,13 +43,68 @@ def moto_s3() -> Iterator[Any]:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    server = subprocess.Popen(  # noqa: S603  (moto's own server, fixed arguments)
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield make_client(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{url}/moto-api/", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield make_client(url)
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@contextmanager
+def sandbox_process(*options: str) -> Iterator[dict[str, Any]]:
+    """`flickr-ingest sandbox` in its own process (so this process's CPU is the client's
+    alone); yields its account line (url, api_key, …)."""
+    process = subprocess.Popen(  # noqa: S603  (our own command, fixed arguments)
+        [sys.executable, "-m", "flickr_ingest.cli", "sandbox", *options],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield json.loads(process.stdout.readline())
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def shape(account: dict[str, Any], **settings: Any) -> None:
+    """Change the sandbox's network and behaviour (latency, bandwidth, delays, …)."""
+    requests.post(f"{account['url']}/sandbox/faults", json=settings, timeout=30).raise_for_status()
+
+
+def reset(account: dict[str, Any]) -> None:
+    requests.post(f"{account['url']}/sandbox/reset", timeout=60).raise_for_status()
+
+
+def point_pipeline_at(account: dict[str, Any], work: Path) -> None:
+    """Environment for the pipeline: the sandbox as Flickr, state and reports in `work`,
+    no API rate limit (the sandbox is not Flickr), quiet Prefect."""
+    os.environ.update(
+        FLICKR_BASE_URL=account["url"],
+        FLICKR_API_KEY=account["api_key"],
+        FLICKR_API_SECRET=account["api_secret"],
+        FLICKR_OAUTH_TOKEN=account["oauth_token"],
+        FLICKR_OAUTH_TOKEN_SECRET=account["oauth_token_secret"],
+        FLICKR_INGEST_STATE_DIR=str(work / "state"),
+        FLICKR_INGEST_REPORT_DIR=str(work / "reports"),
+        FLICKR_INGEST_API_CALLS_PER_HOUR="0",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
 
 
 def camera_jpeg(seed: int, size_bytes: int) -> bytes:

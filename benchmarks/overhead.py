@@ -1,58 +1,33 @@
-"""B2, per-photo overhead: many small photos against an unshaped sandbox, wall and CPU
-milliseconds per photo, for the Prefect flow and for the same core code without Prefect
-(the baseline, measured in the same run). The difference is Prefect's share.
+"""B2, per-photo overhead (and B3's many-files memory): many small photos against an
+unshaped sandbox, wall and CPU milliseconds per photo and peak memory, for the Prefect
+flow and for the same core code without Prefect (the baseline, measured in the same run).
+The difference is Prefect's share.
 
-    python3 -m benchmarks.overhead [--photos 2000] [--concurrency 8]
+    python3 -m benchmarks.overhead [--photos 2000 10000] [--concurrency 8]
 
-The sandbox runs in its own process, so this process's CPU is the pipeline's alone.
-Target (issue 8): at most 15 ms per photo.
+Each measurement runs in a fresh process (so its peak RSS is its own) and the sandbox in
+another. Targets (issue 8): at most 15 ms per photo; at most 500 MB for 10,000 files.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-import requests
+import psutil
 
-from benchmarks.common import write_result
+from benchmarks.common import point_pipeline_at, reset, sandbox_process, write_result
 from tests.photos import jpeg_bytes
 
-
-def _sandbox() -> tuple[subprocess.Popen, dict]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flickr_ingest.cli", "sandbox"], stdout=subprocess.PIPE, text=True
-    )
-    return process, json.loads(process.stdout.readline())
-
-
-def _environment(account: dict, state: Path) -> None:
-    os.environ.update(
-        FLICKR_BASE_URL=account["url"],
-        FLICKR_API_KEY=account["api_key"],
-        FLICKR_API_SECRET=account["api_secret"],
-        FLICKR_OAUTH_TOKEN=account["oauth_token"],
-        FLICKR_OAUTH_TOKEN_SECRET=account["oauth_token_secret"],
-        FLICKR_INGEST_STATE_DIR=str(state / "state"),
-        FLICKR_INGEST_REPORT_DIR=str(state / "reports"),
-        FLICKR_INGEST_API_CALLS_PER_HOUR="0",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_LOGGING_LEVEL="WARNING",
-    )
-
-
-def _measure(run) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    run()
-    return time.perf_counter() - wall, time.process_time() - cpu
+MB = 1024 * 1024
 
 
 def core_only(folder: Path, concurrency: int) -> None:
@@ -81,65 +56,126 @@ def with_prefect(folder: Path, concurrency: int) -> None:
     assert summary["totals"]["uploaded"] == len(list(folder.iterdir())), summary["totals"]
 
 
+def measure_here(variant: str, folder: Path, concurrency: int) -> dict[str, Any]:
+    """One measurement in this process (called in a fresh one by `measure`)."""
+    job = {"core": core_only, "prefect": with_prefect}[variant]
+    if variant == "prefect":
+        from prefect.testing.utilities import prefect_test_harness
+
+        harness = prefect_test_harness(server_startup_timeout=180)
+        harness.__enter__()
+        import flows.ingest  # noqa: F401  (imported before the idle reading, as core's are)
+    else:
+        import flickr_ingest.runs  # noqa: F401
+    idle = psutil.Process().memory_info().rss
+    wall, cpu = time.perf_counter(), time.process_time()
+    job(folder, concurrency)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    if variant == "prefect":
+        harness.__exit__(None, None, None)
+    return {"wall": wall, "cpu": cpu, "idle_rss": idle, "peak_rss": peak}
+
+
+def measure(variant: str, folder: Path, concurrency: int, account: dict) -> dict[str, Any]:
+    reset(account)
+    point_pipeline_at(account, folder.parent / "work")
+    done = subprocess.run(  # noqa: S603  (this module, fixed arguments)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.overhead",
+            "--one",
+            variant,
+            "--folder",
+            str(folder),
+            "--concurrency",
+            str(concurrency),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{variant} run failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    raw = json.loads(done.stdout.strip().splitlines()[-1])
+    photos = len(list(folder.iterdir()))
+    return {
+        "wall_ms_per_photo": round(1000 * raw["wall"] / photos, 2),
+        "cpu_ms_per_photo": round(1000 * raw["cpu"] / photos, 2),
+        "wall_seconds": round(raw["wall"], 1),
+        "peak_rss_mb": round(raw["peak_rss"] / MB, 1),
+        "peak_over_idle_mb": round((raw["peak_rss"] - raw["idle_rss"]) / MB, 1),
+    }
+
+
+def run(photo_counts: list[int], concurrency: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-overhead-"))
+    results: dict[str, Any] = {}
+    with sandbox_process() as account:
+        for count in photo_counts:
+            measured = {}
+            for variant in ("core", "prefect"):
+                folder = work / f"{variant}-{count}" / "photos"
+                folder.mkdir(parents=True)
+                for number in range(count):  # different bytes per run: nothing is "already there"
+                    seed = hash((variant, count, number)) % 10**9
+                    (folder / f"{number:05d}.jpg").write_bytes(jpeg_bytes(seed))
+                measured[variant] = measure(variant, folder, concurrency, account)
+                print(f"  B2 {count} {variant}: {measured[variant]}", file=sys.stderr)
+            share = {
+                key: round(measured["prefect"][key] - measured["core"][key], 2)
+                for key in ("wall_ms_per_photo", "cpu_ms_per_photo")
+            }
+            results[str(count)] = {**measured, "prefect_share": share}
+    return {"concurrency": concurrency, "runs": results}
+
+
+def table(result: dict[str, Any]) -> list[str]:
+    lines = [
+        f"| B2: small photos, {result['concurrency']} at once | wall ms/photo | CPU ms/photo "
+        "| peak RSS over idle |",
+        "|---|---|---|---|",
+    ]
+    for count, measured in result["runs"].items():
+        for variant, label in (("prefect", "ingest flow"), ("core", "core code alone")):
+            m = measured[variant]
+            lines.append(
+                f"| {int(count):,} photos, {label} | {m['wall_ms_per_photo']} "
+                f"| {m['cpu_ms_per_photo']} | {m['peak_over_idle_mb']} MB |"
+            )
+        share = measured["prefect_share"]
+        lines.append(
+            f"| {int(count):,} photos, Prefect's share | {share['wall_ms_per_photo']} "
+            f"| {share['cpu_ms_per_photo']} | |"
+        )
+    return lines
+
+
+def targets_met(result: dict[str, Any]) -> bool:
+    runs = result["runs"]
+    fast = all(m["prefect"]["wall_ms_per_photo"] <= 15 for m in runs.values())
+    small = all(
+        m["prefect"]["peak_over_idle_mb"] <= 500 for c, m in runs.items() if int(c) >= 10_000
+    )
+    return fast and small
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--photos", type=int, default=2000)
+    parser.add_argument("--photos", type=int, nargs="+", default=[2000, 10000])
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--one", choices=["core", "prefect"], help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="bench-overhead-"))
-    sandbox, account = _sandbox()
-    try:
-        results = {}
-        for name, runner in (("core", core_only), ("prefect", with_prefect)):
-            folder = work / name / "photos"
-            folder.mkdir(parents=True)
-            for number in range(args.photos):  # different bytes per run: nothing is "already there"
-                (folder / f"{number:05d}.jpg").write_bytes(jpeg_bytes(hash((name, number)) % 10**9))
-            _environment(account, work / name)
-            requests.post(f"{account['url']}/sandbox/reset", timeout=30)
-            job = functools.partial(runner, folder, args.concurrency)
-            if name == "prefect":
-                from prefect.testing.utilities import prefect_test_harness
-
-                with prefect_test_harness(server_startup_timeout=180):
-                    wall, cpu = _measure(job)
-            else:
-                wall, cpu = _measure(job)
-            results[name] = {
-                "wall_ms_per_photo": round(1000 * wall / args.photos, 2),
-                "cpu_ms_per_photo": round(1000 * cpu / args.photos, 2),
-                "wall_seconds": round(wall, 1),
-            }
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=30)
-    share = {
-        key: round(results["prefect"][key] - results["core"][key], 2)
-        for key in ("wall_ms_per_photo", "cpu_ms_per_photo")
-    }
-    path = write_result(
-        f"overhead-{args.photos}",
-        {
-            "photos": args.photos,
-            "concurrency": args.concurrency,
-            "core": results["core"],
-            "prefect": results["prefect"],
-            "prefect_share": share,
-        },
-    )
-    print(
-        f"| B2: {args.photos} photos, {args.concurrency} at once | wall ms/photo | CPU ms/photo |"
-    )
-    print("|---|---|---|")
-    for name, label in (
-        ("prefect", "ingest flow (Prefect)"),
-        ("core", "core code alone (baseline)"),
-    ):
-        measured = results[name]
-        print(f"| {label} | {measured['wall_ms_per_photo']} | {measured['cpu_ms_per_photo']} |")
-    print(f"| Prefect's share | {share['wall_ms_per_photo']} | {share['cpu_ms_per_photo']} |")
+    if args.one:  # the measured process
+        print(json.dumps(measure_here(args.one, args.folder, args.concurrency)))
+        return 0
+    result = run(args.photos, args.concurrency)
+    path = write_result("overhead", result)
+    print("\n".join(table(result)))
     print(f"results: {path}")
-    return 0 if results["prefect"]["wall_ms_per_photo"] <= 15 else 1
+    return 0 if targets_met(result) else 1
 
 
 if __name__ == "__main__":

@@ -157,3 +157,30 @@ def chunks(decisions: list[Decision], size: int) -> list[list[Decision]]:
     """The uploads of a plan in groups of at most `size`, in plan order."""
     uploads = [decision for decision in decisions if decision.action == UPLOAD]
     return [uploads[start : start + size] for start in range(0, len(uploads), size)]
+
+
+#: Up to this many uploads, one task per file (the dashboard lists each); above it, small
+#: files go in groups, because a task run costs Prefect more than a small upload does.
+ONE_TASK_PER_FILE_UP_TO = 200
+GROUP_FILES = 25
+GROUP_BYTES = 8 * 1024 * 1024  # a file this big is worth a task of its own
+
+
+def upload_groups(decisions: list[Decision]) -> list[list[int]]:
+    """The plan's uploads as groups of indexes into `decisions`, in plan order."""
+    uploads = [i for i, decision in enumerate(decisions) if decision.action == UPLOAD]
+    if len(uploads) <= ONE_TASK_PER_FILE_UP_TO:
+        return [[i] for i in uploads]
+    groups: list[list[int]] = []
+    current: list[int] = []
+    current_bytes = 0
+    for i in uploads:
+        size = decisions[i].candidate.size
+        if current and (len(current) >= GROUP_FILES or current_bytes + size > GROUP_BYTES):
+            groups.append(current)
+            current, current_bytes = [], 0
+        current.append(i)
+        current_bytes += size
+    if current:
+        groups.append(current)
+    return groups

@@ -17,7 +17,7 @@ from typing import Any
 from flickr_ingest.albums import NO_ALBUM, Albums, album_title, source_root_name
 from flickr_ingest.discovery import discover
 from flickr_ingest.errors import ConfigurationError
-from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient
+from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient, errors
 from flickr_ingest.flickr import credentials as stored
 from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
 from flickr_ingest.ledger import open_ledger
@@ -36,7 +36,7 @@ from flickr_ingest.report.writers import write_report
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import open_source
 from flickr_ingest.sources.s3 import make_client
-from flickr_ingest.uploading import StopSignal, UploadContext, upload_file
+from flickr_ingest.uploading import StopSignal, UploadContext, failed_record, upload_file
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,8 @@ class Run:
     context: UploadContext
     s3_client: Any = None
     albums: Albums | None = None  # when the run files photos into albums (after connect)
+    _finished: dict[str, FileRecord] = field(default_factory=dict)  # groups being retried
+    _last_errors: dict[str, Exception] = field(default_factory=dict)
     started_at: str = field(default_factory=_now)
 
     @property
@@ -145,6 +147,55 @@ class Run:
 
     def upload(self, decision: Decision, *, attempt: int = 1) -> FileRecord:
         return upload_file(decision, self.context, attempt=attempt)
+
+    def upload_group(self, decisions: list[Decision], *, attempt: int = 1) -> list[FileRecord]:
+        """Upload a group of files one after another (the task behind many small files).
+
+        A transient failure of one file does not hold up the others: they are all tried,
+        then one TransientError asks for the group to be retried. Records of files that
+        finished are kept for that retry, so each file is sent and recorded once."""
+        transient: list[Exception] = []
+        for decision in decisions:
+            uri = decision.candidate.uri
+            if uri in self._finished:
+                continue
+            try:
+                record = self.upload(decision, attempt=attempt)
+            except Exception as error:  # one file's problem never fails the group
+                if errors.is_retryable(error):
+                    transient.append(error)
+                    self._last_errors[uri] = error
+                    continue
+                record = failed_record(decision, error, attempts=attempt)
+            self._place_quietly(record)
+            self._finished[uri] = record
+        if transient:
+            raise errors.TransientError(
+                f"{len(transient)} of {len(decisions)} file(s) hit transient errors,"
+                f" e.g. {transient[0]}"
+            )
+        for decision in decisions:
+            self._last_errors.pop(decision.candidate.uri, None)
+        return [self._finished.pop(d.candidate.uri) for d in decisions]
+
+    def group_gave_up(self, decisions: list[Decision], error: BaseException) -> list[FileRecord]:
+        """The records of a group whose retries are spent: what finished, and failures."""
+        attempts = self.settings.retries + 1
+        records = []
+        for decision in decisions:
+            uri = decision.candidate.uri
+            last_error = self._last_errors.pop(uri, error)
+            records.append(
+                self._finished.pop(uri, None) or failed_record(decision, last_error, attempts)
+            )
+        return records
+
+    def _place_quietly(self, record: FileRecord) -> None:
+        """Album placement as uploads finish is best effort: `arrange_albums` completes it."""
+        try:
+            self.place_in_album(record)
+        except Exception as error:
+            logger.warning("%s: not in its album yet (%s)", record.relative_path, error)
 
     # -- albums --------------------------------------------------------------------------
 

@@ -13,10 +13,11 @@ from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flickr_ingest.planning import UPLOAD, Decision, plan
+from flickr_ingest.planning import UPLOAD, Decision, plan, upload_groups
 from flickr_ingest.report.model import DEFERRED, PLANNED, AlbumRecord, FileRecord, RunReport
 from flickr_ingest.report.writers import summary_line
 from flickr_ingest.runs import (
+    Run,
     close_run,
     get_run,
     new_run_id,
@@ -36,7 +37,7 @@ from tasks.ingest import (
     connect,
     discover_files,
     read_quota,
-    upload_file,
+    upload_files,
     with_retries,
 )
 
@@ -135,35 +136,49 @@ def ingest(
 def _upload_all(
     decisions: list[Decision], run_id: str, settings: IngestSettings
 ) -> list[FileRecord]:
-    """One task run per file to upload, at most `concurrency` at once, in plan order."""
+    """Upload tasks (one per file, or per group of small files in big runs), at most
+    `concurrency` at once, in plan order."""
     records: dict[int, FileRecord] = {}
     for index, decision in enumerate(decisions):
         if decision.action != UPLOAD:
             records[index] = record_for(decision, decision.action, reason=decision.reason)
             notify(records[index])
-    pending = deque((i, d) for i, d in enumerate(decisions) if d.action == UPLOAD)
-    progress = Progress(len(pending))
-    upload = with_retries(upload_file, settings)
-    in_flight: dict[PrefectFuture, tuple[int, Decision]] = {}
+    pending = deque(upload_groups(decisions))
+    progress = Progress(sum(len(group) for group in pending))
+    upload = with_retries(upload_files, settings)
+    in_flight: dict[PrefectFuture, list[int]] = {}
     run = get_run(run_id)
     while pending or in_flight:
         stopped = run.stop_reason() if run else None
         while pending and len(in_flight) < settings.concurrency and not stopped:
-            index, decision = pending.popleft()
-            in_flight[upload.submit(decision, run_id, settings)] = (index, decision)
+            group = pending.popleft()
+            in_flight[upload.submit([decisions[i] for i in group], run_id, settings)] = group
         if stopped and pending:  # a quota or auth failure: no new uploads
-            for index, decision in pending:
-                records[index] = record_for(decision, DEFERRED, reason=f"not attempted: {stopped}")
+            for index in (i for group in pending for i in group):
+                records[index] = record_for(
+                    decisions[index], DEFERRED, reason=f"not attempted: {stopped}"
+                )
                 notify(records[index])
             pending.clear()
         if not in_flight:
             break
         future = next(as_completed(list(in_flight)))
-        index, decision = in_flight.pop(future)
-        records[index] = _record(future, decision, settings)
-        notify(records[index])
-        progress.advance()
+        group = in_flight.pop(future)
+        finished = _records(future, [decisions[i] for i in group], run)
+        for index, record in zip(group, finished, strict=True):
+            records[index] = record
+            notify(record)
+            progress.advance()
     return [records[index] for index in sorted(records)]
+
+
+def _records(future: PrefectFuture, decisions: list[Decision], run: Run | None) -> list[FileRecord]:
+    try:
+        return future.result()
+    except Exception as error:  # retries spent, or a bug: these files failed, the run goes on
+        if run is None:
+            return [failed_record(d, error, attempts=0) for d in decisions]
+        return run.group_gave_up(decisions, error)
 
 
 def _uploads(decisions: list[Decision]) -> int:
@@ -179,13 +194,6 @@ def _arrange_albums(
     except Exception as error:
         notes.append(f"Albums were not completed ({error}); the next run completes them.")
         return []
-
-
-def _record(future: PrefectFuture, decision: Decision, settings: IngestSettings) -> FileRecord:
-    try:
-        return future.result()
-    except Exception as error:  # retries spent, or a bug: the file failed, the run goes on
-        return failed_record(decision, error, attempts=settings.retries + 1)
 
 
 def _summary(report: RunReport, paths: dict) -> dict[str, Any]:

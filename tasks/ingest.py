@@ -6,11 +6,10 @@ source and ledger stay in the process, found by run id.
 
 from __future__ import annotations
 
-import logging
-
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
+from prefect.runtime import task_run
 from prefect.tasks import exponential_backoff
 
 from flickr_ingest.flickr.errors import is_retryable
@@ -71,38 +70,27 @@ def read_quota(run_id: str, settings: IngestSettings) -> Quota:
     return Quota.from_status(_run(run_id, settings).client.upload_status())
 
 
+def _group_name() -> str:
+    decisions = task_run.parameters["decisions"]
+    first = decisions[0].candidate.relative_path
+    return f"upload {first}" + (f" and {len(decisions) - 1} more" if len(decisions) > 1 else "")
+
+
 @task(
     name="upload",
-    task_run_name="upload {decision.candidate.relative_path}",
+    task_run_name=_group_name,
     cache_policy=NO_CACHE,
     persist_result=False,
     retry_condition_fn=retry_if_transient,
 )
-def upload_file(decision: Decision, run_id: str, settings: IngestSettings) -> FileRecord:
+def upload_files(
+    decisions: list[Decision], run_id: str, settings: IngestSettings
+) -> list[FileRecord]:
+    """Upload one file, or a group of small ones (one task run each costs Prefect more
+    than a small upload does); a retry sends only what has not finished."""
     context = TaskRunContext.get()
     attempt = context.task_run.run_count if context else 1
-    run = _run(run_id, settings)
-    record = run.upload(decision, attempt=attempt)
-    if run.albums is not None:
-        try:
-            with_retries(add_to_album, settings)(record, run_id, settings)
-        except Exception as error:  # the upload stands; the end-of-run step tries again
-            logging.getLogger(__name__).warning(
-                "%s: not put in its album yet (%s)", record.relative_path, error
-            )
-    return record
-
-
-@task(
-    name="add-to-album",
-    task_run_name="album {record.relative_path}",
-    cache_policy=NO_CACHE,
-    persist_result=False,
-    retry_condition_fn=retry_if_transient,
-)
-def add_to_album(record: FileRecord, run_id: str, settings: IngestSettings) -> str | None:
-    """Put a just-uploaded photo in its album, creating the album once."""
-    return _run(run_id, settings).place_in_album(record)
+    return _run(run_id, settings).upload_group(decisions, attempt=attempt)
 
 
 @task(

@@ -27,6 +27,7 @@ def sandbox(shared_sandbox: SandboxServer) -> Iterator[SandboxServer]:
         rate_limit_calls=None,
     )
     shared_sandbox.state.photos.behaviour.async_delay_seconds = 0.2
+    shared_sandbox.state.photos.behaviour.sync_processing_seconds = 0.0
     shared_sandbox.state.photos.behaviour.async_failure_rate = 0.0
     nsid = shared_sandbox.account.user_nsid
     shared_sandbox.state.accounts.set_limits(nsid, **_pro_limits())

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from flickr_ingest.sandbox.accounts import AccountLimits
+from flickr_ingest.sandbox.photos import Behaviour
 
 if TYPE_CHECKING:
     from flickr_ingest.sandbox.http import SandboxApp
@@ -48,7 +49,7 @@ def admin_routes(app: SandboxApp) -> list[Route]:
             changes = await _json_body(request)
             behaviour = {
                 name: changes.pop(name)
-                for name in ("async_delay_seconds", "async_failure_rate")
+                for name in (field.name for field in dataclasses.fields(Behaviour))
                 if name in changes
             }
             try:

@@ -7,6 +7,7 @@ every Flickr path; `/sandbox/` holds the control endpoints, apart from Flickr's 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -512,6 +513,9 @@ class SandboxApp:
                 await form.close()
         if outcome.ticket_id:
             return {"ticketid": {"_content": outcome.ticket_id}}, principal
+        processing = self.state.photos.behaviour.sync_processing_seconds
+        if processing > 0:
+            await asyncio.sleep(processing)
         attributes = {"secret": outcome.secret, "originalsecret": outcome.originalsecret}
         return {"photoid": {"_content": outcome.photo_id, **attributes}}, principal
 

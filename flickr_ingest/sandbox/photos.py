@@ -69,8 +69,10 @@ class UploadOutcome:
 class Behaviour:
     """Model-level behaviour that tests and demos tune while the sandbox runs."""
 
-    async_delay_seconds: float = 0.5
+    async_delay_seconds: float = 0.5  # an async upload's ticket completes after this
     async_failure_rate: float = 0.0
+    # A synchronous upload answers once the photo is processed, as Flickr's do: this long.
+    sync_processing_seconds: float = 0.0
 
 
 class Photos:

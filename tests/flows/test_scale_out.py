@@ -38,23 +38,28 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+def _postgres(sql: str) -> None:
+    """One statement on this machine's PostgreSQL (asyncpg is Prefect's own driver)."""
+    import asyncio
+
+    import asyncpg
+
+    async def execute() -> None:
+        connection = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(execute())
 
 
 @pytest.fixture
 def prefect_on_postgres() -> Iterator[tuple[str, dict[str, str]]]:
     """A Prefect server on a fresh PostgreSQL database, with Redis for messaging, event
     ordering and concurrency leases; yields its API URL and the environment it runs in."""
-    if shutil.which("psql") is None:
-        pytest.skip("psql (PostgreSQL's client) is not installed")
     database = f"flickr_ingest_{uuid.uuid4().hex[:10]}"
-    _psql(f"CREATE DATABASE {database}")
+    _postgres(f"CREATE DATABASE {database}")
     redis_db = 13
     import redis
 
@@ -91,7 +96,7 @@ def prefect_on_postgres() -> Iterator[tuple[str, dict[str, str]]]:
             server.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-        _psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
         shutil.rmtree(home, ignore_errors=True)
 

@@ -1,0 +1,208 @@
+"""B1, throughput on a link shaped like a real one: the sandbox adds 100 ms to every
+answer and caps uploads at 10 Mbit/s per connection and 100 Mbit/s in all. 100 camera-like
+JPEGs of 1–5 MB go up with, in the same run:
+
+- the `ingest` flow (Prefect, `--width` uploads at once);
+- the physical floor: all bytes ÷ the total bandwidth;
+- a sequential python-flickrapi loop (what people write today);
+- python-flickrapi in a thread pool of the same width;
+- our client alone, synchronous uploads against asynchronous ones with batched
+  checkTickets, with Flickr's processing time (1 s per photo) in the sandbox.
+
+    python3 -m benchmarks.throughput [--photos 100] [--width 16]
+
+Targets (issue 8): the flow at ≥ 85% of the floor and ≥ 5× faster than the loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    camera_jpeg,
+    point_pipeline_at,
+    reset,
+    sandbox_process,
+    shape,
+    write_result,
+)
+
+LINK = {"latency_ms": 100, "per_connection_mbps": 10, "bandwidth_mbps": 100}
+PROCESSING_SECONDS = 1.0
+
+
+def make_photos(folder: Path, count: int) -> list[Path]:
+    rng = random.Random(8)
+    folder.mkdir(parents=True)
+    templates = [camera_jpeg(n, 5_000_000) for n in range(8)]
+    paths = []
+    for number in range(count):
+        size = rng.randrange(1_000_000, 5_000_000)
+        path = folder / f"IMG_{number:04d}.jpg"
+        path.write_bytes(templates[number % 8][: size - 2] + b"\xff\xd9")
+        paths.append(path)
+    return paths
+
+
+def _timed(job: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    job()
+    return time.perf_counter() - start
+
+
+# -- python-flickrapi, as its users write it ----------------------------------------------
+
+
+def _flickrapi(account: dict) -> Any:
+    import flickrapi
+    import flickrapi.auth
+
+    base = account["url"]
+    flickrapi.FlickrAPI.REST_URL = f"{base}/services/rest/"
+    flickrapi.FlickrAPI.UPLOAD_URL = f"{base}/services/upload/"
+    token = flickrapi.auth.FlickrAccessToken(
+        account["oauth_token"], account["oauth_token_secret"], "write", "", "bench", "bench"
+    )
+    return flickrapi.FlickrAPI(
+        account["api_key"], account["api_secret"], token=token, store_token=False, format="etree"
+    )
+
+
+def flickrapi_loop(account: dict, paths: list[Path]) -> None:
+    api = _flickrapi(account)
+    for path in paths:
+        api.upload(str(path), title=path.stem, format="etree")
+
+
+def flickrapi_pool(account: dict, paths: list[Path], width: int) -> None:
+    local = __import__("threading").local()
+
+    def upload(path: Path) -> None:
+        if not hasattr(local, "api"):
+            local.api = _flickrapi(account)
+        local.api.upload(str(path), title=path.stem, format="etree")
+
+    with ThreadPoolExecutor(width) as pool:
+        list(pool.map(upload, paths))
+
+
+# -- the pipeline ------------------------------------------------------------------------
+
+
+def ingest_flow(folder: Path, width: int) -> None:
+    from flows.ingest import ingest
+
+    summary = ingest(source=str(folder), concurrency=width)
+    assert summary["totals"]["uploaded"] == len(list(folder.iterdir())), summary["totals"]
+
+
+def _client(account: dict) -> Any:
+    from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient
+
+    credentials = Credentials(
+        account["api_key"],
+        account["api_secret"],
+        account["oauth_token"],
+        account["oauth_token_secret"],
+    )
+    return FlickrClient(credentials, endpoints=Endpoints.at(account["url"]), pool_size=64)
+
+
+def client_sync(account: dict, paths: list[Path], width: int) -> None:
+    with _client(account) as client, ThreadPoolExecutor(width) as pool:
+        results = list(pool.map(lambda p: client.upload(p, title=p.stem), paths))
+    assert all(result.photo_id for result in results)
+
+
+def client_async(account: dict, paths: list[Path], width: int) -> None:
+    with _client(account) as client, ThreadPoolExecutor(width) as pool:
+        tickets = list(
+            pool.map(lambda p: client.upload(p, title=p.stem, asynchronous=True).ticket_id, paths)
+        )
+        done = client.wait_for_tickets(tickets, poll_seconds=0.5)
+    assert all(status.photo_id for status in done.values())
+
+
+def run(photos: int, width: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
+    paths = make_photos(work / "photos", photos)
+    total_bytes = sum(path.stat().st_size for path in paths)
+    floor = total_bytes * 8 / (LINK["bandwidth_mbps"] * 1_000_000)
+    seconds: dict[str, float] = {}
+    with sandbox_process() as account:
+        point_pipeline_at(account, work)
+
+        def measure(name: str, job: Callable[[], Any], **behaviour: Any) -> None:
+            reset(account)
+            shape(account, **LINK, **behaviour)
+            seconds[name] = round(_timed(job), 1)
+            print(f"  B1 {name}: {seconds[name]} s", file=sys.stderr)
+
+        from prefect.testing.utilities import prefect_test_harness
+
+        with prefect_test_harness(server_startup_timeout=180):
+            measure("ingest", lambda: ingest_flow(work / "photos", width))
+        measure("flickrapi_pool", lambda: flickrapi_pool(account, paths, width))
+        measure("flickrapi_loop", lambda: flickrapi_loop(account, paths))
+        processing = {"sync_processing_seconds": PROCESSING_SECONDS}
+        measure("client_sync", lambda: client_sync(account, paths, width), **processing)
+        delay = {"async_delay_seconds": PROCESSING_SECONDS, "sync_processing_seconds": 0}
+        measure("client_async", lambda: client_async(account, paths, width), **delay)
+    return {
+        "photos": photos,
+        "width": width,
+        "megabytes": round(total_bytes / 1e6, 1),
+        "link": LINK,
+        "processing_seconds": PROCESSING_SECONDS,
+        "floor_seconds": round(floor, 1),
+        "seconds": seconds,
+        "ingest_share_of_floor": round(floor / seconds["ingest"], 3),
+        "ingest_speedup_over_loop": round(seconds["flickrapi_loop"] / seconds["ingest"], 2),
+        "ingest_speedup_over_pool": round(seconds["flickrapi_pool"] / seconds["ingest"], 2),
+        "async_speedup_over_sync": round(seconds["client_sync"] / seconds["client_async"], 2),
+    }
+
+
+def table(result: dict[str, Any]) -> list[str]:
+    s = result["seconds"]
+    floor = result["floor_seconds"]
+    rows = [
+        (f"ingest flow, {result['width']} at once", s["ingest"]),
+        ("physical floor (bytes ÷ 100 Mbit/s)", floor),
+        ("python-flickrapi, sequential loop", s["flickrapi_loop"]),
+        (f"python-flickrapi, {result['width']} threads", s["flickrapi_pool"]),
+        ("client, sync uploads (1 s processing)", s["client_sync"]),
+        ("client, async + batched checkTickets", s["client_async"]),
+    ]
+    lines = [
+        f"| B1: {result['photos']} photos, {result['megabytes']} MB, 100 ms, 10/100 Mbit/s "
+        "| seconds | of floor |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {label} | {value} | {floor / value:.0%} |" for label, value in rows]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--photos", type=int, default=100)
+    parser.add_argument("--width", type=int, default=16)
+    args = parser.parse_args(argv)
+    result = run(args.photos, args.width)
+    path = write_result("throughput", result)
+    print("\n".join(table(result)))
+    print(f"results: {path}")
+    ok = result["ingest_share_of_floor"] >= 0.85 and result["ingest_speedup_over_loop"] >= 5
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

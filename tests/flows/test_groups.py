@@ -1,0 +1,74 @@
+"""Big runs group small files per task: still each file once, one record per file, and a
+retry sends only what had not finished — with faults on a quarter of the requests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import requests
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+from flickr_ingest.planning import (
+    GROUP_BYTES,
+    GROUP_FILES,
+    ONE_TASK_PER_FILE_UP_TO,
+    UPLOAD,
+    Candidate,
+    Decision,
+    upload_groups,
+)
+from flows.ingest import ingest
+from tests.photos import jpeg_bytes
+
+
+def _decision(number: int, size: int, action: str = UPLOAD) -> Decision:
+    candidate = Candidate(f"file:///p{number}", f"p{number}", size, "1", "photo", "jpeg")
+    return Decision(candidate, action)
+
+
+def test_groups_below_and_above_the_threshold() -> None:
+    small = [_decision(n, 1000) for n in range(ONE_TASK_PER_FILE_UP_TO)]
+    assert upload_groups(small) == [[n] for n in range(ONE_TASK_PER_FILE_UP_TO)]
+    many = [_decision(n, 1000) for n in range(1000)] + [_decision(1000, 10, "skipped")]
+    groups = upload_groups(many)
+    assert [i for g in groups for i in g] == list(range(1000))  # every upload, in order
+    assert len(groups) == 1000 // GROUP_FILES
+    big = [_decision(n, GROUP_BYTES // 2 + 1) for n in range(ONE_TASK_PER_FILE_UP_TO + 1)]
+    assert all(len(group) == 1 for group in upload_groups(big))  # big files alone
+
+
+def test_a_grouped_run_with_faults_uploads_each_file_once(flow_env: Path, sandbox) -> None:
+    folder = flow_env / "many"
+    folder.mkdir()
+    count = ONE_TASK_PER_FILE_UP_TO + 60
+    for number in range(count):
+        (folder / f"img{number:03d}.jpg").write_bytes(jpeg_bytes(40_000 + number))
+    requests.post(
+        f"{sandbox.url}/sandbox/faults",
+        json={"faults": "lost=0.1,503=0.1,105=0.05", "retry_after_seconds": 1},
+        timeout=5,
+    ).raise_for_status()
+    try:
+        state = ingest(source=str(folder), concurrency=8, return_state=True)
+    finally:
+        requests.post(f"{sandbox.url}/sandbox/faults", json={"faults": ""}, timeout=5)
+    summary = state.result()
+    report = json.loads(Path(summary["report"]["json"]).read_text(encoding="utf-8"))
+    assert summary["ok"] and summary["totals"]["uploaded"] == count
+    assert len(report["files"]) == count
+    assert len({f["photo_id"] for f in report["files"]}) == count
+    assert any(f["attempts"] > 1 for f in report["files"])  # some groups were retried
+    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    active = [p for p in photos if p["status"] == "active"]
+    assert len(active) == count and len({p["sha256"] for p in active}) == count
+    # One task run per group, not per file.
+    with get_client(sync_client=True) as client:
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    uploads = [t for t in task_runs if t.name.startswith("upload ")]
+    assert uploads and len(uploads) < count // 5
