@@ -1,10 +1,11 @@
-"""Discovery: list a source and learn what each file is from its first bytes only."""
+"""Discovery: list a source and learn what each file is from its first bytes only (for a
+remote source, from a name that says it; the upload step checks the content)."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from flickr_ingest.filetypes import SNIFF_BYTES, sniff
+from flickr_ingest.filetypes import SNIFF_BYTES, from_name, sniff
 from flickr_ingest.ledger import Ledger
 from flickr_ingest.planning import Candidate
 from flickr_ingest.sources import Source, SourceItem
@@ -31,6 +32,9 @@ def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account:
         return Candidate(**base, kind="known", format="known", sha256=sha256, photo_id=photo_id)
     if item.size == 0:
         return Candidate(**base, kind="unsupported", format="empty")
+    named = from_name(item.name) if source.remote else None
+    if named is not None:  # a request per object costs more than it tells: upload checks
+        return Candidate(**base, kind=named.kind, format=named.format, sha256=sha256)
     try:
         head = source.read_head(item, SNIFF_BYTES)
     except Exception as error:  # a vanished file, a denied object: report it, go on

@@ -1,7 +1,9 @@
-"""Decide what a file is from its first bytes (magic numbers), never from its name.
+"""Decide what a file is from its first bytes (magic numbers).
 
 Flickr accepts photos and videos on the same endpoint and answers error 5 for anything
 else; deciding by content lets us skip an HTML page named `.jpg` before sending it.
+Only where reading costs a request per file (S3) does discovery go by the name
+(`from_name`); the upload step then checks the content before anything is sent.
 """
 
 from __future__ import annotations
@@ -84,6 +86,43 @@ def sniff(head: bytes) -> FileType:
     if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
         return FileType(VIDEO, "mpegts", "video/mp2t")
     return UNKNOWN
+
+
+_JPEG = FileType(PHOTO, "jpeg", "image/jpeg")
+_TIFF = FileType(PHOTO, "tiff", "image/tiff")
+_HEIC = FileType(PHOTO, "heic", "image/heic")
+_MP4 = FileType(VIDEO, "mp4", "video/mp4")
+_MPEG = FileType(VIDEO, "mpeg", "video/mpeg")
+_MPEGTS = FileType(VIDEO, "mpegts", "video/mp2t")
+_BY_EXTENSION = {
+    "jpg": _JPEG,
+    "jpeg": _JPEG,
+    "png": FileType(PHOTO, "png", "image/png"),
+    "gif": FileType(PHOTO, "gif", "image/gif"),
+    "tif": _TIFF,
+    "tiff": _TIFF,
+    "webp": FileType(PHOTO, "webp", "image/webp"),
+    "heic": _HEIC,
+    "heif": _HEIC,
+    "mp4": _MP4,
+    "m4v": _MP4,
+    "mov": FileType(VIDEO, "mov", "video/quicktime"),
+    "avi": FileType(VIDEO, "avi", "video/x-msvideo"),
+    "mkv": FileType(VIDEO, "mkv", "video/x-matroska"),
+    "wmv": FileType(VIDEO, "wmv", "video/x-ms-wmv"),
+    "flv": FileType(VIDEO, "flv", "video/x-flv"),
+    "mpg": _MPEG,
+    "mpeg": _MPEG,
+    "mts": _MPEGTS,
+    "m2ts": _MPEGTS,
+    "3gp": FileType(VIDEO, "3gp", "video/3gpp"),
+}
+
+
+def from_name(name: str) -> FileType | None:
+    """What a file's extension claims it is; None when the name says nothing we know."""
+    _, dot, extension = name.rpartition(".")
+    return _BY_EXTENSION.get(extension.lower()) if dot else None
 
 
 def _sniff_ftyp(brand: bytes) -> FileType:

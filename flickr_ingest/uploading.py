@@ -9,10 +9,11 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from flickr_ingest import filetypes
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
@@ -105,6 +106,14 @@ def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> 
         return record_for(decision, model.DEFERRED, reason=f"not attempted: {stopped}")
     item = _item(decision)
     with _local_copy(ctx, item) as path:
+        with open(path, "rb") as stream:
+            actual = filetypes.sniff(stream.read(filetypes.SNIFF_BYTES))
+        if not actual.is_supported:  # named like a photo (discovery went by the name)
+            reason = f"not a photo or video: the content is not what the name {item.name!r} says"
+            return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
+        if actual.format != decision.candidate.format:
+            candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
+            decision = replace(decision, candidate=candidate)
         print_, fields, details = _prepare(ctx, decision, item, path, attempt)
         holder = f"{ctx.run_id}:{item.uri}"
         known, claim = _claim_or_known(ctx, decision, print_, holder)

@@ -36,6 +36,7 @@ class SourceItem:
 class Source(Protocol):
     location: str
     bytes_read: int  # what this source has read so far (for the benchmarks)
+    remote: bool  # each read is a request (S3): discovery goes by names where it can
 
     def list(self) -> Iterator[SourceItem]: ...
 

@@ -33,6 +33,7 @@ class LocalSource:
         self.path_filter = path_filter or PathFilter()
         self.keys = list(keys) if keys is not None else None  # relative paths, for chunks
         self.bytes_read = 0
+        self.remote = False
         if not self.root.exists():
             raise SourceError(f"no such folder: {self.root}")
 

@@ -69,6 +69,7 @@ class S3Source:
         self.client = client or make_client()
         self.path_filter = path_filter or PathFilter()
         self.bytes_read = 0
+        self.remote = True
         self.api_calls = 0
 
     def _relative(self, key: str) -> str:

@@ -186,11 +186,15 @@ def test_s3_source_and_s3_report_through_an_aws_credentials_block(
     for number, key in enumerate(["inbox/a b.jpg", "inbox/ü/plus+.jpg", "inbox/../up.jpg"]):
         s3.put_object(Bucket=bucket, Key=key, Body=jpeg_bytes(4000 + number))
     s3.put_object(Bucket=bucket, Key="inbox/readme.txt", Body=b"hello")
+    # Discovery goes by S3 names (no request per object); the content is checked later.
+    s3.put_object(Bucket=bucket, Key="inbox/page.jpg", Body=b"<html>not a photo</html>")
     summary = ingest(source=f"s3://{bucket}/inbox/", report_dir=f"s3://{bucket}/reports")
     assert summary["report"]["json"] == f"s3://{bucket}/reports/{summary['run_id']}/report.json"
     key = summary["report"]["json"].split("/", 3)[3]
     report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    assert report["totals"]["uploaded"] == 3 and report["totals"]["skipped"] == 1
+    assert report["totals"]["uploaded"] == 3 and report["totals"]["skipped"] == 2
+    [page] = [f for f in report["files"] if f["relative_path"] == "page.jpg"]
+    assert page["status"] == "skipped" and "not what the name 'page.jpg' says" in page["reason"]
     stored = {p["filename"] for p in _stored(sandbox)}
     assert stored == {"a b.jpg", "plus+.jpg", "up.jpg"}
     thumbs = s3.list_objects_v2(Bucket=bucket, Prefix=f"reports/{summary['run_id']}/thumbs/")

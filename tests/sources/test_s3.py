@@ -82,3 +82,19 @@ def test_object_keys_cannot_steer_the_temporary_copy(s3, bucket: str, tmp_path) 
         assert path.parent == work_dir and path.suffix == ".jpg"
         assert path.read_bytes() == b"\xff\xd8\xffdata"
     assert not path.exists() and list(work_dir.iterdir()) == []
+
+
+def test_discovery_goes_by_names_without_reading_objects(s3, bucket: str) -> None:
+    from flickr_ingest.discovery import discover
+
+    for key, body in (("p/a.JPG", b"\xff\xd8\xff" + b"x" * 5000), ("p/clip.mov", b"y" * 900)):
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    s3.put_object(Bucket=bucket, Key="p/no-extension", Body=b"\xff\xd8\xff" + b"z" * 100)
+    source = open_source(f"s3://{bucket}/p/", s3_client=s3)
+    kinds = {c.relative_path: (c.kind, c.format) for c in discover(source)}
+    assert kinds == {
+        "a.JPG": ("photo", "jpeg"),
+        "clip.mov": ("video", "mov"),
+        "no-extension": ("photo", "jpeg"),  # a name that says nothing: the head is read
+    }
+    assert source.bytes_read == 103  # only the object without an extension was read
