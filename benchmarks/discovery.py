@@ -99,7 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     path = write_result("discovery", result)
     print("\n".join(table(result)))
     print(f"results: {path}")
-    return 0 if result["seconds"] <= 60 and result["share_of_bytes"] <= 0.05 else 1
+    return 0 if targets_met(result) else 1
+
+
+def targets_met(result: dict[str, Any]) -> bool:
+    return result["seconds"] <= 60 and result["share_of_bytes"] <= 0.05
 
 
 if __name__ == "__main__":

@@ -50,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     path = write_result("memory", result)
     print("\n".join(table(result)))
     print(f"results: {path}")
-    return 0 if result["peak_over_idle_mb"] <= 64 else 1
+    return 0 if targets_met(result) else 1
+
+
+def targets_met(result: dict[str, Any]) -> bool:
+    return result["peak_over_idle_mb"] <= 64
 
 
 if __name__ == "__main__":

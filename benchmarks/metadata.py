@@ -89,26 +89,36 @@ def cpu_per_jpeg() -> dict:
     }
 
 
+def run(objects: int) -> dict:
+    return {"s3": s3_bytes(objects), "cpu": cpu_per_jpeg()}
+
+
+def table(result: dict) -> list[str]:
+    s3, cpu = result["s3"], result["cpu"]
+    fetched = f"{s3['fetched_bytes']:,} of {s3['total_bytes']:,}"
+    return [
+        "| metadata | value | target | baseline |",
+        "|---|---|---|---|",
+        f"| bytes fetched for {s3['objects']} objects | {s3['fetched_share']:.2%} ({fetched};"
+        f" {s3['get_requests']} GETs, {s3['seconds']} s) | ≤ 5% | 100% (whole objects) |",
+        f"| CPU per JPEG ({cpu['jpegs']} {cpu['source']}) | {cpu['cpu_ms_per_jpeg']:.2f} ms"
+        f" | ≤ 5 ms | {cpu['baseline_exifread_details_ms']:.2f} ms (exifread, whole file) |",
+    ]
+
+
+def targets_met(result: dict) -> bool:
+    return result["s3"]["fetched_share"] <= 0.05 and result["cpu"]["cpu_ms_per_jpeg"] <= 5
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--objects", type=int, default=1000)
     args = parser.parse_args(argv)
-    s3 = s3_bytes(args.objects)
-    cpu = cpu_per_jpeg()
-    path = write_result("metadata", {"s3": s3, "cpu": cpu})
-    print("| metadata | value | target | baseline |\n|---|---|---|---|")
-    fetched = f"{s3['fetched_bytes']:,} of {s3['total_bytes']:,}"
-    print(
-        f"| bytes fetched for {s3['objects']} objects | {s3['fetched_share']:.2%} ({fetched};"
-        f" {s3['get_requests']} GETs, {s3['seconds']} s) | ≤ 5% | 100% (whole objects) |"
-    )
-    print(
-        f"| CPU per JPEG ({cpu['jpegs']} {cpu['source']}) | {cpu['cpu_ms_per_jpeg']:.2f} ms"
-        f" | ≤ 5 ms | {cpu['baseline_exifread_details_ms']:.2f} ms (exifread, whole file) |"
-    )
+    result = run(args.objects)
+    path = write_result("metadata", result)
+    print("\n".join(table(result)))
     print(f"results: {path}")
-    ok = s3["fetched_share"] <= 0.05 and cpu["cpu_ms_per_jpeg"] <= 5
-    return 0 if ok else 1
+    return 0 if targets_met(result) else 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -71,10 +70,19 @@ def measure_here(variant: str, folder: Path, concurrency: int) -> dict[str, Any]
     wall, cpu = time.perf_counter(), time.process_time()
     job(folder, concurrency)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    peak = _high_water_mark()
     if variant == "prefect":
         harness.__exit__(None, None, None)
     return {"wall": wall, "cpu": cpu, "idle_rss": idle, "peak_rss": peak}
+
+
+def _high_water_mark() -> int:
+    """This process's peak RSS in bytes (VmHWM: unlike ru_maxrss, it starts afresh at exec,
+    so it is not the parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
 def measure(variant: str, folder: Path, concurrency: int, account: dict) -> dict[str, Any]:

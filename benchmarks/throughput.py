@@ -200,8 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     path = write_result("throughput", result)
     print("\n".join(table(result)))
     print(f"results: {path}")
-    ok = result["ingest_share_of_floor"] >= 0.85 and result["ingest_speedup_over_loop"] >= 5
-    return 0 if ok else 1
+    return 0 if targets_met(result) else 1
+
+
+def targets_met(result: dict[str, Any]) -> bool:
+    return result["ingest_share_of_floor"] >= 0.85 and result["ingest_speedup_over_loop"] >= 5
 
 
 if __name__ == "__main__":
