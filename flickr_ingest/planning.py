@@ -167,10 +167,11 @@ GROUP_BYTES = 8 * 1024 * 1024  # a file this big is worth a task of its own
 
 
 def upload_groups(decisions: list[Decision]) -> list[list[int]]:
-    """The plan's uploads as groups of indexes into `decisions`, in plan order."""
+    """The plan's uploads as groups of indexes into `decisions`, biggest first: the link
+    stays full to the end instead of waiting on one large file started last."""
     uploads = [i for i, decision in enumerate(decisions) if decision.action == UPLOAD]
     if len(uploads) <= ONE_TASK_PER_FILE_UP_TO:
-        return [[i] for i in uploads]
+        return sorted(([i] for i in uploads), key=lambda g: -decisions[g[0]].candidate.size)
     groups: list[list[int]] = []
     current: list[int] = []
     current_bytes = 0
@@ -183,4 +184,4 @@ def upload_groups(decisions: list[Decision]) -> list[list[int]]:
         current_bytes += size
     if current:
         groups.append(current)
-    return groups
+    return sorted(groups, key=lambda group: -sum(decisions[i].candidate.size for i in group))

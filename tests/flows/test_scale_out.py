@@ -27,7 +27,7 @@ from tests.photos import jpeg_bytes
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = 300
 CHUNK = 100
-CALLS_PER_HOUR = 7_200  # 2 calls/s: unthrottled, the workers make about 4 per second here
+CALLS_PER_HOUR = 10_800  # 3 calls/s: unthrottled, the workers make 4–8 per second here
 BATCH = 10  # slots a process takes at once (flows.rate_limit.batch_size)
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 
@@ -127,7 +127,8 @@ def _put_photos(s3, bucket: str) -> None:
 
 def _start_worker(name: str, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        ["prefect", "worker", "start", "--pool", "flickr-ingest", "--name", name],
+        # At most 4 flow runs each: 2 runs + their 6 chunks need both workers.
+        ["prefect", "worker", "start", "--pool", "flickr-ingest", "--name", name, "--limit", "4"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
