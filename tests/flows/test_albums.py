@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import requests
 
 from flickr_ingest.sandbox import SandboxServer
+from tests.flows.cli_runs import start_cli_run
 from tests.photos import jpeg_bytes
 
 FOLDERS = ("Harbour", "Mountains", "Old town")
@@ -136,29 +135,12 @@ def test_photos_the_uploads_did_not_place_are_completed_and_a_deleted_album_rema
     assert by_title["Harbour"]["album_id"] != albums["Harbour"]["id"]
 
 
-def _start_cli_run(folder: Path, prefect_api: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PREFECT_API_URL": prefect_api,
-        "FLICKR_INGEST_CONCURRENCY": "8",
-        "FLICKR_INGEST_ALBUM": "folder",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-
-
 def test_a_killed_run_and_its_rerun_give_the_same_albums(
     flow_env: Path, sandbox: SandboxServer, prefect_server: str
 ) -> None:
     expected = _make_archive(flow_env / "archive")
     requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 80}, timeout=5)
-    process = _start_cli_run(flow_env / "archive", prefect_server)
+    process = start_cli_run(flow_env / "archive", prefect_server, concurrency="8", album="folder")
     deadline = time.monotonic() + 120
     while len(_photos(sandbox)) < 25 and process.poll() is None:
         assert time.monotonic() < deadline, "the run made no progress"
@@ -167,7 +149,7 @@ def test_a_killed_run_and_its_rerun_give_the_same_albums(
     process.wait()
     assert 0 < len(_albums(sandbox)) <= 3
     requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 0}, timeout=5)
-    rerun = _start_cli_run(flow_env / "archive", prefect_server)
+    rerun = start_cli_run(flow_env / "archive", prefect_server, concurrency="8", album="folder")
     output, _ = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, output
     _check_end_state(sandbox, expected)

@@ -8,13 +8,12 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import requests
 
+from tests.flows.cli_runs import start_cli_run
 from tests.photos import jpeg_bytes
 
 PHOTOS = 200
@@ -24,18 +23,6 @@ KILLS = 10
 def _active(sandbox_url: str) -> list[dict]:
     photos = requests.get(f"{sandbox_url}/sandbox/photos", timeout=10).json()["photos"]
     return [p for p in photos if p["status"] == "active"]
-
-
-def _start_run(folder: Path, prefect_api: str) -> subprocess.Popen:
-    env = {**os.environ, "PREFECT_API_URL": prefect_api, "FLICKR_INGEST_CONCURRENCY": "4"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: the kill takes every child too
-    )
 
 
 def test_killed_runs_resume_to_exactly_once(flow_env: Path, sandbox, prefect_server: str) -> None:
@@ -52,7 +39,7 @@ def test_killed_runs_resume_to_exactly_once(flow_env: Path, sandbox, prefect_ser
             before = len(_active(sandbox.url))
             if before >= PHOTOS:
                 break
-            process = _start_run(folder, prefect_server)
+            process = start_cli_run(folder, prefect_server, concurrency="4")
             deadline = time.monotonic() + 120
             target = before + rng.randrange(2, 8)
             while len(_active(sandbox.url)) < target and process.poll() is None:
@@ -63,7 +50,7 @@ def test_killed_runs_resume_to_exactly_once(flow_env: Path, sandbox, prefect_ser
                 os.killpg(process.pid, signal.SIGKILL)
                 kills += 1
             process.wait(timeout=30)
-        final = _start_run(folder, prefect_server)
+        final = start_cli_run(folder, prefect_server, concurrency="4")
         output, _ = final.communicate(timeout=300)
         assert final.returncode == 0, output
     finally:
