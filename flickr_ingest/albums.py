@@ -36,13 +36,17 @@ _FIXED_PREFIX = "name:"
 _MAX_TITLE = 255  # Flickr cuts longer titles; ours are cut first so lookups by title match
 
 
+def wants_albums(setting: str) -> bool:
+    return setting.strip().lower() not in ("", NO_ALBUM)
+
+
 def album_title(relative_path: str, setting: str, *, root_name: str, separator: str) -> str | None:
     """The album a file belongs in: None (`none`), its folder's name (`folder`), its
     folders joined by `separator` (`path`), or a fixed name. Files at the top of the
     source take the source's own name (the folder, or the S3 prefix's last part)."""
-    mode = setting.strip()
-    if not mode or mode.lower() == NO_ALBUM:
+    if not wants_albums(setting):
         return None
+    mode = setting.strip()
     folders = list(PurePosixPath(relative_path).parts[:-1]) or [root_name]
     if mode.lower() == BY_FOLDER:
         title = folders[-1]
@@ -107,10 +111,12 @@ class Albums:
 
     # -- finding or creating an album ----------------------------------------------------
 
-    def _album(self, title: str, photo_id: str) -> _Resolved:
+    def _lock_for(self, title: str) -> threading.Lock:
         with self._locks_guard:
-            lock = self._locks[title]
-        with lock:  # one thread of this run per title
+            return self._locks[title]
+
+    def _album(self, title: str, photo_id: str) -> _Resolved:
+        with self._lock_for(title):  # one thread of this run per title
             if title not in self._resolved:
                 self._resolved[title] = self._find_or_create(title, photo_id)
             return self._resolved[title]
@@ -155,9 +161,7 @@ class Albums:
         """The album was deleted on Flickr: drop every memory of it."""
         logger.warning("Album %r (%s) is gone from Flickr; it will be made again", title, album_id)
         self.ledger.forget_album(self.account, title, album_id)
-        with self._locks_guard:
-            lock = self._locks[title]
-        with lock:
+        with self._lock_for(title):
             if title in self._resolved and self._resolved[title].album_id == album_id:
                 del self._resolved[title]
             if self._listing is not None and album_id in self._listing.get(title, []):

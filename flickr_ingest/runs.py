@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from flickr_ingest.albums import NO_ALBUM, Albums, album_title, source_root_name
+from flickr_ingest.albums import Albums, album_title, source_root_name, wants_albums
 from flickr_ingest.discovery import discover
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient, errors
@@ -128,7 +128,7 @@ class Run:
         self.account = f"{login.username} ({login.user_nsid})" + (
             " on the sandbox" if self.sandbox is not None else ""
         )
-        if self.settings.album.strip().lower() not in ("", NO_ALBUM):
+        if wants_albums(self.settings.album):
             self.albums = Albums(
                 self.client, self.context.ledger, self.ledger_account, login.user_nsid, self.run_id
             )
@@ -229,7 +229,7 @@ class Run:
 
     def with_albums(self, records: list[FileRecord], albums: list[AlbumRecord]) -> list[FileRecord]:
         """The records with their album title (and id, where the album exists)."""
-        if self.settings.album.strip().lower() in ("", NO_ALBUM):
+        if self.albums is None:  # no album setting (or never connected)
             return records
         ids = {album.title: album.album_id for album in albums}
         placed = []

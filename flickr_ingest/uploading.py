@@ -17,13 +17,7 @@ from flickr_ingest import filetypes
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
-from flickr_ingest.metadata import (
-    FlickrFields,
-    PhotoMetadata,
-    head_for_metadata,
-    map_to_flickr,
-    read_metadata,
-)
+from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
 from flickr_ingest.planning import Decision
 from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import make_thumbnail
@@ -282,13 +276,7 @@ def _local_copy(ctx: UploadContext, item: SourceItem) -> Iterator[Path]:
 def _metadata(path: Path, print_: Fingerprint, kind: str) -> PhotoMetadata:
     if kind != "photo":
         return PhotoMetadata()
-    with open(path, "rb") as stream:
-
-        def read_range(start: int, length: int) -> bytes:
-            stream.seek(start)
-            return stream.read(length)
-
-        return read_metadata(head_for_metadata(read_range, print_.size), size=print_.size)
+    return read_file_metadata(path, print_.size)
 
 
 def _thumbnail(ctx: UploadContext, path: Path, print_: Fingerprint, kind: str) -> str | None:

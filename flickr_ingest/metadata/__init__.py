@@ -5,6 +5,7 @@ from flickr_ingest.metadata.read import (
     HEAD_BYTES,
     PhotoMetadata,
     head_for_metadata,
+    read_file_metadata,
     read_metadata,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "PhotoMetadata",
     "head_for_metadata",
     "map_to_flickr",
+    "read_file_metadata",
     "read_metadata",
 ]

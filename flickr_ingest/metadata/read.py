@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from flickr_ingest.metadata import jpeg
 from flickr_ingest.metadata.exif import ExifFields, read_exif
@@ -76,6 +77,17 @@ def head_for_metadata(read_range: Callable[[int, int], bytes], size: int) -> byt
         if end is not None:
             wanted = end + 4 if end >= len(head) else end
     return head
+
+
+def read_file_metadata(path: Path, size: int) -> PhotoMetadata:
+    """The metadata of a local file of `size` bytes, reading only its head."""
+    with open(path, "rb") as stream:
+
+        def read_range(start: int, length: int) -> bytes:
+            stream.seek(start)
+            return stream.read(length)
+
+        return read_metadata(head_for_metadata(read_range, size), size=size)
 
 
 def read_metadata(head: bytes, *, size: int | None = None) -> PhotoMetadata:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flickr_ingest import filetypes
-from flickr_ingest.metadata import head_for_metadata, read_metadata
+from flickr_ingest.metadata import read_file_metadata
 from flickr_ingest.sandbox import errors
 from flickr_ingest.sandbox.accounts import MB, AccountLimits, Accounts, Principal, require
 from flickr_ingest.sandbox.store import Store, StoredFile
@@ -289,13 +289,7 @@ class Photos:
         the upload time and says the date is unknown."""
         taken = None
         if kind == filetypes.PHOTO:
-            with open(self._store.photo_path(photo_id), "rb") as stream:
-
-                def read_range(start: int, length: int) -> bytes:
-                    stream.seek(start)
-                    return stream.read(length)
-
-                taken = read_metadata(head_for_metadata(read_range, size), size=size).date_taken
+            taken = read_file_metadata(self._store.photo_path(photo_id), size).date_taken
         if taken:
             db.execute(
                 "INSERT OR REPLACE INTO taken VALUES (?, ?, 0)",
