@@ -18,7 +18,7 @@ def shared_sandbox() -> Iterator[SandboxServer]:
 def sandbox(shared_sandbox: SandboxServer) -> Iterator[SandboxServer]:
     """The shared sandbox, reset to no photos and no faults before each test."""
     shared_sandbox.state.reset()
-    shared_sandbox.traffic.clear_log()
+    shared_sandbox.traffic.reset()
     shared_sandbox.traffic.update(
         faults={},
         latency_ms=0,

@@ -41,7 +41,7 @@ def admin_routes(app: SandboxApp) -> list[Route]:
 
     async def reset(request: Request) -> Response:
         await run_in_threadpool(state.reset)
-        traffic.clear_log()
+        traffic.reset()
         return JSONResponse({"ok": True})
 
     async def faults(request: Request) -> Response:

@@ -79,6 +79,7 @@ class Traffic:
 
     def __init__(self, settings: TrafficSettings | None = None, *, seed: int | None = None) -> None:
         self.settings = settings or TrafficSettings()
+        self._seed = seed
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._aggregate_free_at = 0.0  # when the shared link is next free (monotonic clock)
@@ -167,8 +168,11 @@ class Traffic:
         with self._lock:
             return [entry for entry in self.log if entry["seq"] > seq]
 
-    def clear_log(self) -> None:
+    def reset(self) -> None:
+        """Forget the log, counters and rate-limit windows, and start the fault draws again
+        from the seed: after a reset, the same requests meet the same faults."""
         with self._lock:
+            self._random = random.Random(self._seed)
             self.log.clear()
             self.counters.clear()
             self._calls.clear()
