@@ -84,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
     if sandbox:
         print(f"No Flickr credentials: uploading to the embedded sandbox ({SANDBOX_NOTICE}).")
     _export(overrides)
+    _prefect_defaults()  # before Prefect reads its settings
     from flows.ingest import ingest  # Prefect is imported only when a run starts
 
     progress = ProgressLine()
