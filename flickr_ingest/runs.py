@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import shutil
 import threading
 import time
@@ -21,6 +20,7 @@ from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient, errors
 from flickr_ingest.flickr import credentials as stored
 from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
 from flickr_ingest.ledger import open_ledger
+from flickr_ingest.paths import check_run_id, child, new_run_id
 from flickr_ingest.planning import Candidate, Decision, Quota, plan
 from flickr_ingest.report.model import (
     ALREADY_UPLOADED,
@@ -44,10 +44,6 @@ SANDBOX_NOTICE = "sandbox: nothing was sent to flickr.com"
 _SANDBOX_SEED = 20190  # the embedded sandbox keeps one demo account across runs
 
 
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
-
-
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -56,8 +52,8 @@ def report_folder(settings: IngestSettings, run_id: str) -> Path:
     """The local folder the report is written in (for an s3:// report_dir, a staging
     folder under the state folder, copied to S3 at the end)."""
     if settings.report_dir.startswith("s3://"):
-        return settings.state_path / "reports" / run_id
-    return Path(settings.report_dir).expanduser() / run_id
+        return child(settings.state_path / "reports", run_id)
+    return child(Path(settings.report_dir).expanduser(), run_id)
 
 
 def save_report(
@@ -332,7 +328,7 @@ def open_run(
 ) -> Run:
     """Connect and get everything a run needs; with no credentials at all, start the
     embedded sandbox. Registered so that tasks in this process find it by id."""
-    run_id = run_id or new_run_id()
+    run_id = check_run_id(run_id) if run_id is not None else new_run_id()
     with _RUNS_LOCK:
         if run_id in _RUNS:
             return _RUNS[run_id]
@@ -392,9 +388,9 @@ def _open(
         ledger=ledger,
         account="",  # known once connect() has asked Flickr who we are
         settings=settings,
-        work_dir=state / "tmp" / run_id,
+        work_dir=child(state / "tmp", run_id),
         thumbs_dir=folder / "thumbs",
-        stop=StopSignal(state / "stop" / run_id),
+        stop=StopSignal(child(state / "stop", run_id)),
     )
     return Run(
         run_id=run_id,

@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flickr_ingest.paths import check_run_id
 from flickr_ingest.planning import UPLOAD, Decision, plan, upload_groups
 from flickr_ingest.report.model import DEFERRED, PLANNED, AlbumRecord, FileRecord, RunReport
 from flickr_ingest.report.writers import summary_line
@@ -64,6 +65,7 @@ def ingest(
     upload, chunks of them run as flow runs of their own on the work pool's workers.
     `run_id` names the report (chunk runs get theirs from the run that started them)."""
     logger = get_run_logger()
+    run_id = check_run_id(run_id) if run_id is not None else new_run_id()  # names folders
     settings = IngestSettings.from_environment(
         source=source,
         keys=tuple(keys) if keys is not None else None,
@@ -75,7 +77,6 @@ def ingest(
         album=album,
         chunk_size=chunk_size,
     )
-    run_id = run_id or new_run_id()
     try:
         run = open_run(
             settings,

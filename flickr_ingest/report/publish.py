@@ -8,6 +8,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
+from flickr_ingest.paths import check_run_id, child
 from flickr_ingest.report.writers import REPORT_FILES
 from flickr_ingest.sources.s3 import parse_s3_uri
 
@@ -19,7 +20,7 @@ def publish(
     if not destination.startswith("s3://"):
         return {kind: str(folder / name) for kind, name in REPORT_FILES.items()}
     bucket, prefix = parse_s3_uri(destination)
-    base = f"{prefix.rstrip('/')}/{run_id}" if prefix.strip("/") else run_id
+    base = _base(prefix, run_id)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         key = f"{base}/{path.relative_to(folder).as_posix()}"
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -33,12 +34,18 @@ def load_report_json(
     """The report.json a run published under `destination`, or None if it wrote none."""
     name = REPORT_FILES["json"]
     if not destination.startswith("s3://"):
-        path = Path(destination).expanduser() / run_id / name
+        path = child(Path(destination).expanduser(), run_id) / name
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     bucket, prefix = parse_s3_uri(destination)
-    base = f"{prefix.rstrip('/')}/{run_id}" if prefix.strip("/") else run_id
+    base = _base(prefix, run_id)
     try:
         body = s3_client.get_object(Bucket=bucket, Key=f"{base}/{name}")["Body"].read()
     except s3_client.exceptions.NoSuchKey:
         return None
     return json.loads(body)
+
+
+def _base(prefix: str, run_id: str) -> str:
+    """The run's key prefix under the report prefix (the run id checked: no `..` here)."""
+    run_id = check_run_id(run_id)
+    return f"{prefix.rstrip('/')}/{run_id}" if prefix.strip("/") else run_id

@@ -1,0 +1,41 @@
+"""Paths built from names that come from outside (run ids, file names, object keys).
+
+A run id arrives as a flow parameter, which anyone allowed to start a deployment run can
+set; it becomes folder names under the report, state, temporary and stop folders, and
+`Run.close()` deletes one of them. So a run id is checked against a small alphabet at
+every boundary, and every folder made from one is checked to lie inside its parent.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flickr_ingest.errors import ConfigurationError
+
+#: Letters, digits, dot, dash, underscore; no leading dot; at most 100 characters.
+_RUN_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def check_run_id(run_id: str) -> str:
+    """`run_id` itself, or a ConfigurationError saying why it cannot name a folder."""
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        raise ConfigurationError(
+            f"run_id {run_id!r} is not allowed: use 1-100 letters, digits, '.', '-' or '_',"
+            " not starting with '.'"
+        )
+    return run_id
+
+
+def child(folder: Path, name: str) -> Path:
+    """`folder / name` for a single, checked path component that stays inside `folder`."""
+    path = folder / check_run_id(name)
+    if path.resolve().parent != folder.resolve():  # a symlinked child could lead elsewhere
+        raise ConfigurationError(f"{name!r} leads outside {folder}")
+    return path

@@ -1,0 +1,52 @@
+"""Flow parameters are hostile: a `run_id` names folders (and one of them is deleted at
+the end of a run), so it must never lead outside the project's folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flickr_ingest.errors import ConfigurationError
+from flickr_ingest.paths import check_run_id, child
+from flows.ingest import ingest
+
+HOSTILE_RUN_IDS = ["../../victim", "..", ".", "a/b", "/etc", "a\\..\\b", "", "x" * 101, "a\nb"]
+
+
+def test_a_run_id_that_climbs_out_deletes_and_writes_nothing_outside(
+    flow_env: Path, sandbox
+) -> None:
+    """The reported attack: with <base>/state/tmp present (as after any S3 run), the run's
+    cleanup removed <base>/victim and the report landed in <reports>/../victim."""
+    base = flow_env
+    victim = base / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me")
+    (base / "state" / "tmp").mkdir(parents=True)
+    folder = base / "archive"
+    folder.mkdir()
+    with pytest.raises(ConfigurationError, match="run_id"):
+        ingest(source=str(folder), run_id="../../victim")
+    assert (victim / "precious.txt").read_text() == "keep me"
+    assert sorted(p.name for p in victim.iterdir()) == ["precious.txt"]
+    assert not (base / "reports").exists() or not any((base / "reports").iterdir())
+
+
+@pytest.mark.parametrize("run_id", HOSTILE_RUN_IDS)
+def test_hostile_run_ids_are_refused(run_id: str) -> None:
+    with pytest.raises(ConfigurationError, match="not allowed"):
+        check_run_id(run_id)
+
+
+def test_ordinary_and_chunk_run_ids_pass(tmp_path: Path) -> None:
+    for run_id in ("20261201-120000-abc123", "20261201-120000-abc123-chunk001", "nightly_1.2"):
+        assert child(tmp_path, run_id) == tmp_path / run_id
+
+
+def test_a_symlinked_run_folder_does_not_lead_outside(tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "reports" / "run1").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ConfigurationError, match="outside"):
+        child(tmp_path / "reports", "run1")
