@@ -1,4 +1,4 @@
-"""Albums (Flickr's "photosets"): create, add, list, read, reorder, delete.
+"""Albums (Flickr's "photosets"): create, add, list, read, reorder, edit, delete.
 
 As on Flickr: an album is created with a primary photo, which is thereby its first
 member; a photo is in an album at most once (adding it again is fault 3); an album whose
@@ -81,6 +81,37 @@ class Albums:
                 "UPDATE albums SET updated = ? WHERE id = ?", (self._store.clock(), album_id)
             )
 
+    def edit_photos(
+        self, principal: Principal, album_id: str, primary_photo_id: str, photo_ids: list[str]
+    ) -> None:
+        """flickr.photosets.editPhotos: `photo_ids` (first occurrence of each) becomes the
+        whole membership, in that order, with `primary_photo_id` as the primary. Photos left
+        out stay on the account. One transaction: concurrent edits never mix.
+
+        Checks in this order: 1 album, 5 empty list, 3 primary, 4 primary not listed,
+        2 a listed photo (Flickr's page gives the codes, not their precedence)."""
+        nsid = require(principal, "write")
+        listed = list(dict.fromkeys(photo_ids))
+        with self._store.transaction() as db:
+            self._own_album(db, nsid, album_id)
+            if not listed:
+                raise errors.EmptyPhotosList()
+            if not self._is_own_photo(db, nsid, primary_photo_id):
+                raise errors.PrimaryPhotoNotFound()
+            if primary_photo_id not in listed:
+                raise errors.PrimaryPhotoNotInList()
+            if not all(self._is_own_photo(db, nsid, photo_id) for photo_id in listed):
+                raise errors.PhotoNotFoundForSet()
+            db.execute("DELETE FROM album_photos WHERE album_id = ?", (album_id,))
+            db.executemany(
+                "INSERT INTO album_photos VALUES (?, ?, ?)",
+                [(album_id, photo_id, position) for position, photo_id in enumerate(listed)],
+            )
+            db.execute(
+                "UPDATE albums SET primary_photo = ?, updated = ? WHERE id = ?",
+                (primary_photo_id, self._store.clock(), album_id),
+            )
+
     def delete(self, principal: Principal, album_id: str) -> None:
         nsid = require(principal, "write")
         with self._store.transaction() as db:
@@ -154,18 +185,26 @@ class Albums:
     def photos(
         self, principal: Principal, album_id: str, extras: set[str], page: int, per_page: int
     ) -> dict:
-        """flickr.photosets.getPhotos: members in album order; others see public ones."""
-        rows = self._store.query("SELECT * FROM albums WHERE id = ?", (album_id,))
-        if not rows:
-            raise errors.PhotosetNotFound()
-        album = rows[0]
-        mine = principal.nsid == album["owner"]
-        members = self._store.query(
-            "SELECT p.*, t.taken, t.unknown FROM album_photos m JOIN photos p ON p.id = m.photo_id"
-            " LEFT JOIN taken t ON t.photo_id = p.id WHERE m.album_id = ?"
-            " AND (? OR p.is_public = 1) ORDER BY m.position",
-            (album_id, int(mine)),
-        )
+        """flickr.photosets.getPhotos: members in album order; others see public ones.
+        The album and its members are read under the store's lock, so an answer never mixes
+        two edits."""
+        with self._store.lock:
+            rows = self._store.query(
+                "SELECT a.*, (SELECT username FROM accounts WHERE nsid = a.owner) AS ownername"
+                " FROM albums a WHERE a.id = ?",
+                (album_id,),
+            )
+            if not rows:
+                raise errors.PhotosetNotFound()
+            album = rows[0]
+            mine = principal.nsid == album["owner"]
+            members = self._store.query(
+                "SELECT p.*, t.taken, t.unknown FROM album_photos m"
+                " JOIN photos p ON p.id = m.photo_id LEFT JOIN taken t ON t.photo_id = p.id"
+                " WHERE m.album_id = ?"
+                " AND (? OR p.is_public = 1) ORDER BY m.position",
+                (album_id, int(mine)),
+            )
         per_page = min(max(per_page, 1), MAX_PER_PAGE)
         page = max(page, 1)
         total = len(members)
@@ -175,6 +214,7 @@ class Albums:
                 "id": album_id,
                 "primary": album["primary_photo"],
                 "owner": album["owner"],
+                "ownername": album["ownername"],
                 "title": album["title"],
                 "page": page,
                 "per_page": per_page,
@@ -204,17 +244,19 @@ class Albums:
         )
 
     def all_albums(self) -> list[dict]:
-        """Every album with its photo ids in order (for the control endpoint)."""
-        return [
-            {
-                "id": row["id"],
-                "owner": row["owner"],
-                "title": row["title"],
-                "primary": row["primary_photo"],
-                "photo_ids": [member["id"] for member in self.member_rows(row["id"])],
-            }
-            for row in self._store.query("SELECT * FROM albums ORDER BY seq")
-        ]
+        """Every album with its photo ids in order (for the control endpoint), read under
+        the store's lock so each album's primary and members come from one state."""
+        with self._store.lock:
+            return [
+                {
+                    "id": row["id"],
+                    "owner": row["owner"],
+                    "title": row["title"],
+                    "primary": row["primary_photo"],
+                    "photo_ids": [member["id"] for member in self.member_rows(row["id"])],
+                }
+                for row in self._store.query("SELECT * FROM albums ORDER BY seq")
+            ]
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -254,13 +296,19 @@ class Albums:
         ).fetchone():
             raise errors.PhotosetNotFound()
 
-    @staticmethod
-    def _own_photo(db: sqlite3.Connection, nsid: str, photo_id: str) -> None:
-        if not db.execute(
-            "SELECT 1 FROM photos WHERE id = ? AND owner = ? AND status = 'active'",
-            (photo_id, nsid),
-        ).fetchone():
+    @classmethod
+    def _own_photo(cls, db: sqlite3.Connection, nsid: str, photo_id: str) -> None:
+        if not cls._is_own_photo(db, nsid, photo_id):
             raise errors.PhotoNotFoundForSet()
+
+    @staticmethod
+    def _is_own_photo(db: sqlite3.Connection, nsid: str, photo_id: str) -> bool:
+        return bool(
+            db.execute(
+                "SELECT 1 FROM photos WHERE id = ? AND owner = ? AND status = 'active'",
+                (photo_id, nsid),
+            ).fetchone()
+        )
 
     @staticmethod
     def _member_ids(db: sqlite3.Connection, album_id: str) -> list[str]:

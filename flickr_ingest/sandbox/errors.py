@@ -76,6 +76,20 @@ class PhotoAlreadyInSet(FlickrFault):
     code, message = 3, "Photo already in set"
 
 
+class PrimaryPhotoNotFound(FlickrFault):
+    """flickr.photosets.editPhotos: the primary is not a valid photo of the caller's."""
+
+    code, message = 3, "Primary photo not found"
+
+
+class PrimaryPhotoNotInList(FlickrFault):
+    code, message = 4, "Primary photo not in list"
+
+
+class EmptyPhotosList(FlickrFault):
+    code, message = 5, "Empty photos list"
+
+
 class ServerAtCapacity(FlickrFault):
     code, message = 14, "Server at capacity"
 

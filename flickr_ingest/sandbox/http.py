@@ -180,6 +180,18 @@ def reorder_album(state: SandboxState, principal: Principal, params: Params) -> 
     return {}
 
 
+def edit_album_photos(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    """Missing arguments get the method's own codes (1, 3, 5) from the model."""
+    ids = [photo_id.strip() for photo_id in params.get("photo_ids", "").split(",")]
+    state.albums.edit_photos(
+        principal,
+        params.get("photoset_id", "").strip(),
+        params.get("primary_photo_id", "").strip(),
+        [i for i in ids if i],
+    )
+    return {}
+
+
 def delete_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
     state.albums.delete(principal, _arg(params, "photoset_id"))
     return {}
@@ -201,6 +213,7 @@ REST_METHODS: dict[str, tuple[RestHandler, bool]] = {
     "flickr.photosets.getList": (list_albums, False),
     "flickr.photosets.getPhotos": (album_photos, False),
     "flickr.photosets.reorderPhotos": (reorder_album, True),
+    "flickr.photosets.editPhotos": (edit_album_photos, True),
     "flickr.photosets.delete": (delete_album, True),
 }
 
