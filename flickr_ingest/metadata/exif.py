@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import exifread
 
 _ORIENTATION_TAG = "Image Orientation"
+# ASCII digits only: str.isdigit() also takes '²' or '١'.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,7 @@ def _date(value: str | None) -> str | None:
     if not value or len(value) < 19 or value.startswith("0000"):
         return None
     date, time = value[:10].replace(":", "-"), value[11:19]
-    digits = date.replace("-", "") + time.replace(":", "")
-    if not digits.isdigit() or not ("1800" <= date[:4] <= "2200"):
+    if not _DATE.fullmatch(date) or not _TIME.fullmatch(time) or not "1800" <= date[:4] <= "2200":
         return None
     return f"{date}T{time}"
 

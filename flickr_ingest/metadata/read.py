@@ -4,6 +4,7 @@ typed result. Broken metadata never raises: it falls back and says why in `warni
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,9 @@ from flickr_ingest.metadata.exif import ExifFields, read_exif
 from flickr_ingest.metadata.xmp import XmpFields, read_xmp
 
 logger = logging.getLogger(__name__)
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 #: What is read first. A JPEG's segments then say exactly how much holds its metadata
 #: (read up to MAX_HEAD_BYTES); other formats are read up to HEAD_BYTES.
@@ -63,20 +67,25 @@ class PhotoMetadata:
 def head_for_metadata(read_range: Callable[[int, int], bytes], size: int) -> bytes:
     """The first bytes of a file, enough for its metadata and no more: for a JPEG up to
     the end of its metadata segments (at most MAX_HEAD_BYTES), else HEAD_BYTES."""
-    head = read_range(0, min(size, FIRST_READ_BYTES))
-    wanted = jpeg.metadata_end(head)
-    if wanted is None:
-        wanted = HEAD_BYTES
-    # A JPEG's segment walk stops where the bytes read so far end: keep reading until it
-    # reaches the image data (or the cap).
-    while len(head) < min(wanted, MAX_HEAD_BYTES, size):
+    head = bytearray(read_range(0, min(size, FIRST_READ_BYTES)))
+    if not head.startswith(b"\xff\xd8"):
+        if len(head) < min(HEAD_BYTES, size):
+            head += read_range(len(head), min(HEAD_BYTES, size) - len(head))
+        return bytes(head)
+    # Each read continues the segment walk where the last one stopped (linear however many
+    # segments), until it reaches the image data or the cap.
+    walker = jpeg.SegmentWalker()
+    walker.walk(head)
+    limit = min(MAX_HEAD_BYTES, size)
+    while not walker.finished and len(head) < limit:
         # At least 8 KiB a read: fewer round trips while walking many small segments.
-        until = min(max(wanted, len(head) + 8 * 1024), MAX_HEAD_BYTES, size)
-        head += read_range(len(head), until - len(head))
-        end = jpeg.metadata_end(head)
-        if end is not None:
-            wanted = end + 4 if end >= len(head) else end
-    return head
+        until = min(max(walker.position + 4, len(head) + 8 * 1024), limit)
+        more = read_range(len(head), until - len(head))
+        if not more:
+            break
+        head += more
+        walker.walk(head)
+    return bytes(head)
 
 
 def read_file_metadata(path: Path, size: int) -> PhotoMetadata:
@@ -92,12 +101,20 @@ def read_file_metadata(path: Path, size: int) -> PhotoMetadata:
 
 def read_metadata(head: bytes, *, size: int | None = None) -> PhotoMetadata:
     warnings: list[str] = []
-    exif = _exif(head, warnings) if _carries_exif(head) else ExifFields()
-    xmp = read_xmp(head) or XmpFields()
-    warnings += xmp.warnings
-    iptc = jpeg.iptc_fields(head) if head.startswith(b"\xff\xd8") else {}
-    end = jpeg.metadata_end(head)
-    if end is not None and end > len(head) and (size is None or len(head) < size):
+    structure = jpeg.walk(head) if head.startswith(b"\xff\xd8") else None
+    exif = _exif(head, structure, warnings) if _carries_exif(head) else ExifFields()
+    xmp = _xmp(head, warnings)
+    iptc = jpeg.iptc_fields(head, structure.segments) if structure is not None else {}
+    if structure is not None and structure.too_many:
+        warnings.append(
+            f"more than {jpeg.MAX_MARKERS:,} JPEG segments before the image data;"
+            " the rest was not read"
+        )
+    elif (
+        structure is not None
+        and structure.metadata_end > len(head)
+        and (size is None or len(head) < size)
+    ):
         warnings.append(f"metadata runs past the first {len(head):,} bytes; the rest was not read")
     keywords = list(xmp.keywords) + [path.split("|")[-1] for path in xmp.hierarchical_keywords]
     keywords += iptc.get("keywords", [])
@@ -117,8 +134,19 @@ def read_metadata(head: bytes, *, size: int | None = None) -> PhotoMetadata:
     )
 
 
-def _exif(head: bytes, warnings: list[str]) -> ExifFields:
-    exif_bytes = _exif_bytes(head)
+def _xmp(head: bytes, warnings: list[str]) -> XmpFields:
+    try:
+        xmp = read_xmp(head) or XmpFields()
+    except Exception as error:  # a parser's surprise on hostile input is a warning too
+        logger.debug("XMP reading failed", exc_info=True)
+        warnings.append(f"XMP unreadable ({type(error).__name__}); metadata from EXIF/IPTC only")
+        return XmpFields()
+    warnings += xmp.warnings
+    return xmp
+
+
+def _exif(head: bytes, structure: jpeg.SegmentWalker | None, warnings: list[str]) -> ExifFields:
+    exif_bytes = _exif_bytes(head, structure)
     if exif_bytes is None:
         warnings.append("no EXIF metadata: no camera, date taken or position")
         return ExifFields()
@@ -142,11 +170,11 @@ def _carries_exif(head: bytes) -> bool:
     )
 
 
-def _exif_bytes(head: bytes) -> bytes | None:
+def _exif_bytes(head: bytes, structure: jpeg.SegmentWalker | None) -> bytes | None:
     """What exifread should read: for a JPEG, its EXIF segment alone (exifread gives up on
     files whose first APP1 segment is XMP, and so misses an EXIF segment behind it)."""
-    if head.startswith(b"\xff\xd8"):
-        for segment in jpeg.segments(head):
+    if structure is not None:
+        for segment in structure.segments:
             if (
                 segment.marker == 0xE1
                 and head[segment.start : segment.start + 6] == b"Exif\x00\x00"
@@ -184,4 +212,6 @@ def _xmp_date(value: str | None) -> str | None:
         return None
     date = value[:10]
     time = value[11:19] if len(value) >= 19 and value[10] == "T" else "00:00:00"
-    return f"{date}T{time}" if date[:4].isdigit() else None
+    if not _DATE.fullmatch(date):  # ASCII digits only: str.isdigit() also takes '²'
+        return None
+    return f"{date}T{time}" if _TIME.fullmatch(time) else f"{date}T00:00:00"

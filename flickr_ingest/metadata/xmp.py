@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
@@ -65,9 +66,18 @@ def read_xmp(data: bytes) -> XmpFields | None:
 
 
 def _pixel_size(root: Element) -> tuple[int, int] | None:
-    width = _simple(root, "exif", "PixelXDimension") or ""
-    height = _simple(root, "exif", "PixelYDimension") or ""
-    return (int(width), int(height)) if width.isdigit() and height.isdigit() else None
+    width = parse_count(_simple(root, "exif", "PixelXDimension"))
+    height = parse_count(_simple(root, "exif", "PixelYDimension"))
+    return (width, height) if width is not None and height is not None else None
+
+
+_COUNT = re.compile(r"[0-9]{1,9}")
+
+
+def parse_count(text: str | None) -> int | None:
+    """A whole number written in ASCII digits only, else None. (str.isdigit also takes
+    '²' and '١٢٣', which int() then refuses or reads as a number nobody wrote.)"""
+    return int(text) if text is not None and _COUNT.fullmatch(text) else None
 
 
 def _qualified(prefix: str, name: str) -> str:
