@@ -16,7 +16,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from benchmarks import discovery, memory, metadata, overhead, throughput
+from benchmarks import albums, discovery, memory, metadata, overhead, throughput
 from benchmarks.common import write_result
 
 
@@ -31,6 +31,7 @@ def _plan(quick: bool) -> list[tuple[str, ModuleType, Callable[[], dict[str, Any
         ("B3 one big file", memory, lambda: memory.run(100 if quick else 1000)),
         ("B4 discovery at scale", discovery, lambda: discovery.run(1000 if quick else 10000)),
         ("metadata", metadata, lambda: metadata.run(200 if quick else 1000)),
+        ("B5 REST calls with albums", albums, lambda: albums.run(200 if quick else 2000, 10)),
     ]
 
 

@@ -1,24 +1,27 @@
-"""Albums: which album a file belongs in, and putting photos there exactly once.
+"""Albums: which album a file belongs in, and filling each album once per run.
 
 Flickr lets many albums share a title and creates an album only with a first photo, so a
-careless uploader makes a new album on every re-run, or two when two uploads finish at
-once. Here one album per title is found or created under two locks: a per-title lock in
-this process, and the ledger's claim across processes and machines; its id is then
-recorded in the ledger, so later runs reuse it without asking Flickr.
+careless uploader makes a new album on every re-run, or two when two runs finish at once.
+Here one album per title is found or created under the ledger's claim for that title
+(one process at a time, across runs and machines), and its id is recorded in the ledger,
+so later runs reuse it without asking Flickr.
 
-Placing each photo as it is uploaded is best effort; `arrange` at the end of a run makes
-it exact: every photo of the run that belongs in an album is put there (so a run killed
-between upload and placement is mended by the next), and each album touched is ordered by
-date taken.
+Albums are filled at the end of a run, a handful of REST calls per album rather than one
+per photo (the key's budget is 3,600 calls an hour): read the album, add every photo of
+the run that is missing with one `flickr.photosets.editPhotos`, read the dates taken
+and put the album in date-taken order with one `reorderPhotos`. The claim is held
+throughout, so two runs filling one album never overwrite each other's photos; photos
+uploaded by an earlier run that was killed before this step are added by the next run.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flickr_ingest.errors import ConfigurationError
@@ -66,86 +69,65 @@ def source_root_name(location: str) -> str:
 
 
 @dataclass
-class _Resolved:
-    album_id: str
-    created_with: str | None  # the primary photo, when this process created it
-
-
-@dataclass
 class Albums:
-    """Album bookkeeping for one run. Thread-safe: upload tasks call `place` at once."""
+    """Album bookkeeping for one run."""
 
     client: FlickrClient
     ledger: Ledger
     account: str  # the ledger's account
     owner_nsid: str
     run_id: str
-    _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
-    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
-    _resolved: dict[str, _Resolved] = field(default_factory=dict)
     _listing: dict[str, list[str]] | None = None  # title -> album ids, read once per run
 
-    def place(self, photo_id: str, title: str) -> str:
-        """Put a photo in the album `title`, creating the album once; returns its id."""
-        for _ in range(2):  # a second time only when the recorded album is gone
-            resolved = self._album(title, photo_id)
-            if resolved.created_with == photo_id:
-                return resolved.album_id
-            try:
-                self.client.add_to_album(resolved.album_id, photo_id)
-                return resolved.album_id
-            except errors.FlickrError as error:
-                if not self.client.is_album_gone(error):
-                    raise
-                self._forget(title, resolved.album_id)
-        raise errors.FlickrAPIError(f"album {title!r} vanished twice while adding a photo")
-
     def arrange(self, members: dict[str, list[str]]) -> list[AlbumRecord]:
-        """For each album title and the photo ids that belong in it: put in any that are
-        missing, then order the album by date taken. Idempotent; safe to retry."""
+        """For each album title and the photo ids that belong in it: find or create the
+        album, put in any that are missing, order it by date taken. Idempotent."""
         outcomes = []
         for title, photo_ids in members.items():
             if photo_ids:
                 outcomes.append(self._arrange_one(title, list(dict.fromkeys(photo_ids))))
         return outcomes
 
-    # -- finding or creating an album ----------------------------------------------------
+    def _arrange_one(self, title: str, photo_ids: list[str]) -> AlbumRecord:
+        with self._claimed(title) as reclaimed:
+            for _ in range(2):  # a second time only when the recorded album is gone
+                album_id, created = self._find_or_create(title, photo_ids[0], refresh=reclaimed)
+                try:
+                    return self._fill_and_order(title, album_id, photo_ids, created=created)
+                except errors.FlickrError as error:
+                    if not self.client.is_album_gone(error):
+                        raise
+                    self._forget(title, album_id)
+        raise errors.FlickrAPIError(f"album {title!r} vanished twice while arranging it")
 
-    def _lock_for(self, title: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks[title]
-
-    def _album(self, title: str, photo_id: str) -> _Resolved:
-        with self._lock_for(title):  # one thread of this run per title
-            if title not in self._resolved:
-                self._resolved[title] = self._find_or_create(title, photo_id)
-            return self._resolved[title]
-
-    def _find_or_create(self, title: str, photo_id: str) -> _Resolved:
+    @contextmanager
+    def _claimed(self, title: str) -> Iterator[bool]:
+        """Hold the title's claim in the ledger (waiting for another holder); yields
+        whether a gone holder had it (it may have created the album unrecorded)."""
         claim_key, holder = album_claim_key(title), f"{self.run_id}:album:{title}"
-        while True:  # one process at a time per title, across runs and machines
-            recorded = self.ledger.album_id(self.account, title)
-            if recorded is not None:
-                return _Resolved(recorded, None)
-            answer = self.ledger.claim(self.account, claim_key, holder)
-            if answer != BUSY:
-                break
+        while (answer := self.ledger.claim(self.account, claim_key, holder)) == BUSY:
             time.sleep(0.2)
         try:
-            # A reclaimed claim's holder died: it may have created the album unrecorded.
-            existing = self._existing_album(title, refresh=answer == RECLAIMED)
-            if existing is not None:
-                logger.info("Reusing album %r (%s)", title, existing)
-                return _Resolved(self.ledger.record_album(self.account, title, existing), None)
-            created = self.client.create_album(title, photo_id)
-            logger.info("Created album %r (%s)", title, created)
-            recorded = self.ledger.record_album(self.account, title, created)
-            if recorded != created:  # another machine's claim overlapped ours: theirs stands
-                self.client.delete_album(created)
-                return _Resolved(recorded, None)
-            return _Resolved(created, photo_id)
+            yield answer == RECLAIMED
         finally:
             self.ledger.release(self.account, claim_key, holder)
+
+    def _find_or_create(self, title: str, first_photo: str, *, refresh: bool) -> tuple[str, bool]:
+        """(the album's id, whether it was created now with `first_photo` alone in it)."""
+        recorded = self.ledger.album_id(self.account, title)
+        if recorded is not None:
+            return recorded, False
+        existing = self._existing_album(title, refresh=refresh)
+        if existing is not None:
+            logger.info("Reusing album %r (%s)", title, existing)
+            return self.ledger.record_album(self.account, title, existing), False
+        created = self.client.create_album(title, first_photo)
+        logger.info("Created album %r (%s)", title, created)
+        recorded = self.ledger.record_album(self.account, title, created)
+        if recorded != created:  # another machine's expired claim overlapped ours: theirs stands
+            self.client.delete_album(created)
+            return recorded, False
+        return created, True
 
     def _existing_album(self, title: str, *, refresh: bool) -> str | None:
         """The account's album with this title (the oldest, if there are several)."""
@@ -161,38 +143,23 @@ class Albums:
         """The album was deleted on Flickr: drop every memory of it."""
         logger.warning("Album %r (%s) is gone from Flickr; it will be made again", title, album_id)
         self.ledger.forget_album(self.account, title, album_id)
-        with self._lock_for(title):
-            if title in self._resolved and self._resolved[title].album_id == album_id:
-                del self._resolved[title]
-            if self._listing is not None and album_id in self._listing.get(title, []):
-                self._listing[title].remove(album_id)
+        if self._listing is not None and album_id in self._listing.get(title, []):
+            self._listing[title].remove(album_id)
 
-    # -- the end of a run ----------------------------------------------------------------
-
-    def _arrange_one(self, title: str, photo_ids: list[str]) -> AlbumRecord:
-        for _ in range(2):
-            resolved = self._album(title, photo_ids[0])
-            try:
-                return self._complete_and_order(title, resolved.album_id, photo_ids)
-            except errors.FlickrError as error:
-                if not self.client.is_album_gone(error):
-                    raise
-                self._forget(title, resolved.album_id)
-        raise errors.FlickrAPIError(f"album {title!r} vanished twice while arranging it")
-
-    def _complete_and_order(self, title: str, album_id: str, photo_ids: list[str]) -> AlbumRecord:
-        present = {photo.photo_id for photo in self.client.album_photos(album_id)}
-        added, problems = 0, []
-        for photo_id in photo_ids:
-            if photo_id in present:
-                continue
-            try:
-                added += int(self.client.add_to_album(album_id, photo_id))
-            except errors.FlickrAPIError as error:
-                if self.client.is_album_gone(error):
-                    raise
-                problems.append(f"photo {photo_id} could not be added: {error}")
-        photos = self.client.album_photos(album_id)
+    def _fill_and_order(
+        self, title: str, album_id: str, photo_ids: list[str], *, created: bool
+    ) -> AlbumRecord:
+        if created:  # it holds its first photo only: no need to read it
+            present, primary = [photo_ids[0]], photo_ids[0]
+        else:
+            photos = self.client.album_photos(album_id)
+            present = [photo.photo_id for photo in photos]
+            primary = next((p.photo_id for p in photos if p.is_primary), photo_ids[0])
+        missing = [photo_id for photo_id in photo_ids if photo_id not in set(present)]
+        problems: list[str] = []
+        if missing:
+            missing = self._add(album_id, primary, present, missing, problems)
+        photos = self.client.album_photos(album_id) if missing or created else photos
         wanted = [photo.photo_id for photo in sorted(photos, key=_by_date_taken)]
         reordered = wanted != [photo.photo_id for photo in photos]
         if reordered:
@@ -202,10 +169,38 @@ class Albums:
             album_id=album_id,
             url=self.client.endpoints.album_url(self.owner_nsid, album_id),
             photo_count=len(photos),
-            added=added,
+            added=len(missing),
             reordered=reordered,
             problems=tuple(problems),
         )
+
+    def _add(
+        self,
+        album_id: str,
+        primary: str,
+        present: list[str],
+        missing: list[str],
+        problems: list[str],
+    ) -> list[str]:
+        """Add `missing` to the album in one call; returns those added. If Flickr refuses
+        the list (a photo deleted meanwhile), they are added one by one, and each refusal
+        is a problem of the report."""
+        try:
+            self.client.edit_album_photos(album_id, primary, [*present, *missing])
+            return missing
+        except errors.FlickrAPIError as error:
+            if self.client.is_album_gone(error):
+                raise
+        added = []
+        for photo_id in missing:
+            try:
+                if self.client.add_to_album(album_id, photo_id):
+                    added.append(photo_id)
+            except errors.FlickrAPIError as error:
+                if self.client.is_album_gone(error):
+                    raise
+                problems.append(f"photo {photo_id} could not be added: {error}")
+        return added
 
 
 def _by_date_taken(photo: AlbumPhoto) -> tuple[str, int]:

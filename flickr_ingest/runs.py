@@ -8,6 +8,7 @@ import os
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient, errors
 from flickr_ingest.flickr import credentials as stored
 from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
 from flickr_ingest.ledger import open_ledger
+from flickr_ingest.pacing import Pacing, UploadGate
 from flickr_ingest.paths import check_run_id, child, new_run_id
 from flickr_ingest.planning import Candidate, Decision, Quota, plan
 from flickr_ingest.report.model import (
@@ -163,7 +165,6 @@ class Run:
                     self._last_errors[uri] = error
                     continue
                 record = failed_record(decision, error, attempts=attempt)
-            self._place_quietly(record)
             self._finished[uri] = record
         if transient:
             raise errors.TransientError(
@@ -186,13 +187,6 @@ class Run:
             )
         return records
 
-    def _place_quietly(self, record: FileRecord) -> None:
-        """Album placement as uploads finish is best effort: `arrange_albums` completes it."""
-        try:
-            self.place_in_album(record)
-        except Exception as error:
-            logger.warning("%s: not in its album yet (%s)", record.relative_path, error)
-
     # -- albums --------------------------------------------------------------------------
 
     def album_title(self, relative_path: str) -> str | None:
@@ -202,14 +196,6 @@ class Run:
             root_name=source_root_name(self.settings.source),
             separator=self.settings.album_separator,
         )
-
-    def place_in_album(self, record: FileRecord) -> str | None:
-        """Put a just-uploaded photo in its album; returns the album id (None: no album)."""
-        title = self.album_title(record.relative_path)
-        if self.albums is None or title is None or not _on_flickr(record):
-            return None
-        assert record.photo_id is not None
-        return self.albums.place(record.photo_id, title)
 
     def album_members(self, records: list[FileRecord]) -> dict[str, list[str]]:
         """Album title -> the photo ids of this run that belong in it."""
@@ -247,6 +233,7 @@ class Run:
         notes: list[str],
         dry_run: bool = False,
         albums: list[AlbumRecord] | None = None,
+        more_calls: dict[str, int] | None = None,
     ) -> RunReport:
         photo_ids = list(
             dict.fromkeys(r.photo_id for r in records if r.status == "uploaded" and r.photo_id)
@@ -268,6 +255,7 @@ class Run:
             notes=tuple(notes),
             dry_run=dry_run,
             albums=tuple(albums or ()),
+            api_calls=dict(self.client.calls + Counter(more_calls or {})),
         )
 
     def save(self, report: RunReport) -> dict[str, str]:
@@ -378,6 +366,8 @@ def _open(
     client = FlickrClient(
         credentials, endpoints=endpoints, pool_size=max(8, settings.concurrency * 2)
     )
+    # Uploads obey Flickr's own "slow down" (the Prefect shell shares it between workers).
+    client.pacing = Pacing(uploads=UploadGate(settings.concurrency))
     state = settings.state_path
     ledger = open_ledger(settings.ledger, state_dir=state, s3_client=s3_client)
     folder = report_folder(settings, run_id)

@@ -31,8 +31,10 @@ class IngestSettings:
     dry_run: bool = False
     retries: int = 6
     retry_backoff_seconds: float = 2.0
-    # Flickr's limit per API key, shared by every worker; 0 = no limit (sandboxes only)
+    # Flickr's budget of REST calls per API key, shared by every worker; 0 = no limit
     api_calls_per_hour: int = 3600
+    # A hard cap on uploads and replaces per key (0 = none: Flickr's own signals pace them)
+    uploads_per_hour: int = 0
     is_public: bool | None = None  # None = the account's default
     is_friend: bool | None = None
     is_family: bool | None = None
@@ -62,8 +64,10 @@ class IngestSettings:
             raise ConfigurationError("chunk_size cannot be negative (0 = never split)")
         if self.retries < 0:
             raise ConfigurationError("retries cannot be negative")
-        if self.api_calls_per_hour < 0:
-            raise ConfigurationError("api_calls_per_hour cannot be negative (0 = no limit)")
+        if self.api_calls_per_hour < 0 or self.uploads_per_hour < 0:
+            raise ConfigurationError(
+                "api_calls_per_hour and uploads_per_hour cannot be negative (0 = no limit)"
+            )
         self.mapping_options()  # templates fail here, before anything runs
 
     def mapping_options(self) -> MappingOptions:

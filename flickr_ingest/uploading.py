@@ -127,9 +127,7 @@ def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> 
             )
         except errors.FlickrError as error:
             if errors.is_retryable(error):  # keep the claim: this task comes back for it
-                if errors.retry_after(error):  # the server named a wait: honour it first
-                    time.sleep(min(errors.retry_after(error) or 0, 300))
-                raise
+                raise  # (a wait Flickr named is kept by the client's pacing)
             ctx.ledger.release(ctx.account, print_.sha256, holder)
             return _refused(ctx, decision, error, details)
     ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri)

@@ -3,12 +3,13 @@ that any worker of its pool picks up. The run that split them waits for them and
 their reports into its own, so one report still accounts for every file.
 
 Chunk runs share what makes them safe together: the upload ledger (S3, for workers on
-several machines) and the Flickr rate limit (a Prefect global concurrency limit).
+several machines) and the Flickr REST budget and upload signals (see flows/pacing.py).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
@@ -26,8 +27,9 @@ _POLL_SECONDS = 2.0
 
 def upload_in_chunks(
     decisions: list[Decision], run_id: str, settings: IngestSettings, *, s3_client: object
-) -> list[FileRecord]:
-    """Start one flow run per chunk, wait for all of them, return every file's record."""
+) -> tuple[list[FileRecord], Counter[str]]:
+    """Start one flow run per chunk, wait for all of them; returns every file's record and
+    the chunk runs' Flickr requests by method."""
     logger = get_run_logger()
     records = [record_for(d, d.action, reason=d.reason) for d in decisions if d.action != UPLOAD]
     started: list[tuple[str, list[Decision], object]] = []
@@ -51,6 +53,7 @@ def upload_in_chunks(
         started.append((chunk_id, chunk, flow_run.id))
     logger.info("Split %d uploads into %d chunk runs", len(decisions), len(started))
     final_states = _wait_for([flow_run_id for _, _, flow_run_id in started])
+    calls: Counter[str] = Counter()
     for chunk_id, chunk, flow_run_id in started:
         report = load_report_json(settings.report_dir, chunk_id, s3_client=s3_client)
         if report is None:
@@ -61,10 +64,11 @@ def upload_in_chunks(
             chunk_records = [record_for(d, FAILED, reason=why) for d in chunk]
         else:
             chunk_records = files_and_albums(report)[0]
+            calls.update(report.get("api_calls", {}))
         for record in chunk_records:
             notify(record)
         records += chunk_records
-    return records
+    return records, calls
 
 
 def _wait_for(flow_run_ids: list[object]) -> dict[object, str]:

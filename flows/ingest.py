@@ -32,7 +32,7 @@ from flickr_ingest.uploading import failed_record, record_for
 from flows.artifacts import Progress, publish
 from flows.chunks import upload_in_chunks
 from flows.credentials import load_secret_credentials, s3_client_from_block
-from flows.rate_limit import use_shared_rate_limit
+from flows.pacing import use_shared_pacing
 from tasks.ingest import (
     arrange_albums,
     connect,
@@ -90,13 +90,13 @@ def ingest(
     records: list[FileRecord] = []
     albums: list[AlbumRecord] = []
     notes: list[str] = []
+    chunk_calls: dict[str, int] = {}
     try:
         if run.uses_sandbox:
             logger.warning(
                 "No Flickr credentials: using the embedded sandbox; nothing is sent to flickr.com"
             )
-        if settings.api_calls_per_hour:
-            use_shared_rate_limit(run.client, settings.api_calls_per_hour)
+        use_shared_pacing(run.client, settings)
         try:
             with_retries(connect, settings)(run_id, settings)
         except Exception as error:
@@ -111,7 +111,9 @@ def ingest(
             ]
         else:
             if settings.chunk_size and _uploads(decisions) > settings.chunk_size:
-                records = upload_in_chunks(decisions, run_id, settings, s3_client=run.s3_client)
+                records, chunk_calls = upload_in_chunks(
+                    decisions, run_id, settings, s3_client=run.s3_client
+                )
                 notes.append(f"Uploaded in chunk runs of up to {settings.chunk_size} files.")
             else:
                 records = _upload_all(decisions, run_id, settings)
@@ -126,7 +128,9 @@ def ingest(
         raise
     finally:
         records = run.with_albums(records, albums)
-        report = run.report(records, notes=notes, dry_run=settings.dry_run, albums=albums)
+        report = run.report(
+            records, notes=notes, dry_run=settings.dry_run, albums=albums, more_calls=chunk_calls
+        )
         paths = run.save(report)
         publish(report)
         logger.info("%s; report: %s", summary_line(report), paths["html"])
@@ -205,5 +209,6 @@ def _summary(report: RunReport, paths: dict) -> dict[str, Any]:
         "sandbox": report.sandbox,
         "organize_urls": list(report.organize_urls),
         "albums": [album.to_json() for album in report.albums],
+        "api_calls": report.api_calls,
         "report": {kind: str(path) for kind, path in paths.items()},
     }

@@ -1,49 +1,65 @@
-"""One Flickr API rate limit for every task, worker and machine.
+"""The pacing of `flickr_ingest.pacing`, shared through the Prefect server by every task,
+worker and machine that uses one Flickr API key.
 
-A Prefect global concurrency limit with slot decay (a token bucket on the server) holds
-across processes; it is created here, because Prefect silently skips a limit that does
-not exist. Asking the server for every single call is slow when many threads contend
-(each refusal makes a thread wait about a second), so each process takes slots in small
-batches and hands them out locally, evenly paced. The bucket refills at
-(calls_per_hour - batch)/3600 per second, so that a full hour never exceeds the limit.
+- The REST budget is a Prefect global concurrency limit with slot decay: a token bucket
+  on the server whose size is the burst and whose decay is the refill. Prefect silently
+  skips a limit that does not exist, so it is created here and taken with `strict=True`.
+  Each process takes slots a few at a time and hands them out at once (no pacing of its
+  own: the bucket is the budget).
+- The optional upload cap (`uploads_per_hour`) is a second such bucket.
+- Upload throttle episodes (Flickr's "slow down") are kept in a Prefect Variable, read at
+  most once a second per process, so one worker's signal slows every worker.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import asdict
 
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import rate_limit
+from prefect.exceptions import ObjectAlreadyExists
+from prefect.variables import Variable
 
 from flickr_ingest.flickr import FlickrClient
+from flickr_ingest.pacing import Pacing, Throttle, UploadGate, burst_for, refill_per_second
+from flickr_ingest.settings import IngestSettings
 
 LIMIT_NAME = "flickr-api"
+UPLOAD_LIMIT_NAME = "flickr-uploads"
+#: Slots a process takes from the server at once (fewer round trips to the server).
+BATCH = 10
+_BOARD_READ_SECONDS = 1.0
 
 
-def batch_size(calls_per_hour: int) -> int:
-    return max(1, min(10, calls_per_hour // 360))
-
-
-def ensure_rate_limit(calls_per_hour: int, name: str = LIMIT_NAME) -> None:
-    """Create or update the server-side bucket for `calls_per_hour`."""
-    batch = batch_size(calls_per_hour)
-    refill = max(calls_per_hour - batch, 1) / 3600
+def ensure_budget(calls_per_hour: int, name: str = LIMIT_NAME) -> None:
+    """Create or update the server-side bucket for `calls_per_hour`. Prefect's upsert is
+    not atomic: when workers start together, one creates and the others' creates
+    conflict; they then update what the winner made."""
     with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(
-            name, limit=batch, slot_decay_per_second=refill
-        )
+        for attempt in (1, 2):
+            try:
+                client.upsert_global_concurrency_limit_by_name(
+                    name,
+                    limit=burst_for(calls_per_hour),
+                    slot_decay_per_second=refill_per_second(calls_per_hour),
+                )
+                return
+            except ObjectAlreadyExists:
+                if attempt == 2:
+                    raise
 
 
-class SharedRateLimit:
-    """Blocks each caller until it may make one Flickr call."""
+class SharedBudget:
+    """Blocks a caller until the shared bucket grants it one call."""
 
     def __init__(self, calls_per_hour: int, name: str = LIMIT_NAME) -> None:
         self.name = name
-        self.batch = batch_size(calls_per_hour)
-        self.interval = 3600 / calls_per_hour
+        self.batch = min(BATCH, burst_for(calls_per_hour))
         self._tokens = 0
-        self._next_call = 0.0
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
@@ -52,16 +68,57 @@ class SharedRateLimit:
                 rate_limit(self.name, occupy=self.batch, strict=True)
                 self._tokens = self.batch
             self._tokens -= 1
-            now = time.monotonic()
-            wait = self._next_call - now
-            self._next_call = max(now, self._next_call) + self.interval
-        if wait > 0:
-            time.sleep(wait)
 
 
-def use_shared_rate_limit(
-    flickr: FlickrClient, calls_per_hour: int, name: str = LIMIT_NAME
-) -> None:
-    """Make every request of `flickr` wait for its turn under the shared limit."""
-    ensure_rate_limit(calls_per_hour, name)
-    flickr.before_request = SharedRateLimit(calls_per_hour, name).acquire
+class VariableThrottleBoard:
+    """Upload throttle episodes in a Prefect Variable, one per API key. Two workers that
+    hear a signal at the same moment may each write: the later one stands, and both
+    episodes are "wait, then slow down", so nothing is lost that matters."""
+
+    def __init__(self, api_key: str) -> None:
+        digest = hashlib.sha256(api_key.encode()).hexdigest()[:16]  # no key in the UI
+        self.name = f"flickr_ingest_upload_throttle_{digest}"
+        self._cached = Throttle()
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def read(self) -> Throttle:
+        with self._lock:
+            if time.monotonic() - self._read_at >= _BOARD_READ_SECONDS:
+                self._cached = _throttle(Variable.get(self.name, default=None))
+                self._read_at = time.monotonic()
+            return self._cached
+
+    def write(self, update: Callable[[Throttle], Throttle]) -> Throttle:
+        with self._lock:
+            throttle = update(_throttle(Variable.get(self.name, default=None)))
+            Variable.set(self.name, asdict(throttle), overwrite=True)
+            self._cached, self._read_at = throttle, time.monotonic()
+            return throttle
+
+
+def _throttle(value: object) -> Throttle:
+    if not isinstance(value, dict):
+        return Throttle()
+    try:
+        return Throttle(float(value["until"]), float(value["level"]), float(value["since"]))
+    except (KeyError, TypeError, ValueError):
+        return Throttle()
+
+
+def use_shared_pacing(flickr: FlickrClient, settings: IngestSettings) -> None:
+    """Make `flickr` keep the key's REST budget and upload signals with every worker."""
+    rest_budget = None
+    if settings.api_calls_per_hour:
+        ensure_budget(settings.api_calls_per_hour)
+        rest_budget = SharedBudget(settings.api_calls_per_hour).acquire
+    upload_cap = None
+    if settings.uploads_per_hour:
+        ensure_budget(settings.uploads_per_hour, UPLOAD_LIMIT_NAME)
+        upload_cap = SharedBudget(settings.uploads_per_hour, UPLOAD_LIMIT_NAME).acquire
+    gate = UploadGate(
+        settings.concurrency,
+        board=VariableThrottleBoard(flickr.credentials.api_key),
+        cap=upload_cap,
+    )
+    flickr.pacing = Pacing(rest_budget, gate)

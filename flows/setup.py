@@ -1,5 +1,5 @@
 """What a Prefect server needs before ingest runs go to workers: the work pool, and the
-Flickr API rate limit every worker shares (Prefect skips a limit that does not exist, so
+Flickr REST budget every worker shares (Prefect skips a limit that does not exist, so
 it is created here, and again by every run)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectAlreadyExists
 
-from flows.rate_limit import LIMIT_NAME, ensure_rate_limit
+from flows.pacing import LIMIT_NAME, ensure_budget
 
 
 def setup(work_pool: str, calls_per_hour: int) -> list[str]:
@@ -22,8 +22,8 @@ def setup(work_pool: str, calls_per_hour: int) -> list[str]:
         except ObjectAlreadyExists:
             done.append(f"work pool {work_pool!r} exists")
     if calls_per_hour:
-        ensure_rate_limit(calls_per_hour)
-        done.append(f"global rate limit {LIMIT_NAME!r}: {calls_per_hour} Flickr calls per hour")
+        ensure_budget(calls_per_hour)
+        done.append(f"REST budget {LIMIT_NAME!r}: {calls_per_hour} Flickr API calls per hour")
     else:
-        done.append("no rate limit (api_calls_per_hour is 0)")
+        done.append("no REST budget (api_calls_per_hour is 0)")
     return done

@@ -19,13 +19,9 @@ def sandbox(shared_sandbox: SandboxServer) -> Iterator[SandboxServer]:
     """The shared sandbox, reset to no photos and no faults before each test."""
     shared_sandbox.state.reset()
     shared_sandbox.traffic.reset()
-    shared_sandbox.traffic.update(
-        faults={},
-        latency_ms=0,
-        bandwidth_mbps=None,
-        per_connection_mbps=None,
-        rate_limit_calls=None,
-    )
+    from flickr_ingest.sandbox.traffic import TrafficSettings
+
+    shared_sandbox.traffic.update(**TrafficSettings().to_dict())  # every setting's default
     shared_sandbox.state.photos.behaviour.async_delay_seconds = 0.2
     shared_sandbox.state.photos.behaviour.sync_processing_seconds = 0.0
     shared_sandbox.state.photos.behaviour.async_failure_rate = 0.0

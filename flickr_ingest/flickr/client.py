@@ -10,8 +10,10 @@ from __future__ import annotations
 import email.utils
 import logging
 import mimetypes
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,6 +42,7 @@ from flickr_ingest.flickr.responses import (
     parse_upload,
     parse_upload_status,
 )
+from flickr_ingest.pacing import Pacing
 from flickr_ingest.tags import format_tags
 
 logger = logging.getLogger(__name__)
@@ -81,8 +84,11 @@ class FlickrClient:
         self.credentials = credentials
         self.endpoints = endpoints or Endpoints.from_environment()
         self.timeout = timeout
-        #: Called before every request; the pipeline blocks here on its shared rate limit.
-        self.before_request: Callable[[], None] | None = None
+        #: What each request waits for: the REST budget, the upload gate (none by default).
+        self.pacing = Pacing()
+        #: Requests sent, by REST method ("upload" and "replace" for those endpoints).
+        self.calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
         self._signer = OAuthSigner(
             credentials.api_key,
             client_secret=credentials.api_secret,
@@ -122,16 +128,24 @@ class FlickrClient:
             "nojsoncallback": "1",
             **{name: str(value) for name, value in params.items() if value is not None},
         }
-        if post:
-            body = urlencode(values)
-            url, headers, _ = self._signer.sign(
-                self.endpoints.rest, "POST", body=body, headers={"Content-Type": _FORM}
-            )
-            response = self._send("POST", url, data=body, headers=headers)
-        else:
-            url, headers, _ = self._signer.sign(f"{self.endpoints.rest}?{urlencode(values)}", "GET")
-            response = self._send("GET", url, headers=headers)
-        return parse_json(response.content)
+        self.pacing.before_rest_call()
+        self._count(method)
+        try:
+            if post:
+                body = urlencode(values)
+                url, headers, _ = self._signer.sign(
+                    self.endpoints.rest, "POST", body=body, headers={"Content-Type": _FORM}
+                )
+                response = self._send("POST", url, data=body, headers=headers)
+            else:
+                url, headers, _ = self._signer.sign(
+                    f"{self.endpoints.rest}?{urlencode(values)}", "GET"
+                )
+                response = self._send("GET", url, headers=headers)
+            return parse_json(response.content)
+        except errors.FlickrError as error:
+            self.pacing.rest_throttled(error)
+            raise
 
     def test_login(self) -> Login:
         user = self.call("flickr.test.login")["user"]
@@ -249,6 +263,19 @@ class FlickrClient:
             page += 1
         return found
 
+    def edit_album_photos(
+        self, album_id: str, primary_photo_id: str, photo_ids: Sequence[str]
+    ) -> None:
+        """Set the album's whole membership, in this order, in one call
+        (flickr.photosets.editPhotos): photos left out leave the album."""
+        self.call(
+            "flickr.photosets.editPhotos",
+            post=True,
+            photoset_id=album_id,
+            primary_photo_id=primary_photo_id,
+            photo_ids=",".join(photo_ids),
+        )
+
     def reorder_album(self, album_id: str, photo_ids: Sequence[str]) -> None:
         self.call(
             "flickr.photosets.reorderPhotos",
@@ -324,7 +351,8 @@ class FlickrClient:
         _, headers, _ = self._signer.sign(
             url, "POST", body=urlencode(form), headers={"Content-Type": _FORM}
         )
-        with _opened(source) as (stream, name):
+        self._count("replace" if url == self.endpoints.replace else "upload")
+        with _opened(source) as (stream, name), self.pacing.upload_slot():
             name = filename or name
             mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
             encoder = MultipartEncoder(fields=[*form.items(), ("photo", (name, stream, mime))])
@@ -333,15 +361,17 @@ class FlickrClient:
                 "Content-Type": encoder.content_type,
             }
             response = self._send("POST", url, data=encoder, headers=headers)
-        return parse_upload(response.content)
+            return parse_upload(response.content)  # in the slot: error 14 is a throttle signal
 
     # -- transport -----------------------------------------------------------------------
+
+    def _count(self, name: str) -> None:
+        with self._calls_lock:
+            self.calls[name] += 1
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send one request; every foreign exception becomes a FlickrError here."""
         where = _where(url)
-        if self.before_request is not None:
-            self.before_request()
         try:
             response = self._session.request(method, url, timeout=self.timeout, **kwargs)
             # Read the body inside the try: a connection dropped mid-answer fails here.
@@ -355,7 +385,7 @@ class FlickrClient:
             return response
         if status in (408, 429) or status >= 500:
             raise errors.TransportError(
-                f"HTTP {status} from {where}", retry_after=_retry_after(response)
+                f"HTTP {status} from {where}", retry_after=_retry_after(response), status=status
             )
         if status in (401, 403):
             problem = parse_qs(response.text).get("oauth_problem", [f"HTTP {status}"])[0]

@@ -40,6 +40,12 @@ class TransportError(TransientError):
     """The request or its answer was lost: timeout, reset, HTTP 5xx or 429, a non-XML page.
     An upload that failed this way may have landed: retry with dedup_check."""
 
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.status = status  # the HTTP status, when there was an answer
+
 
 class PermanentFileError(FlickrError):
     """Flickr will never accept this file as it is."""

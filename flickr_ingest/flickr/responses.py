@@ -201,6 +201,7 @@ class AlbumPhoto:
     photo_id: str
     date_taken: str  # "YYYY-MM-DD hh:mm:ss"; the upload time when Flickr does not know
     date_taken_unknown: bool
+    is_primary: bool = False  # the album's cover photo
 
 
 def _text(value: Any) -> str:
@@ -229,6 +230,7 @@ def parse_album_photos(document: dict[str, Any]) -> tuple[list[AlbumPhoto], int]
             photo_id=str(entry.get("id", "")),
             date_taken=str(entry.get("datetaken", "")),
             date_taken_unknown=as_int(entry.get("datetakenunknown")) == 1,
+            is_primary=as_int(entry.get("isprimary")) == 1,
         )
         for entry in page.get("photo", [])
     ]

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Version of report.json's layout; bump on any change a reader must know about.
-SCHEMA_VERSION = 2  # 2: albums
+SCHEMA_VERSION = 2  # 2: albums (api_calls added within 2: readers ignore unknown members)
 
 UPLOADED = "uploaded"
 DUPLICATE = "duplicate"
@@ -93,6 +93,8 @@ class RunReport:
     notes: tuple[str, ...] = field(default=())  # run-level messages (stopped early, …)
     dry_run: bool = False
     albums: tuple[AlbumRecord, ...] = ()
+    #: Requests to Flickr by REST method ("upload"/"replace" for those endpoints)
+    api_calls: dict[str, int] = field(default_factory=dict)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -119,6 +121,7 @@ class RunReport:
             "organize_urls": list(self.organize_urls),
             "notes": list(self.notes),
             "albums": [album.to_json() for album in self.albums],
+            "api_calls": dict(sorted(self.api_calls.items())),
             "files": [record.to_json() for record in self.files],
         }
 

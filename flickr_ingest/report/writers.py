@@ -42,6 +42,17 @@ def summary_line(report: RunReport) -> str:
     return f"{len(report.files)} file(s): {totals or 'nothing to do'}"
 
 
+def calls_line(report: RunReport) -> str:
+    """How many requests the run made to Flickr: REST calls by method, uploads apart."""
+    sends = {name: n for name, n in report.api_calls.items() if name in ("upload", "replace")}
+    rest = {name: n for name, n in report.api_calls.items() if name not in sends}
+    by_method = ", ".join(f"{name} {n}" for name, n in sorted(rest.items()))
+    sent = ", ".join(f"{n} {name}(s)" for name, n in sorted(sends.items())) or "no uploads"
+    return f"Flickr requests: {sent}; {sum(rest.values())} REST call(s)" + (
+        f" ({by_method})" if by_method else ""
+    )
+
+
 def _md(text: object) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
@@ -56,6 +67,7 @@ def to_markdown(report: RunReport) -> str:
         f"- started {report.started_at}, finished {report.finished_at}",
         f"- {summary_line(report)}"
         + (" (dry run: nothing was uploaded)" if report.dry_run else ""),
+        f"- {calls_line(report)}",
         "",
         "| status | files |",
         "|---|---|",
@@ -149,7 +161,7 @@ def to_html(report: RunReport) -> str:
         f"<h1>flickr-ingest report</h1>{sandbox}{notes}"
         f"<p>Run <code>{e(report.run_id)}</code> of <code>{e(report.source)}</code>"
         f" to {e(report.account)}, {e(report.started_at)} – {e(report.finished_at)}."
-        f" {failed} failed.</p>"
+        f" {failed} failed.</p><p class='calls'>{e(calls_line(report))}</p>"
         f"<ul class='totals'>{totals}</ul>"
         "<h2>Organize on Flickr</h2>"
         f"<ul class='organize'>{links or '<li>nothing uploaded</li>'}</ul>{album_section}"

@@ -57,6 +57,10 @@ def parse_fault_spec(spec: str) -> dict[str, float]:
 @dataclass(frozen=True)
 class TrafficSettings:
     faults: dict[str, float] = field(default_factory=dict)
+    # Faults for the next requests, in order, before any drawn: one request each (a test
+    # that needs "exactly one upload is throttled" queues one). Errors 3 and 14 wait for
+    # an upload.
+    next_faults: tuple[str, ...] = ()
     latency_ms: float = 0.0
     bandwidth_mbps: float | None = None  # all connections together
     per_connection_mbps: float | None = None
@@ -91,6 +95,14 @@ class Traffic:
     def update(self, **changes: Any) -> TrafficSettings:
         if "faults" in changes and isinstance(changes["faults"], str):
             changes["faults"] = parse_fault_spec(changes["faults"])
+        if "next_faults" in changes:
+            queued = tuple(str(name) for name in changes["next_faults"])
+            unknown = [name for name in queued if name not in FAULTS]
+            if unknown:
+                raise ValueError(
+                    f"unknown fault(s) {unknown}: expected some of {', '.join(FAULTS)}"
+                )
+            changes["next_faults"] = queued
         with self._lock:
             self.settings = replace(self.settings, **changes)
             return self.settings
@@ -101,6 +113,11 @@ class Traffic:
         """Pick at most one fault for a request, each with its configured probability.
         Errors 3 and 14 are the upload API's own: REST calls never get them."""
         with self._lock:
+            queued = self.settings.next_faults
+            if queued and (upload or queued[0] not in UPLOAD_ONLY_FAULTS):
+                self.settings = replace(self.settings, next_faults=queued[1:])
+                self._count(f"fault:{queued[0]}")
+                return queued[0]
             roll = self._random.random()
             for name, rate in self.settings.faults.items():
                 if name in UPLOAD_ONLY_FAULTS and not upload:

@@ -49,4 +49,10 @@ def flow_env(
         "FLICKR_INGEST_API_CALLS_PER_HOUR": "360000",
     }.items():
         monkeypatch.setenv(name, value)
+    # Each test starts with no upload throttle left by an earlier test's injected faults.
+    from prefect.variables import Variable
+
+    from flows.pacing import VariableThrottleBoard
+
+    Variable.unset(VariableThrottleBoard(account.api_key).name)
     return tmp_path

@@ -64,7 +64,8 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
         for automation in automations:
             client.delete_automation(automation.id)
     assert pool.type == "process" and batch.work_pool_name == "flickr-ingest"
-    assert limit.limit == 10 and abs(limit.slot_decay_per_second - (7200 - 10) / 3600) < 1e-9
+    # A budget with a burst: an eighth of the hour at once, the rest refilled over the hour.
+    assert limit.limit == 900 and abs(limit.slot_decay_per_second - (7200 - 900) / 3600) < 1e-9
     assert nightly.parameters == {"source": "s3://photos/inbox/"}
     assert [s.schedule.cron for s in nightly.schedules] == ["0 2 * * *"]
     assert triggered.parameters == {"source": "s3://photos/inbox/"}

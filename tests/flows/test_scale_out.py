@@ -1,8 +1,9 @@
 """Scale-out on real services: a Prefect server on this machine's PostgreSQL and Redis,
 two process workers of one pool, moto's S3 (source, shared ledger, reports) and the
-sandbox. 300 photos, triggered twice at once, each run split into chunks of 100 that
-the workers share: every photo reaches the sandbox exactly once, one report per run still
-accounts for every file, and the sandbox saw Flickr calls no faster than the limit.
+sandbox, every Flickr setting at its default. 60 photos, triggered twice at once, each
+run split into chunks of 20 that the workers share: every photo reaches the sandbox
+exactly once, one report per run still accounts for every file, and the REST calls stay
+a few per flow run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,10 +27,8 @@ import requests
 from tests.photos import jpeg_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
-PHOTOS = 300
-CHUNK = 100
-CALLS_PER_HOUR = 10_800  # 3 calls/s: unthrottled, the workers make 4–8 per second here
-BATCH = 10  # slots a process takes at once (flows.rate_limit.batch_size)
+PHOTOS = 60
+CHUNK = 20
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 
 
@@ -138,16 +138,7 @@ def _start_worker(name: str, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
-def _max_calls_in_window(times: list[float], window: float) -> int:
-    best, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] > window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
-def test_two_workers_share_chunks_the_ledger_and_one_rate_limit(
+def test_two_workers_share_chunks_and_the_ledger(
     prefect_on_postgres, sandbox, moto_server: str, s3, bucket: str, tmp_path: Path
 ) -> None:
     api_url, server_env = prefect_on_postgres
@@ -165,7 +156,6 @@ def test_two_workers_share_chunks_the_ledger_and_one_rate_limit(
         "FLICKR_INGEST_REPORT_DIR": f"s3://{bucket}/reports",
         "FLICKR_INGEST_STATE_DIR": str(tmp_path / "state"),
         "FLICKR_INGEST_S3_ENDPOINT_URL": moto_server,
-        "FLICKR_INGEST_API_CALLS_PER_HOUR": str(CALLS_PER_HOUR),
         "FLICKR_INGEST_RETRY_BACKOFF_SECONDS": "0.2",
         "FLICKR_INGEST_CONCURRENCY": "8",
     }
@@ -238,19 +228,9 @@ def test_two_workers_share_chunks_the_ledger_and_one_rate_limit(
         uploaded += report["totals"]["uploaded"]
     assert uploaded == PHOTOS
 
-    # The sandbox never saw Flickr calls faster than the shared limit allows: the bucket's
-    # refill over the window, plus what every process may hold (one batch each) and the
-    # bucket's own burst.
+    # Uploads are not counted against the REST budget (tests/flows/test_pacing.py shows
+    # the budget holding across processes); the REST calls are a few per flow run.
     log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=30).json()["requests"]
-    times = sorted(entry["time"] for entry in log if entry["path"].startswith("/services/"))
-    assert len(times) >= PHOTOS
+    rest = [entry for entry in log if entry["path"].startswith("/services/rest")]
     processes = len(chunk_runs) + len(parents)
-    rate = (CALLS_PER_HOUR - BATCH) / 3600
-    for window in (5.0, 10.0, 30.0):
-        allowed = rate * window + (processes + 1) * BATCH
-        seen = _max_calls_in_window(times, window)
-        print(f"most calls in {window:.0f} s: {seen} (allowed {allowed:.0f})")
-        assert seen <= allowed, window
-    overall = (len(times) - (processes + 1) * BATCH) / (times[-1] - times[0])
-    print(f"{len(times)} calls by {processes} flow runs over {times[-1] - times[0]:.1f} s")
-    assert overall <= CALLS_PER_HOUR / 3600
+    assert len(rest) <= 6 * processes, Counter(entry["api_method"] for entry in rest)
