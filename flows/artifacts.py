@@ -13,6 +13,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
+from flickr_ingest.report.escaping import markdown_text
 from flickr_ingest.report.model import RunReport
 from flickr_ingest.report.writers import summary_line, to_markdown
 
@@ -40,19 +41,25 @@ class Progress:
             update_progress_artifact(self._id, progress=100.0 * self.done / self.total)
 
 
-def publish(report: RunReport) -> None:
-    rows = [
+def table_rows(report: RunReport) -> list[dict[str, object]]:
+    """The files table; Prefect's dashboard renders every string cell as Markdown, so
+    each one is escaped."""
+    return [
         {
-            "file": r.relative_path,
+            "file": markdown_text(r.relative_path),
             "status": r.status,
-            "photo_id": r.photo_id or r.duplicate_of or "",
-            "reason": r.reason or "",
+            "photo_id": markdown_text(r.photo_id or r.duplicate_of or ""),
+            "reason": markdown_text(r.reason or ""),
             "attempts": r.attempts,
-            "title": r.title or "",
+            "title": markdown_text(r.title or ""),
         }
         for r in report.files[:TABLE_ROWS]
     ]
-    create_table_artifact(rows, key="ingest-files", description=summary_line(report))
+
+
+def publish(report: RunReport) -> None:
+    rows = table_rows(report)
+    create_table_artifact(rows, key="ingest-files", description=markdown_text(summary_line(report)))
     create_markdown_artifact(to_markdown(report), key="ingest-report", description="audit report")
     for number, url in enumerate(report.organize_urls, start=1):
         create_link_artifact(

@@ -1,12 +1,12 @@
 """Write the audit report as report.json (for programs), report.md and report.html
-(for people). Every value in the HTML is escaped."""
+(for people). Every value from outside is escaped for its medium (report/escaping.py)."""
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
+from flickr_ingest.report.escaping import html_text, markdown_text, markdown_url
 from flickr_ingest.report.model import FAILED, UPLOADED, FileRecord, RunReport
 
 #: Beyond this many files, report.md lists only the files that need attention.
@@ -53,16 +53,12 @@ def calls_line(report: RunReport) -> str:
     )
 
 
-def _md(text: object) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
-
-
 def to_markdown(report: RunReport) -> str:
     lines = [
         f"# flickr-ingest report: {report.run_id}",
         "",
-        f"- source: `{report.source}`",
-        f"- account: {report.account}"
+        f"- source: {markdown_text(report.source)}",
+        f"- account: {markdown_text(report.account)}"
         + (" (sandbox: nothing was sent to flickr.com)" if report.sandbox else ""),
         f"- started {report.started_at}, finished {report.finished_at}",
         f"- {summary_line(report)}"
@@ -74,19 +70,24 @@ def to_markdown(report: RunReport) -> str:
         *[f"| {status} | {count} |" for status, count in report.totals.items()],
         "",
     ]
-    lines += [f"> {note}" for note in report.notes] + ([""] if report.notes else [])
+    lines += [f"> {markdown_text(note)}" for note in report.notes] + ([""] if report.notes else [])
     if report.organize_urls:
         lines += ["## Organize on Flickr", ""]
-        lines += [f"- [{url}]({url})" for url in report.organize_urls] + [""]
+        lines += [f"- <{markdown_url(url)}>" for url in report.organize_urls] + [""]
     if report.albums:
         lines += ["## Albums", "", "| album | photos | added now | reordered | link |"]
         lines += ["|---|---|---|---|---|"]
         lines += [
-            f"| {_md(a.title)} | {a.photo_count} | {a.added} | {'yes' if a.reordered else 'no'}"
-            f" | [{a.album_id}]({a.url}) |"
+            f"| {markdown_text(a.title)} | {a.photo_count} | {a.added}"
+            f" | {'yes' if a.reordered else 'no'}"
+            f" | [{markdown_text(a.album_id)}]({markdown_url(a.url)}) |"
             for a in report.albums
         ] + [""]
-        lines += [f"> album {_md(a.title)}: {_md(p)}" for a in report.albums for p in a.problems]
+        lines += [
+            f"> album {markdown_text(a.title)}: {markdown_text(p)}"
+            for a in report.albums
+            for p in a.problems
+        ]
     attention = [r for r in report.files if r.status not in (UPLOADED, "already_uploaded")]
     listing = report.files if len(report.files) <= MARKDOWN_FULL_LISTING else attention
     title = (
@@ -98,14 +99,15 @@ def to_markdown(report: RunReport) -> str:
     for record in listing:
         photo = record.photo_id or record.duplicate_of or ""
         lines.append(
-            f"| {_md(record.relative_path)} | {record.status} | {photo} | {_md(record.album)}"
-            f" | {_md(record.reason)} |"
+            f"| {markdown_text(record.relative_path)} | {record.status} | {markdown_text(photo)}"
+            f" | {markdown_text(record.album)}"
+            f" | {markdown_text(record.reason)} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def _row(record: FileRecord) -> str:
-    e = html.escape
+    e = html_text
     thumb = f"<img src='{e(record.thumbnail)}' alt='' loading='lazy'>" if record.thumbnail else ""
     colour = _COLOURS.get(record.status, "#000")
     warnings = "".join(f"<li>{e(w)}</li>" for w in record.warnings)
@@ -126,17 +128,15 @@ def _row(record: FileRecord) -> str:
 
 
 def to_html(report: RunReport) -> str:
-    e = html.escape
+    e = html_text
     totals = "".join(
         f"<li style='color:{_COLOURS[s]}'>{e(s.replace('_', ' '))}: <b>{report.totals[s]}</b></li>"
         for s in report.totals
     )
-    links = "".join(
-        f"<li><a href='{e(url, quote=True)}'>{e(url)}</a></li>" for url in report.organize_urls
-    )
+    links = "".join(f"<li><a href='{e(url)}'>{e(url)}</a></li>" for url in report.organize_urls)
     notes = "".join(f"<p class='note'>{e(n)}</p>" for n in report.notes)
     albums = "".join(
-        f"<li><a href='{e(a.url, quote=True)}'>{e(a.title)}</a>: {a.photo_count} photo(s)"
+        f"<li><a href='{e(a.url)}'>{e(a.title)}</a>: {a.photo_count} photo(s)"
         f"{', ' + str(a.added) + ' added at the end' if a.added else ''}"
         f"{''.join('; ' + e(p) for p in a.problems)}</li>"
         for a in report.albums

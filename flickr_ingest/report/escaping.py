@@ -1,0 +1,56 @@
+"""Text from outside (file names, S3 keys, EXIF/XMP titles, Flickr's answers) shown in
+Markdown, HTML or a terminal: one escaping function per medium, used by every writer and
+every dashboard artifact.
+
+Control characters (which move a terminal's cursor or change its colours when someone
+runs `cat report.md`) and bidirectional overrides (which make `gpj.exe` read as
+`exe.jpg`) are shown visibly, as `\\x1b` or `U+202E`, in every medium.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import quote, urlsplit
+
+#: Bidirectional controls: embeddings, overrides, isolates and the directional marks.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all
+#: of them leaves no link, image, emphasis, heading, HTML tag or table cell to open.
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def _visible_char(char: str) -> str:
+    if char in _BIDI:
+        return f"U+{ord(char):04X}"
+    if unicodedata.category(char) == "Cc" and char not in "\t\n":
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"U+{ord(char):04X}"
+    return char
+
+
+def visible(text: object) -> str:
+    """`text` with control and bidi characters written out (tabs and newlines kept)."""
+    value = "" if text is None else str(text)
+    if value.isprintable():
+        return value
+    return "".join(_visible_char(char) for char in value)
+
+
+def markdown_text(text: object) -> str:
+    """Inline Markdown (also a table cell): literal text on one line, nothing live."""
+    flat = visible(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+def markdown_url(url: str) -> str:
+    """A link target we built (organize and album pages): http(s) only, and the
+    characters that could end a Markdown link percent-encoded."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return "#"
+    return quote(visible(url), safe=":/?#&=,;@!$'*+-._~%")
+
+
+def html_text(text: object) -> str:
+    """Text in HTML (element content or a quoted attribute)."""
+    return html.escape(visible(text), quote=True)
