@@ -350,6 +350,7 @@ def _open(
         exclude=settings.exclude,
         keys=settings.keys,
         s3_client=s3_client,
+        follow_links=settings.follow_links,
     )
     sandbox = None
     if settings.sandbox:

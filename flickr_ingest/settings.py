@@ -20,6 +20,7 @@ class IngestSettings:
     keys: tuple[str, ...] | None = None  # explicit S3 keys (event-triggered runs)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    follow_links: bool = False  # follow symbolic links that lead outside a local source
     report_dir: str = "flickr-ingest-reports"
     state_dir: str = "flickr-ingest-state"  # the upload ledger (and the demo sandbox)
     ledger: str = ""  # "" = a SQLite file in state_dir; s3://bucket/prefix = shared by all workers

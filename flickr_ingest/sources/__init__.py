@@ -27,10 +27,11 @@ def open_source(
     exclude: Sequence[str] = (),
     keys: Sequence[str] | None = None,
     s3_client: Any = None,
+    follow_links: bool = False,
 ) -> Source:
     """`s3://bucket/prefix` or a local folder; optionally just `keys` of it (object keys,
     or paths relative to the folder)."""
     path_filter = PathFilter(tuple(include), tuple(exclude))
     if location.startswith("s3://"):
         return S3Source(location, client=s3_client, keys=keys, path_filter=path_filter)
-    return LocalSource(location, path_filter=path_filter, keys=keys)
+    return LocalSource(location, path_filter=path_filter, keys=keys, follow_links=follow_links)

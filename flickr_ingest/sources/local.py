@@ -1,4 +1,10 @@
-"""A local folder as a source: a recursive walk that survives symlink loops and junk."""
+"""A local folder as a source: a recursive walk that survives symlink loops and junk.
+
+A symbolic link that leads outside the folder is not followed unless the user says so
+(`follow_links`): anyone who can write into a shared drop folder could otherwise publish
+any image the service can read (`photo.jpg -> /home/me/secret.jpg`). Such a link is
+reported with its reason, like any file that is not uploaded.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +33,10 @@ class LocalSource:
         *,
         path_filter: PathFilter | None = None,
         keys: Sequence[str] | None = None,
+        follow_links: bool = False,
     ) -> None:
         self.root = Path(root).expanduser().absolute()
+        self.follow_links = follow_links
         self.location = str(self.root)
         self.path_filter = path_filter or PathFilter()
         self.keys = list(keys) if keys is not None else None  # relative paths, for chunks
@@ -36,6 +44,7 @@ class LocalSource:
         self.remote = False
         if not self.root.exists():
             raise SourceError(f"no such folder: {self.root}")
+        self._real_root = self.root.resolve()
 
     def list(self) -> Iterator[SourceItem]:
         """Every file below the root, in a stable order (sorted per folder); or just the
@@ -69,6 +78,9 @@ class LocalSource:
             if is_junk(relative) or (entry.is_dir() and entry.name.startswith(".")):
                 continue
             path = Path(entry.path)
+            if entry.is_symlink() and not self._inside(path):
+                yield SourceItem(path_to_uri(path), relative, 0, "", _OUTSIDE)
+                continue
             if entry.is_dir(follow_symlinks=True):
                 yield from self._walk(path, relative + "/", seen)
             elif self.path_filter.wants(relative):
@@ -79,7 +91,14 @@ class LocalSource:
         if relative.is_absolute() or ".." in relative.parts or not relative.parts:
             uri = path_to_uri(self.root) + "/" + quote(key)
             return SourceItem(uri, key, 0, "", "not a path inside the source folder")
-        return self._item(self.root.joinpath(*relative.parts), relative.as_posix())
+        path = self.root.joinpath(*relative.parts)
+        if not self._inside(path):  # a linked folder or file on the way leads elsewhere
+            return SourceItem(path_to_uri(path), relative.as_posix(), 0, "", _OUTSIDE)
+        return self._item(path, relative.as_posix())
+
+    def _inside(self, path: Path) -> bool:
+        """Whether `path`, links resolved, stays in the folder (always, with follow_links)."""
+        return self.follow_links or path.resolve().is_relative_to(self._real_root)
 
     def _item(self, path: Path, relative: str) -> SourceItem:
         try:
@@ -102,6 +121,9 @@ class LocalSource:
 
     def open(self, item: SourceItem) -> AbstractContextManager[BinaryIO]:
         return open(uri_to_path(item.uri), "rb")
+
+
+_OUTSIDE = "a link leading outside the source folder (not followed; --follow-links allows it)"
 
 
 def _why(error: OSError) -> str:

@@ -84,3 +84,26 @@ def test_keys_pick_files_by_relative_path_and_never_leave_the_folder(tmp_path: P
     assert items["../outside.jpg"].problem == "not a path inside the source folder"
     assert items["/etc/passwd"].problem == "not a path inside the source folder"
     assert items["gone.jpg"].problem  # a file that vanished since it was planned
+
+
+def test_links_leading_outside_the_folder_are_reported_not_followed(tmp_path: Path) -> None:
+    """Hardening #5: a shared drop folder must not publish what the service can read
+    elsewhere."""
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "secret.jpg").write_bytes(b"\xff\xd8secret")
+    drop = tmp_path / "drop"
+    (drop / "inside").mkdir(parents=True)
+    (drop / "inside" / "ok.jpg").write_bytes(b"\xff\xd8ok")
+    os.symlink(private, drop / "outside_dir")
+    os.symlink(private / "secret.jpg", drop / "photo.jpg")
+    os.symlink(drop / "inside" / "ok.jpg", drop / "alias.jpg")  # inside: followed
+    items = {item.relative_path: item for item in LocalSource(drop).list()}
+    assert items["alias.jpg"].problem is None and items["inside/ok.jpg"].problem is None
+    for name in ("outside_dir", "photo.jpg"):
+        assert items[name].problem and "outside the source folder" in items[name].problem
+    assert "outside_dir/secret.jpg" not in items
+    keyed = list(LocalSource(drop, keys=["outside_dir/secret.jpg", "photo.jpg"]).list())
+    assert all(item.problem and "outside" in item.problem for item in keyed)
+    followed = {i.relative_path for i in LocalSource(drop, follow_links=True).list()}
+    assert {"outside_dir/secret.jpg", "photo.jpg"} <= followed
