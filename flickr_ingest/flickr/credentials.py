@@ -8,7 +8,9 @@ never appear in a repr, a log line or an exception.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,8 @@ ENVIRONMENT_VARIABLES = {
     "oauth_token_secret": "FLICKR_OAUTH_TOKEN_SECRET",
 }
 CREDENTIALS_FILE_VARIABLE = "FLICKR_INGEST_CREDENTIALS_FILE"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,19 @@ def default_file() -> Path:
 
 
 def save_file(credentials: Credentials, path: Path | None = None) -> Path:
-    """Write credentials to a file only its owner can read (created 0600, never wider)."""
+    """Write credentials to a file only its owner can read (created 0600, never wider).
+    Never through a symbolic link: a link planted at the path would send the secrets
+    wherever it points."""
     path = path or default_file()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    except OSError as error:
+        if path.is_symlink():
+            raise ConfigurationError(
+                f"{path} is a symbolic link: refusing to write credentials through it"
+            ) from None
+        raise ConfigurationError(f"cannot write {path}: {error.strerror}") from None
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
         os.fchmod(out.fileno(), 0o600)
         json.dump(credentials.to_dict(), out)
@@ -79,6 +92,7 @@ def load_file(path: Path | None = None) -> Credentials | None:
     path = path or default_file()
     if not path.exists():
         return None
+    _tighten(path)
     try:
         values = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -86,3 +100,17 @@ def load_file(path: Path | None = None) -> Credentials | None:
             f"cannot read credentials file {path}: {type(error).__name__}"
         ) from None
     return Credentials.from_dict(values)
+
+
+def _tighten(path: Path) -> None:
+    """A credentials file others may read is made owner-only, with a warning: its
+    secrets may have been seen, and the user should know."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        logger.warning(
+            "%s was readable by others (mode %o); made it owner-only (600). Consider"
+            " `flickr-ingest auth login` again to get a new token.",
+            path,
+            mode,
+        )
+        os.chmod(path, 0o600)
