@@ -18,7 +18,7 @@ from flickr_ingest.sandbox import SandboxServer
 from flows.pacing import VariableThrottleBoard
 from tests.photos import jpeg_bytes
 
-WAIT = 3  # the seconds Flickr's signal names (Retry-After, or error 14's wait time)
+WAIT = 4  # the seconds Flickr's signal names (Retry-After, or error 14's wait time)
 IN_FLIGHT, RECOVERY = 4, 4.0  # as in the worker
 PHOTOS_PER_WORKER = 300
 
@@ -84,8 +84,9 @@ def test_a_throttle_signal_slows_every_worker_and_they_recover(
     assert any(heard - 1 <= started <= heard for started, _ in other["sends"])  # it was busy
     for result in results:
         starts = [started for started, _ in result["sends"]]
-        # Every worker waits out the named time (the other learns of it within a second)...
-        assert not [s for s in starts if heard + 1.2 <= s <= heard + WAIT - 0.1]
+        # Every worker waits out the named time (the other learns of it within a second
+        # of the board being written; a busy Prefect server may take some more)...
+        assert not [s - heard for s in starts if heard + 1.6 <= s <= heard + WAIT - 0.1]
         # ...then starts again at half the uploads in flight...
         after = [s for s in starts if heard + WAIT <= s <= heard + WAIT + 1.5]
         assert after and max(_in_flight(result["sends"], s) for s in after) <= IN_FLIGHT // 2
