@@ -3,83 +3,43 @@
 Used twice: the metadata mapper cleans what comes from EXIF/XMP before it is sent, and the
 sandbox's pages render stored descriptions with it, so a `<script>` from a photo's EXIF
 is shown as text everywhere.
+
+nh3 (the Python binding of Ammonia, a maintained and fuzzed allow-list sanitiser that parses
+as browsers do) decides what survives. Left to itself it would drop a tag outside the list
+and keep its text, or drop `<script>` and `<style>` with their content, so a caption such as
+"Tom <tom@example.com>" would lose the address. So first every "<" that does not open or
+close an allowed tag becomes "&lt;", as does every "<" after the last ">" (a tag cut short,
+say by the length limit, is shown rather than dropped). That step can only turn markup into
+text; whether the result is safe is nh3's decision alone.
 """
 
 from __future__ import annotations
 
-import html
-from html.parser import HTMLParser
+import re
+
+import nh3
 
 ALLOWED_TAGS = frozenset({"a", "b", "strong", "i", "em", "u", "s", "strike", "br", "blockquote"})
-_VOID_TAGS = frozenset({"br"})
-_SAFE_URL_SCHEMES = ("http://", "https://", "mailto:")
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
+# "<" followed by something other than an allowed tag's name, ended as HTML ends a tag name.
+_NOT_AN_ALLOWED_TAG = re.compile(
+    r"<(?!/?(?:{})[\t\n\f\r />])".format("|".join(sorted(ALLOWED_TAGS))), re.IGNORECASE
+)
 
-class _Sanitiser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.open_tags: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            self.out.append(html.escape(self.get_starttag_text() or ""))
-            return
-        if tag == "a":
-            href = next((value or "" for name, value in attrs if name == "href"), "")
-            if not href.strip().lower().startswith(_SAFE_URL_SCHEMES):
-                self.out.append("<a>")
-            else:
-                self.out.append(
-                    f'<a href="{html.escape(href.strip(), quote=True)}" rel="nofollow">'
-                )
-        else:
-            self.out.append(f"<{tag}>")
-        if tag not in _VOID_TAGS:
-            self.open_tags.append(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _VOID_TAGS:
-            self.out.append(f"<{tag}>")
-        else:
-            self.out.append(html.escape(self.get_starttag_text() or ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.open_tags:
-            # Close everything opened inside it too, so the output stays well nested.
-            while self.open_tags:
-                inner = self.open_tags.pop()
-                self.out.append(f"</{inner}>")
-                if inner == tag:
-                    break
-        else:
-            self.out.append(html.escape(f"</{tag}>"))
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(html.escape(data, quote=False))
-
-    def handle_comment(self, data: str) -> None:
-        self.out.append(html.escape(f"<!--{data}-->", quote=False))
-
-    def handle_decl(self, decl: str) -> None:
-        self.out.append(html.escape(f"<!{decl}>", quote=False))
-
-    def handle_pi(self, data: str) -> None:
-        self.out.append(html.escape(f"<?{data}>", quote=False))
-
-    def unknown_decl(self, data: str) -> None:
-        self.out.append(html.escape(f"<![{data}]>", quote=False))
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={"a": {"href"}, "*": set()},  # "*" empty: no `title` or `lang` either
+    url_schemes=set(ALLOWED_URL_SCHEMES),
+    url_relative="deny",
+    link_rel="nofollow",
+    strip_comments=True,
+)
 
 
 def sanitise(text: str) -> str:
     """Return `text` as safe HTML: allowed tags kept (links only to http/https/mailto),
     everything else escaped so it shows as text."""
-    parser = _Sanitiser()
-    parser.feed(text)
-    parser.close()
-    # Text the parser held back (an unterminated "<tag") is escaped, never dropped.
-    rest = parser.rawdata
-    if rest:
-        parser.out.append(html.escape(rest, quote=False))
-    parser.out.extend(f"</{tag}>" for tag in reversed(parser.open_tags))
-    return "".join(parser.out)
+    end = text.rfind(">") + 1
+    text = _NOT_AN_ALLOWED_TAG.sub("&lt;", text[:end]) + text[end:].replace("<", "&lt;")
+    return _CLEANER.clean(text)
