@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flickr_ingest import filetypes
 from flickr_ingest.content import Fingerprint, fingerprint
+from flickr_ingest.errors import FlickrIngestError
+from flickr_ingest.files import CheckedReader, NotARegularFile, open_regular
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
 from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
@@ -76,7 +78,7 @@ def record_for(decision: Decision, status: str, **values: Any) -> model.FileReco
     return model.FileRecord(
         source=candidate.uri,
         relative_path=candidate.relative_path,
-        size=candidate.size,
+        size=fields.pop("size", candidate.size),
         kind=candidate.kind,
         status=status,
         **fields,
@@ -100,36 +102,54 @@ def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> 
         return record_for(decision, model.DEFERRED, reason=f"not attempted: {stopped}")
     item = _item(decision)
     with _local_copy(ctx, item) as path:
-        with open(path, "rb") as stream:
-            actual = filetypes.sniff(stream.read(filetypes.SNIFF_BYTES))
-        if not actual.is_supported:  # named like a photo (discovery went by the name)
-            reason = f"not a photo or video: the content is not what the name {item.name!r} says"
-            return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
-        if actual.format != decision.candidate.format:
-            candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
-            decision = replace(decision, candidate=candidate)
-        print_, fields, details = _prepare(ctx, decision, item, path, attempt)
-        holder = f"{ctx.run_id}:{item.uri}"
-        known, claim = _claim_or_known(ctx, decision, print_, holder)
-        if known is not None:
-            status, photo_id, duplicate_of, reason = known
-            return record_for(
-                decision,
-                status,
-                photo_id=photo_id,
-                duplicate_of=duplicate_of,
-                reason=reason,
-                **details,
-            )
-        try:
-            photo_id, status, reason = _send(
-                ctx, path, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
-            )
-        except errors.FlickrError as error:
-            if errors.is_retryable(error):  # keep the claim: this task comes back for it
-                raise  # (a wait Flickr named is kept by the client's pacing)
-            ctx.ledger.release(ctx.account, print_.sha256, holder)
-            return _refused(ctx, decision, error, details)
+        try:  # one open file for every step: what is hashed is what is sent
+            stream = open_regular(path)
+        except NotARegularFile as problem:
+            return record_for(decision, model.SKIPPED, reason=str(problem), attempts=attempt)
+        with stream:
+            return _upload_open_file(ctx, decision, item, path, stream, attempt)
+
+
+def _upload_open_file(
+    ctx: UploadContext,
+    decision: Decision,
+    item: SourceItem,
+    path: Path,
+    stream: BinaryIO,
+    attempt: int,
+) -> model.FileRecord:
+    actual = filetypes.sniff(stream.read(filetypes.SNIFF_BYTES))
+    if not actual.is_supported:  # named like a photo (discovery went by the name)
+        reason = f"not a photo or video: the content is not what the name {item.name!r} says"
+        return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
+    if actual.format != decision.candidate.format:
+        candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
+        decision = replace(decision, candidate=candidate)
+    print_, fields, details = _prepare(ctx, decision, item, path, stream, attempt)
+    holder = f"{ctx.run_id}:{item.uri}"
+    known, claim = _claim_or_known(ctx, decision, print_, holder)
+    if known is not None:
+        status, photo_id, duplicate_of, reason = known
+        return record_for(
+            decision,
+            status,
+            photo_id=photo_id,
+            duplicate_of=duplicate_of,
+            reason=reason,
+            **details,
+        )
+    try:
+        photo_id, status, reason = _send(
+            ctx, stream, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
+        )
+    except ChangedWhileSent as changed:
+        ctx.ledger.release(ctx.account, print_.sha256, holder)
+        return _changed(ctx, decision, changed, details)
+    except errors.FlickrError as error:
+        if errors.is_retryable(error):  # keep the claim: this task comes back for it
+            raise  # (a wait Flickr named is kept by the client's pacing)
+        ctx.ledger.release(ctx.account, print_.sha256, holder)
+        return _refused(ctx, decision, error, details)
     ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri)
     duplicate_of = photo_id if status == model.DUPLICATE else None
     return record_for(
@@ -138,13 +158,18 @@ def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> 
 
 
 def _prepare(
-    ctx: UploadContext, decision: Decision, item: SourceItem, path: Path, attempt: int
+    ctx: UploadContext,
+    decision: Decision,
+    item: SourceItem,
+    path: Path,
+    stream: BinaryIO,
+    attempt: int,
 ) -> tuple[Fingerprint, FlickrFields, dict[str, Any]]:
-    """Fingerprint, metadata, Flickr fields and thumbnail of the local copy."""
-    with open(path, "rb") as stream:
-        print_ = fingerprint(stream, check_jpeg=decision.candidate.format == "jpeg")
+    """Fingerprint, metadata, Flickr fields and thumbnail of the open file."""
+    stream.seek(0)
+    print_ = fingerprint(stream, check_jpeg=decision.candidate.format == "jpeg")
     ctx.ledger.remember_hash(item.uri, item.version, print_.sha256)
-    metadata = _metadata(path, print_, decision.candidate.kind)
+    metadata = _metadata(stream, print_, decision.candidate.kind)
     fields = map_to_flickr(
         metadata,
         relative_path=item.relative_path,
@@ -152,6 +177,7 @@ def _prepare(
         options=ctx.settings.mapping_options(),
     )
     details = dict(
+        size=print_.size,  # as read now: the file may have changed since discovery
         sha256=print_.sha256,
         title=fields.title,
         tags=fields.tags,
@@ -210,9 +236,17 @@ def _claim_or_known(
         # between our look and our claim.
 
 
+class ChangedWhileSent(FlickrIngestError):
+    """Flickr took the file, but its bytes were not those hashed: it changed meanwhile."""
+
+    def __init__(self, photo_id: str) -> None:
+        super().__init__(f"the file changed while it was being sent (photo {photo_id})")
+        self.photo_id = photo_id
+
+
 def _send(
     ctx: UploadContext,
-    path: Path,
+    stream: BinaryIO,
     item: SourceItem,
     fields: FlickrFields,
     print_: Fingerprint,
@@ -226,9 +260,11 @@ def _send(
         if found:
             return found[0], model.UPLOADED, "an earlier attempt had landed (found by checksum tag)"
     settings = ctx.settings
+    stream.seek(0)
+    sent = CheckedReader(stream, print_.size)
     try:
         result = ctx.client.upload(
-            path,
+            sent,
             filename=item.name,
             title=fields.title,
             description=fields.description,
@@ -249,7 +285,24 @@ def _send(
             f"Flickr already had these bytes as photo {duplicate.photo_id}",
         )
     assert result.photo_id  # synchronous uploads answer with the photo id
+    if sent.sha256() != print_.sha256:
+        raise ChangedWhileSent(result.photo_id)
     return result.photo_id, model.UPLOADED, None
+
+
+def _changed(
+    ctx: UploadContext, decision: Decision, changed: ChangedWhileSent, details: dict[str, Any]
+) -> model.FileRecord:
+    """Flickr holds bytes that match neither the hash in the photo's checksum tag nor,
+    perhaps, the file now: take the photo back if the token may delete, and fail the
+    file so that the next run sends it as it is then."""
+    try:
+        ctx.client.delete_photo(changed.photo_id)
+        done = f"photo {changed.photo_id} was deleted again"
+    except errors.FlickrError as error:
+        done = f"photo {changed.photo_id} could not be deleted ({error}): delete it on Flickr"
+    reason = f"the file changed while it was being sent; {done}; the next run sends it again"
+    return record_for(decision, model.FAILED, reason=reason, **details)
 
 
 @contextmanager
@@ -271,10 +324,10 @@ def _local_copy(ctx: UploadContext, item: SourceItem) -> Iterator[Path]:
         path.unlink(missing_ok=True)
 
 
-def _metadata(path: Path, print_: Fingerprint, kind: str) -> PhotoMetadata:
+def _metadata(stream: BinaryIO, print_: Fingerprint, kind: str) -> PhotoMetadata:
     if kind != "photo":
         return PhotoMetadata()
-    return read_file_metadata(path, print_.size)
+    return read_file_metadata(stream, print_.size)
 
 
 def _thumbnail(ctx: UploadContext, path: Path, print_: Fingerprint, kind: str) -> str | None:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from flickr_ingest.metadata import jpeg
 from flickr_ingest.metadata.exif import ExifFields, read_exif
@@ -88,15 +89,21 @@ def head_for_metadata(read_range: Callable[[int, int], bytes], size: int) -> byt
     return bytes(head)
 
 
-def read_file_metadata(path: Path, size: int) -> PhotoMetadata:
-    """The metadata of a local file of `size` bytes, reading only its head."""
-    with open(path, "rb") as stream:
+def read_file_metadata(file: Path | BinaryIO, size: int) -> PhotoMetadata:
+    """The metadata of a local file (a path, or a file already open) of `size` bytes,
+    reading only its head."""
+    if not isinstance(file, Path):
+        return _read_open_metadata(file, size)
+    with open(file, "rb") as stream:
+        return _read_open_metadata(stream, size)
 
-        def read_range(start: int, length: int) -> bytes:
-            stream.seek(start)
-            return stream.read(length)
 
-        return read_metadata(head_for_metadata(read_range, size), size=size)
+def _read_open_metadata(stream: BinaryIO, size: int) -> PhotoMetadata:
+    def read_range(start: int, length: int) -> bytes:
+        stream.seek(start)
+        return stream.read(length)
+
+    return read_metadata(head_for_metadata(read_range, size), size=size)
 
 
 def read_metadata(head: bytes, *, size: int | None = None) -> PhotoMetadata:
