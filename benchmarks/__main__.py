@@ -16,7 +16,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from benchmarks import albums, discovery, memory, metadata, overhead, throughput
+from benchmarks import albums, cpu, discovery, memory, metadata, overhead, throughput
 from benchmarks.common import write_result
 
 
@@ -32,6 +32,7 @@ def _plan(quick: bool) -> list[tuple[str, ModuleType, Callable[[], dict[str, Any
         ("B4 discovery at scale", discovery, lambda: discovery.run(1000 if quick else 10000)),
         ("metadata", metadata, lambda: metadata.run(200 if quick else 1000)),
         ("B5 REST calls with albums", albums, lambda: albums.run(200 if quick else 2000, 10)),
+        ("CPU per photo", cpu, lambda: cpu.run(30 if quick else 120, 1 if quick else 2)),
     ]
 
 

@@ -1,5 +1,5 @@
-"""One pass over a file's bytes: its identity (SHA-256, and MD5 as Flickr uploaders tag
-it), its size, and for a JPEG whether its image data looks damaged or truncated."""
+"""One pass over a file's bytes: its identity (SHA-256), its size, and for a JPEG whether
+its image data looks damaged or truncated."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ _CHUNK = 1024 * 1024
 @dataclass(frozen=True)
 class Fingerprint:
     sha256: str
-    md5: str
     size: int
     warnings: tuple[str, ...] = ()
 
@@ -29,16 +28,15 @@ def fingerprint(
     stream: BinaryIO, *, check_jpeg: bool = False, copy_to: BinaryIO | None = None
 ) -> Fingerprint:
     """Read `stream` to its end once, in chunks (constant memory); optionally copy it."""
-    sha256, md5 = hashlib.sha256(), hashlib.md5()  # noqa: S324  (a checksum, not security)
+    sha256 = hashlib.sha256()
     checker = ScanChecker() if check_jpeg else None
     size = 0
     while chunk := stream.read(_CHUNK):
         sha256.update(chunk)
-        md5.update(chunk)
         size += len(chunk)
         if checker is not None:
             checker.feed(chunk)
         if copy_to is not None:
             copy_to.write(chunk)
     warnings = tuple(checker.warnings()) if checker is not None and size else ()
-    return Fingerprint(sha256.hexdigest(), md5.hexdigest(), size, warnings)
+    return Fingerprint(sha256.hexdigest(), size, warnings)
