@@ -107,14 +107,13 @@ def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> 
         except NotARegularFile as problem:
             return record_for(decision, model.SKIPPED, reason=str(problem), attempts=attempt)
         with stream:
-            return _upload_open_file(ctx, decision, item, path, stream, attempt)
+            return _upload_open_file(ctx, decision, item, stream, attempt)
 
 
 def _upload_open_file(
     ctx: UploadContext,
     decision: Decision,
     item: SourceItem,
-    path: Path,
     stream: BinaryIO,
     attempt: int,
 ) -> model.FileRecord:
@@ -125,7 +124,7 @@ def _upload_open_file(
     if actual.format != decision.candidate.format:
         candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
         decision = replace(decision, candidate=candidate)
-    print_, fields, details = _prepare(ctx, decision, item, path, stream, attempt)
+    print_, fields, details = _prepare(ctx, decision, item, stream, attempt)
     holder = f"{ctx.run_id}:{item.uri}"
     known, claim = _claim_or_known(ctx, decision, print_, holder)
     if known is not None:
@@ -161,7 +160,6 @@ def _prepare(
     ctx: UploadContext,
     decision: Decision,
     item: SourceItem,
-    path: Path,
     stream: BinaryIO,
     attempt: int,
 ) -> tuple[Fingerprint, FlickrFields, dict[str, Any]]:
@@ -183,7 +181,7 @@ def _prepare(
         tags=fields.tags,
         warnings=metadata.warnings + print_.warnings,
         attempts=attempt,
-        thumbnail=_thumbnail(ctx, path, print_, decision.candidate.kind),
+        thumbnail=_thumbnail(ctx, stream, print_, decision.candidate.kind),
     )
     return print_, fields, details
 
@@ -330,10 +328,10 @@ def _metadata(stream: BinaryIO, print_: Fingerprint, kind: str) -> PhotoMetadata
     return read_file_metadata(stream, print_.size)
 
 
-def _thumbnail(ctx: UploadContext, path: Path, print_: Fingerprint, kind: str) -> str | None:
+def _thumbnail(ctx: UploadContext, stream: BinaryIO, print_: Fingerprint, kind: str) -> str | None:
     if ctx.thumbs_dir is None or kind != "photo":
         return None
     target = ctx.thumbs_dir / f"{print_.sha256[:24]}.jpg"
-    if target.exists() or make_thumbnail(path, target):
+    if target.exists() or make_thumbnail(stream, target):
         return f"{ctx.thumbs_dir.name}/{target.name}"
     return None

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import ExifTags, Image
 
@@ -30,41 +32,47 @@ EMBEDDED_FROM_PIXELS = 2_000_000
 _DARK = 40  # the brightest a letterbox bar's pixel may be (JPEG blurs pure black)
 
 
-def make_thumbnail(source: Path, target: Path) -> bool:
-    """Write a thumbnail of `source` to `target`; False (and no file) if it cannot be made."""
+def make_thumbnail(source: Path | BinaryIO, target: Path) -> bool:
+    """Write a thumbnail of `source` (a path, or a file already open) to `target`; False
+    (and no file) if it cannot be made."""
+    if isinstance(source, Path):
+        with open(source, "rb") as stream:
+            return make_thumbnail(stream, target)
+    name = target.name
     try:
         head = _jpeg_head(source)
         layout = jpeg.walk(head) if head else None
         if layout is not None and layout.too_many:  # built to waste time: not worth it
-            logger.debug("no thumbnail for %s: too many JPEG segments", source.name)
+            logger.debug("no thumbnail for %s: too many JPEG segments", name)
             return False
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            source.seek(0)
             with Image.open(source) as image:
                 thumbnail = _thumbnail(image, head, layout)
                 if thumbnail is None:
-                    logger.debug("no thumbnail for %s: too big to decode", source.name)
+                    logger.debug("no thumbnail for %s: too big to decode", name)
                     return False
                 target.parent.mkdir(parents=True, exist_ok=True)
                 thumbnail.convert("RGB").save(target, "JPEG", quality=80)
         return True
     except Exception as error:  # any undecodable image: the report shows no thumbnail
-        logger.debug("no thumbnail for %s: %s", source.name, error)
+        logger.debug("no thumbnail for %s: %s", name, error)
         target.unlink(missing_ok=True)
         return False
 
 
-def _jpeg_head(source: Path) -> bytes:
+def _jpeg_head(stream: BinaryIO) -> bytes:
     """A JPEG's bytes up to its image data (b"" for other formats)."""
-    with open(source, "rb") as stream:
-        if stream.read(2) != b"\xff\xd8":
-            return b""
+    stream.seek(0)
+    if stream.read(2) != b"\xff\xd8":
+        return b""
 
-        def read_range(start: int, length: int) -> bytes:
-            stream.seek(start)
-            return stream.read(length)
+    def read_range(start: int, length: int) -> bytes:
+        stream.seek(start)
+        return stream.read(length)
 
-        return head_for_metadata(read_range, source.stat().st_size)
+    return head_for_metadata(read_range, os.fstat(stream.fileno()).st_size)
 
 
 def _thumbnail(
