@@ -43,7 +43,7 @@ from flickr_ingest.uploading import StopSignal, UploadContext, failed_record, up
 logger = logging.getLogger(__name__)
 
 SANDBOX_NOTICE = "sandbox: nothing was sent to flickr.com"
-_SANDBOX_SEED = 20190  # the embedded sandbox keeps one demo account across runs
+_SANDBOX_SEED = 20190  # ids and faults reproducible; its credentials are random, kept in its state
 
 
 def _now() -> str:

@@ -1,8 +1,14 @@
-"""Apps, accounts and tokens: the OAuth 1.0a dance and checking signed requests."""
+"""Apps, accounts and tokens: the OAuth 1.0a dance and checking signed requests.
+
+Credentials (keys, secrets, tokens, verifiers) always come from `secrets`: a seed makes ids
+and faults reproducible, never a secret predictable.
+"""
 
 from __future__ import annotations
 
 import json
+import random
+import secrets
 import sqlite3
 from dataclasses import asdict, dataclass, field, replace
 
@@ -51,6 +57,23 @@ class Token:
     perms: str
 
 
+def _secret_hex(length: int) -> str:
+    return secrets.token_hex((length + 1) // 2)[:length]
+
+
+def _token_string() -> str:
+    """Flickr's shape: 17 digits, a dash, 16 hex digits."""
+    return f"{10**16 + secrets.randbelow(9 * 10**16)}-{_secret_hex(16)}"
+
+
+def _seeded_app(seed: int) -> tuple[str, str]:
+    """The app key and secret a seeded sandbox made before credentials came from
+    `secrets` (its first two draws): anyone who knows the seed can recompute them."""
+    draw = random.Random(seed)
+    key, secret = ("".join(draw.choice("0123456789abcdef") for _ in range(n)) for n in (32, 16))
+    return key, secret
+
+
 def require(principal: Principal, perms: str) -> str:
     """The caller's nsid if it holds at least `perms`, else fault 99."""
     granted = principal.perms or "none"
@@ -67,8 +90,8 @@ class Accounts:
         self, api_key: str | None = None, api_secret: str | None = None
     ) -> tuple[str, str]:
         with self._store.transaction() as db:
-            api_key = api_key or self._store.hex(32)
-            api_secret = api_secret or self._store.hex(16)
+            api_key = api_key or _secret_hex(32)
+            api_secret = api_secret or _secret_hex(16)
             db.execute(
                 "INSERT OR REPLACE INTO apps (api_key, api_secret) VALUES (?, ?)",
                 (api_key, api_secret),
@@ -122,12 +145,7 @@ class Accounts:
     def issue_access_token(self, api_key: str, nsid: str, perms: str) -> Token:
         """Mint an access token directly (the demo account; tests that skip the dance)."""
         with self._store.transaction() as db:
-            token = Token(
-                f"{self._store.number(17)}-{self._store.hex(16)}",
-                self._store.hex(16),
-                nsid,
-                perms,
-            )
+            token = Token(_token_string(), _secret_hex(16), nsid, perms)
             db.execute(
                 "INSERT INTO tokens (token, secret, api_key, kind, nsid, perms, created)"
                 " VALUES (?, ?, ?, 'access', ?, ?, ?)",
@@ -141,6 +159,9 @@ class Accounts:
         """The app, account and access token the sandbox hands out on start: reused from a
         kept state folder, else made. Returns (api_key, api_secret, nsid, token)."""
         apps = self._store.query("SELECT * FROM apps ORDER BY rowid LIMIT 1")
+        if apps and not api_key and self._predictable(apps[0]):
+            self._forget_app(apps[0]["api_key"])
+            apps = []
         if api_key or not apps:
             api_key, api_secret = self.create_app(api_key, api_secret)
         else:
@@ -158,6 +179,17 @@ class Accounts:
             token = self.issue_access_token(api_key, nsid, "delete")
         return api_key, api_secret, nsid, token
 
+    def _predictable(self, app: sqlite3.Row) -> bool:
+        seed = self._store.seed
+        return seed is not None and _seeded_app(seed) == (app["api_key"], app["api_secret"])
+
+    def _forget_app(self, api_key: str) -> None:
+        """Drop an app and every token issued to it (a state kept from a seeded sandbox of
+        an older version: its credentials are public knowledge). Accounts and photos stay."""
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM tokens WHERE api_key = ?", (api_key,))
+            db.execute("DELETE FROM apps WHERE api_key = ?", (api_key,))
+
     def revoke_token(self, token: str) -> bool:
         with self._store.transaction() as db:
             return db.execute("DELETE FROM tokens WHERE token = ?", (token,)).rowcount > 0
@@ -166,8 +198,7 @@ class Accounts:
         if not callback:
             raise errors.OAuthProblem("parameter_absent", "oauth_callback")
         with self._store.transaction() as db:
-            token = f"{self._store.number(17)}-{self._store.hex(16)}"
-            secret = self._store.hex(16)
+            token, secret = _token_string(), _secret_hex(16)
             db.execute(
                 "INSERT INTO tokens (token, secret, api_key, kind, callback, created)"
                 " VALUES (?, ?, ?, 'request', ?, ?)",
@@ -188,7 +219,7 @@ class Accounts:
         if perms not in PERMS_RANK:
             raise errors.OAuthProblem("permission_denied", perms)
         row = self.request_token(token)
-        verifier = self._store.hex(16)
+        verifier = _secret_hex(16)
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE tokens SET nsid = ?, perms = ?, verifier = ? WHERE token = ?",
@@ -231,14 +262,49 @@ class Accounts:
         """
         kind = "request" if request_token else "access"
         values = dict(params)
-        api_key = values.get("oauth_consumer_key") or values.get("api_key", "")
-        app = self._store.query("SELECT api_secret FROM apps WHERE api_key = ?", (api_key,))
-        if not app:
-            raise errors.OAuthProblem("consumer_key_unknown")
+        api_key, api_secret = self._app(values)
         if "oauth_signature" not in values:
             if "oauth_token" in values:
                 raise errors.OAuthProblem("parameter_absent", "oauth_signature")
             return Principal(api_key)
+        token_row = self._signed_token(values, api_key, kind)
+        if not oauth.signature_matches(
+            values["oauth_signature"],
+            http_method,
+            request_url,
+            params,
+            api_secret,
+            token_row["secret"] if token_row else "",
+        ):
+            raise errors.OAuthProblem("signature_invalid")
+        self._use_nonce(api_key, values.get("oauth_nonce", ""))
+        if token_row is None or request_token:
+            return Principal(api_key)
+        return Principal(api_key, token_row["nsid"], token_row["perms"])
+
+    def screen_upload(self, params: list[tuple[str, str]]) -> None:
+        """Refuse an upload on what its header and query string show, before its body is
+        read: an unknown key or token, no signature, a stale timestamp. The answers are
+        `authenticate`'s, in its order; the signature itself waits for the body, because
+        the form fields are signed too."""
+        values = dict(params)
+        api_key, _ = self._app(values)
+        if "oauth_signature" not in values:
+            if "oauth_token" in values:
+                raise errors.OAuthProblem("parameter_absent", "oauth_signature")
+            require(Principal(api_key), "write")  # unsigned: no account, and uploads write
+        self._signed_token(values, api_key, "access")
+
+    def _app(self, values: dict[str, str]) -> tuple[str, str]:
+        """(api_key, api_secret) of the calling app, or consumer_key_unknown."""
+        api_key = values.get("oauth_consumer_key") or values.get("api_key", "")
+        app = self._store.query("SELECT api_secret FROM apps WHERE api_key = ?", (api_key,))
+        if not app:
+            raise errors.OAuthProblem("consumer_key_unknown")
+        return api_key, app[0]["api_secret"]
+
+    def _signed_token(self, values: dict[str, str], api_key: str, kind: str) -> sqlite3.Row | None:
+        """A signed request's method, timestamp and token, checked; its token's row."""
         if values.get("oauth_signature_method") != "HMAC-SHA1":
             raise errors.OAuthProblem("signature_method_rejected")
         try:
@@ -247,7 +313,6 @@ class Accounts:
             raise errors.OAuthProblem("timestamp_refused") from None
         if abs(self._store.clock() - timestamp) > TIMESTAMP_TOLERANCE_SECONDS:
             raise errors.OAuthProblem("timestamp_refused")
-        token_row = None
         if "oauth_token" in values:
             rows = self._store.query(
                 "SELECT * FROM tokens WHERE token = ? AND kind = ? AND api_key = ?",
@@ -255,22 +320,10 @@ class Accounts:
             )
             if not rows:
                 raise errors.OAuthProblem("token_rejected")
-            token_row = rows[0]
-        elif request_token:
+            return rows[0]
+        if kind == "request":
             raise errors.OAuthProblem("parameter_absent", "oauth_token")
-        if not oauth.signature_matches(
-            values["oauth_signature"],
-            http_method,
-            request_url,
-            params,
-            app[0]["api_secret"],
-            token_row["secret"] if token_row else "",
-        ):
-            raise errors.OAuthProblem("signature_invalid")
-        self._use_nonce(api_key, values.get("oauth_nonce", ""))
-        if token_row is None or request_token:
-            return Principal(api_key)
-        return Principal(api_key, token_row["nsid"], token_row["perms"])
+        return None
 
     def _use_nonce(self, api_key: str, nonce: str) -> None:
         if not nonce:

@@ -33,6 +33,7 @@ from flickr_ingest.filetypes import SNIFF_BYTES, sniff
 from flickr_ingest.sandbox import errors, pages, render
 from flickr_ingest.sandbox.accounts import Principal, require
 from flickr_ingest.sandbox.admin import admin_routes
+from flickr_ingest.sandbox.guard import Access, BodyTimeout, RequestGuard
 from flickr_ingest.sandbox.oauth import parse_authorization_header
 from flickr_ingest.sandbox.photos import PhotoFields
 from flickr_ingest.sandbox.state import SandboxState
@@ -308,6 +309,7 @@ class SandboxApp:
         demo_api_key: str,
         demo_nsid: str,
         auto_approve: bool = True,
+        access: Access,
     ) -> None:
         self.state = state
         self.traffic = traffic
@@ -332,7 +334,8 @@ class SandboxApp:
             Route("/sandbox/photos/{photo_id}/file", self.photo_file),
             *admin_routes(self),
         ]
-        self.asgi = PacedBody(Starlette(routes=routes), traffic)
+        routing = Starlette(routes=routes, exception_handlers={BodyTimeout: _timed_out})
+        self.asgi = RequestGuard(PacedBody(routing, traffic), access)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
@@ -379,6 +382,9 @@ class SandboxApp:
         except ClientDisconnect:
             response = DroppedConnection()
             entry["stat"] = "client-disconnected"
+        except BodyTimeout:
+            response = _timed_out()
+            entry["stat"] = "timed-out"
         except RateLimited as limited:
             response = PlainTextResponse(
                 "Too Many Requests",
@@ -482,7 +488,7 @@ class SandboxApp:
             raise errors.FilesizeTooLarge()
         try:
             form = await request.form(max_files=2, max_fields=200, max_part_size=1024 * 1024)
-        except (BodyTooLarge, ClientDisconnect):
+        except (BodyTooLarge, BodyTimeout, ClientDisconnect):
             raise
         except Exception:  # malformed multipart of any kind: Flickr's answer is "no photo"
             logger.info("malformed multipart upload", exc_info=True)
@@ -499,6 +505,10 @@ class SandboxApp:
         self, request: Request, *, replace: bool
     ) -> tuple[dict[str, Any], Principal | None]:
         try:
+            # Before any body byte is read: a 300 MB body with a bogus key is not worth it.
+            screened = list(request.query_params.multi_items()) + _oauth_header(request)
+            request.state.api_key = _api_key(screened)
+            await run_in_threadpool(self.state.accounts.screen_upload, screened)
             photo, params = await self._upload_form(request)
             principal = await run_in_threadpool(self._authenticate, request, params)
             values = dict(params)
@@ -651,6 +661,12 @@ class SandboxApp:
         with open(path, "rb") as head:
             media_type = sniff(head.read(SNIFF_BYTES)).mime
         return FileResponse(path, media_type=media_type)
+
+
+def _timed_out(request: Request | None = None, error: Exception | None = None) -> Response:
+    """A body that went silent: 408, and the connection closes (the guard adds
+    `Connection: close`, as the body was not read to its end)."""
+    return PlainTextResponse("Request Timeout", status_code=408)
 
 
 class RateLimited(Exception):

@@ -2,12 +2,15 @@
 
 `running_sandbox()` is the in-process fixture; `SandboxServer.start()` returns the demo
 account (URL, keys and a ready write token) that `flickr-ingest sandbox` prints as JSON.
+Bound beyond loopback, it warns and its control endpoints want the account's admin token.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import secrets
 import socket
 import threading
 import time
@@ -18,9 +21,16 @@ from pathlib import Path
 
 import uvicorn
 
+from flickr_ingest.sandbox.connections import ConnectionLimits, guarded_protocol
+from flickr_ingest.sandbox.guard import Access
 from flickr_ingest.sandbox.http import SandboxApp
 from flickr_ingest.sandbox.state import SandboxState
 from flickr_ingest.sandbox.traffic import Traffic, TrafficSettings
+
+logger = logging.getLogger(__name__)
+
+#: h11's own default, said out loud: request line and headers together stay under 16 KiB.
+_MAX_HEADER_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,9 +44,14 @@ class DemoAccount:
     oauth_token_secret: str = field(repr=False)
     user_nsid: str
     username: str
+    #: For `/sandbox/` when bound beyond loopback (None on loopback, where none is needed).
+    admin_token: str | None = field(default=None, repr=False)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        fields = asdict(self)
+        if fields["admin_token"] is None:
+            del fields["admin_token"]  # a loopback sandbox prints the same line as before
+        return json.dumps(fields)
 
 
 class _QuietDroppedAnswers(logging.Filter):
@@ -61,6 +76,7 @@ class SandboxServer:
         auto_approve: bool = True,
         traffic: TrafficSettings | None = None,
         seed: int | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         # Bind first: a taken port fails here, before any state is opened.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -70,6 +86,23 @@ class SandboxServer:
         except OSError:
             self._socket.close()
             raise
+        bound_host, bound_port = self._socket.getsockname()[:2]
+        limits = limits or ConnectionLimits()
+        self.admin_token: str | None = None
+        if not ipaddress.ip_address(bound_host).is_loopback:
+            self.admin_token = secrets.token_urlsafe(32)
+            logger.warning(
+                "the Flickr sandbox listens on %s:%d, beyond this machine: anyone who reaches "
+                "it can use its demo account; /sandbox/ needs the admin_token it prints",
+                bound_host,
+                bound_port,
+            )
+        access = Access.for_bind(
+            (host, bound_host),
+            bound_port,
+            admin_token=self.admin_token,
+            body_timeout=limits.body_timeout,
+        )
         self.state = SandboxState(state_dir, seed=seed)
         self.traffic = Traffic(traffic, seed=seed)
         api_key, api_secret, nsid, token = self.state.accounts.ensure_demo_account(
@@ -81,8 +114,8 @@ class SandboxServer:
             demo_api_key=api_key,
             demo_nsid=nsid,
             auto_approve=auto_approve,
+            access=access,
         )
-        bound_host, bound_port = self._socket.getsockname()[:2]
         self.url = f"http://{bound_host}:{bound_port}"
         self.account = DemoAccount(
             url=self.url,
@@ -92,15 +125,17 @@ class SandboxServer:
             oauth_token_secret=token.secret,
             user_nsid=nsid,
             username=self.state.accounts.account(nsid)["username"],
+            admin_token=self.admin_token,
         )
         config = uvicorn.Config(
             self.app,
             log_config=None,  # never reconfigure the host process's logging
             log_level="warning",
-            http="h11",
+            http=guarded_protocol(limits),  # h11 with a header deadline and a connection cap
             lifespan="off",
             access_log=False,
             timeout_keep_alive=30,
+            h11_max_incomplete_event_size=_MAX_HEADER_BYTES,
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None

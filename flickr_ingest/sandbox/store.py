@@ -84,9 +84,12 @@ class Store:
     def __init__(self, root: Path | str | None = None, *, seed: int | None = None) -> None:
         self._owns_root = root is None
         self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="sandbox-"))
-        (self.root / "photos").mkdir(parents=True, exist_ok=True)
-        (self.root / "incoming").mkdir(parents=True, exist_ok=True)
+        # Owner-only when made here: the database holds the app secret and the tokens.
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (self.root / "photos").mkdir(mode=0o700, exist_ok=True)
+        (self.root / "incoming").mkdir(mode=0o700, exist_ok=True)
         self.clock = time.time
+        self.seed = seed
         self.random = random.Random(seed)
         self.lock = threading.RLock()
         self.db = sqlite3.connect(
@@ -120,7 +123,7 @@ class Store:
                 db.execute(f"DELETE FROM {table}")  # noqa: S608  (fixed table names)
         for folder in ("photos", "incoming"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
-            (self.root / folder).mkdir()
+            (self.root / folder).mkdir(mode=0o700)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
