@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -92,3 +94,64 @@ def test_bad_fault_spec_is_a_one_line_error() -> None:
     )
     assert result.returncode == 1
     assert result.stderr.startswith("Error: bad fault 'lost=2'")
+
+
+def _without_prefect_api(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(home)
+    return env
+
+
+def _server(action: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flickr_ingest.cli", "server", action],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_server_status_and_stop_when_none_runs_and_after_a_stale_record(tmp_path: Path) -> None:
+    env = _without_prefect_api(tmp_path)
+    status = _server("status", env)
+    assert status.returncode == 1, status.stderr
+    assert "No local Prefect server is running" in status.stdout
+    # A record left by a server that is gone (a reboot, a kill -9) means none runs.
+    no_such_pid = 2**22 + 1  # above Linux's highest possible pid
+    record = tmp_path / "flickr-ingest-server.json"
+    record.write_text(
+        json.dumps({"pid": no_such_pid, "url": "http://127.0.0.1:9", "log": "", "started_at": ""})
+    )
+    assert _server("status", env).returncode == 1
+    stop = _server("stop", env)
+    assert stop.returncode == 0 and "No local Prefect server is running" in stop.stdout
+    assert not record.exists()
+
+
+def test_server_stop_stops_the_recorded_server_and_nothing_else(tmp_path: Path) -> None:
+    """A recorded pid is stopped only if it is a Prefect server: after a reboot the
+    number may belong to an unrelated process."""
+    env = _without_prefect_api(tmp_path)
+    record = tmp_path / "flickr-ingest-server.json"
+    sleep = [sys.executable, "-c", "import time; time.sleep(120)"]
+    unrelated = subprocess.Popen(sleep)
+    server = subprocess.Popen([*sleep, "prefect.server.api.server:create_app"])  # looks like one
+    try:
+        fields = {"url": "http://127.0.0.1:9", "log": "", "started_at": ""}
+        record.write_text(json.dumps({"pid": unrelated.pid, **fields}))
+        assert _server("status", env).returncode == 1
+        assert "No local Prefect server" in _server("stop", env).stdout
+        assert unrelated.poll() is None
+
+        record.write_text(json.dumps({"pid": server.pid, **fields}))
+        status = _server("status", env)
+        assert status.returncode == 0 and "starting (or not answering)" in status.stdout
+        stop = _server("stop", env)
+        assert f"Stopped the local Prefect server at http://127.0.0.1:9 (pid {server.pid})" in (
+            stop.stdout
+        )
+        assert server.wait(timeout=10) == -signal.SIGTERM and not record.exists()
+    finally:
+        unrelated.kill()
+        server.kill()

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from flickr_ingest.cli import auth, relay, run, sandbox, setup
+from flickr_ingest.cli import auth, prefect_server, relay, run, sandbox, setup
 from flickr_ingest.errors import FlickrIngestError
 
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     relay.add_parser(commands)
     sandbox.add_parser(commands)
     setup.add_parser(commands)
+    prefect_server.add_parser(commands)
     return parser
 
 

@@ -1,15 +1,16 @@
-"""`flickr-ingest auth login|status`: get an access token, keep it safely, show who it is."""
+"""`flickr-ingest auth login|status`: get an access token, keep it safely, show who it is.
+
+The Flickr client and the OAuth library are imported when a command runs, not when the
+command line is parsed."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import os
+import sys
 
 from flickr_ingest.errors import ConfigurationError
-from flickr_ingest.flickr import FlickrClient
-from flickr_ingest.flickr import credentials as stored
-from flickr_ingest.flickr.login import OAuthLogin, catch_callback
 from flickr_ingest.settings import IngestSettings
 
 
@@ -20,7 +21,17 @@ def _prefect_api() -> bool:
 
 
 def _login(args: argparse.Namespace) -> int:
+    from flickr_ingest.flickr import FlickrClient
+    from flickr_ingest.flickr import credentials as stored
+    from flickr_ingest.flickr.login import OAuthLogin, catch_callback
+
     api_key = args.api_key or os.environ.get("FLICKR_API_KEY") or input("API key: ").strip()
+    if args.api_secret:  # other users of this machine can read a command line (`ps`)
+        print(
+            "Warning: --api-secret is visible to other users in the process list; set"
+            " FLICKR_API_SECRET or leave it out to be asked for it.",
+            file=sys.stderr,
+        )
     api_secret = (
         args.api_secret
         or os.environ.get("FLICKR_API_SECRET")
@@ -62,6 +73,7 @@ def _login(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from flickr_ingest.flickr import FlickrClient
     from flickr_ingest.runs import resolve_credentials
 
     stored_block = None
@@ -97,7 +109,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     login.add_argument("--api-key", help="your app's key (default: FLICKR_API_KEY or a prompt)")
     login.add_argument(
-        "--api-secret", help="your app's secret (default: FLICKR_API_SECRET or a prompt)"
+        "--api-secret",
+        help="your app's secret (default: FLICKR_API_SECRET or a hidden prompt; on the"
+        " command line other users can see it in `ps`)",
     )
     login.add_argument(
         "--perms", choices=["write", "delete"], default="write", help="permission to ask"

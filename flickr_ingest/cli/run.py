@@ -1,5 +1,8 @@
 """`flickr-ingest run` and `flickr-ingest demo`: run the ingest flow from a terminal, with
-a live progress line and a summary at the end."""
+a live progress line and a summary at the end.
+
+Imports of the run's machinery wait until a run starts, so that the other commands (and
+`--help`) start quickly."""
 
 from __future__ import annotations
 
@@ -9,12 +12,18 @@ import sys
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flickr_ingest.report.model import FileRecord
-from flickr_ingest.runs import SANDBOX_NOTICE, add_listener, remove_listener, resolve_credentials
+from flickr_ingest.cli.prefect_server import (
+    prefect_defaults,
+    still_running_line,
+    use_prefect_server,
+)
 from flickr_ingest.settings import ENV_PREFIX, IngestSettings
+
+if TYPE_CHECKING:
+    from flickr_ingest.report.model import FileRecord
 
 #: Exit status when the run finished but some files failed (1 is for errors).
 EXIT_SOME_FAILED = 2
@@ -63,6 +72,7 @@ def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
         "sandbox": args.sandbox or None,
         "album": args.album,
         "album_separator": args.album_separator,
+        "follow_links": args.follow_links or None,
     }
 
 
@@ -76,6 +86,14 @@ def _export(settings: dict[str, Any]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    prefect_defaults()  # before anything imports Prefect
+    from flickr_ingest.runs import (
+        SANDBOX_NOTICE,
+        add_listener,
+        remove_listener,
+        resolve_credentials,
+    )
+
     overrides = _settings_from(args)
     settings = IngestSettings.from_environment(source=args.source, **overrides)  # fail fast
     sandbox = settings.sandbox or (
@@ -84,7 +102,9 @@ def _run(args: argparse.Namespace) -> int:
     if sandbox:
         print(f"No Flickr credentials: uploading to the embedded sandbox ({SANDBOX_NOTICE}).")
     _export(overrides)
-    _prefect_defaults()  # before Prefect reads its settings
+    # Without a configured Prefect API, Prefect would start (and stop) a temporary server
+    # in this process; the local server is started once and reused by later runs.
+    local_server = None if args.temporary_server else use_prefect_server()
     from flows.ingest import ingest  # Prefect is imported only when a run starts
 
     progress = ProgressLine()
@@ -103,14 +123,9 @@ def _run(args: argparse.Namespace) -> int:
         remove_listener(progress)
         progress.close()
     _print_summary(summary, settings)
+    if local_server is not None:
+        print(still_running_line(local_server))
     return 0 if summary["ok"] else EXIT_SOME_FAILED
-
-
-def _prefect_defaults() -> None:
-    """Without a Prefect server, each run starts a temporary one: give it time to start
-    on a slow machine, and no telemetry (this machine may have no internet)."""
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def _secret_block_exists(settings: IngestSettings) -> bool:
@@ -120,6 +135,8 @@ def _secret_block_exists(settings: IngestSettings) -> bool:
 
 
 def _print_summary(summary: dict[str, Any], settings: IngestSettings) -> None:
+    from flickr_ingest.runs import SANDBOX_NOTICE
+
     totals = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in summary["totals"].items() if n)
     print(f"Run {summary['run_id']}: {totals or 'nothing to do'}")
     for url in summary["organize_urls"]:
@@ -190,6 +207,17 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--sandbox",
         action="store_true",
         help="upload to the embedded sandbox even when credentials are set",
+    )
+    parser.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="follow symbolic links that lead outside a local source (skipped by default)",
+    )
+    parser.add_argument(
+        "--temporary-server",
+        action="store_true",
+        help="without PREFECT_API_URL, let Prefect start a temporary server for this run "
+        "instead of using the local server (slower; nothing is left running)",
     )
 
 

@@ -1,16 +1,20 @@
 """`flickr-ingest run` as a user runs it: no credentials, the embedded sandbox, the real
-sample photos; then the printed organize URL opens in the sandbox."""
+sample photos; then the printed organize URL opens in the sandbox. Without a Prefect API,
+`demo` starts the local Prefect server once; the next run reuses it; `server` stops it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
@@ -45,6 +49,7 @@ def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_p
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("No Flickr credentials: uploading to the embedded sandbox")
+    assert "local Prefect server" not in run.stdout  # PREFECT_API_URL is the one used
     assert "Sandbox: nothing was sent to flickr.com." in run.stdout
     urls = re.findall(r"Organize on Flickr: (\S+)", run.stdout)
     assert urls and all(
@@ -80,3 +85,67 @@ def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_p
         sandbox.wait(timeout=10)
     assert "Not found" not in page
     assert all(f"id='photo-{f['photo_id']}'" in page for f in uploaded)
+
+
+def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flickr_ingest.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _alive(pid: int) -> bool:
+    """Running (an exited server may linger a moment as a zombie, until init reaps it)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_demo_without_a_prefect_api_starts_the_local_server_once(tmp_path: Path) -> None:
+    home = tmp_path / "prefect-home"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLICKR_", "PREFECT_"))}
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_API_PORT=str(port),
+        FLICKR_INGEST_SANDBOX_PORT="0",
+        FLICKR_INGEST_API_CALLS_PER_HOUR="0",
+        FLICKR_INGEST_CREDENTIALS_FILE=str(tmp_path / "none.json"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    record = home / "flickr-ingest-server.json"
+    try:
+        first = _cli("demo", env=env, cwd=tmp_path)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert f"Starting the local Prefect server at {url}" in first.stdout
+        pid = json.loads(record.read_text())["pid"]
+        using = f"Using the local Prefect server at {url} (pid {pid}); stop it with"
+        assert using in first.stdout
+        assert first.stdout.rstrip().endswith("stop it with `flickr-ingest server stop`.")
+
+        status = _cli("server", "status", env=env, cwd=tmp_path)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert f"is running at {url} (pid {pid}" in status.stdout
+        again = _cli("server", "start", env=env, cwd=tmp_path)
+        assert f"already running (pid {pid})" in again.stdout, again.stdout + again.stderr
+
+        second = _cli("demo", env=env, cwd=tmp_path)  # reuses the server: no start
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert using in second.stdout and "Starting the local" not in second.stdout
+        assert re.search(r"^Run \S+: \d+ already uploaded, \d+ skipped$", second.stdout, re.M)
+        runs = requests.post(f"{url}/api/flow_runs/filter", json={}, timeout=10).json()
+        assert [run["state_type"] for run in runs] == ["COMPLETED", "COMPLETED"]
+
+        stop = _cli("server", "stop", env=env, cwd=tmp_path)
+        assert stop.returncode == 0 and f"Stopped the local Prefect server at {url}" in stop.stdout
+        assert not _alive(pid) and not record.exists()
+        assert _cli("server", "status", env=env, cwd=tmp_path).returncode == 1
+    finally:  # never leave a server behind, whatever failed
+        if record.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(json.loads(record.read_text())["pid"], signal.SIGKILL)

@@ -1,0 +1,323 @@
+"""The local Prefect server: started once in the background, reused by later runs.
+
+Without a Prefect API (no `PREFECT_API_URL`), Prefect starts a temporary server for
+every process that runs a flow: the process imports Prefect's server code (~2 s), starts
+the server on the SQLite file in `PREFECT_HOME` (~5 s; ~12 s on a fresh `PREFECT_HOME`,
+where database migrations take ~5 s and block registration ~1 s) and stops it at exit
+(~1 s); so every run paid 8-15 s before its first upload (measured on an idle 2-core
+machine). `flickr-ingest run` and `demo` use this server instead: the first run starts
+it, later runs find it and pay nothing.
+
+It is Prefect's own server, started as `prefect server start --background` starts one
+(uvicorn with `prefect.server.api.server:create_app`), on 127.0.0.1 at
+`PREFECT_SERVER_API_PORT` (4200) or, if that port is taken, a free one; with the
+dashboard and the usual services, on the same database as the temporary servers. A
+record file in `PREFECT_HOME` says where it is (pid, URL, log), so that a user can see
+it (`flickr-ingest server status`, the dashboard) and stop it (`flickr-ingest server
+stop`); runs print its address and how to stop it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import prefect
+from prefect.context import refresh_global_settings_context
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_HOME,
+    PREFECT_SERVER_API_PORT,
+)
+
+from flickr_ingest.errors import FlickrIngestError
+
+RECORD_NAME = "flickr-ingest-server.json"
+LOG_NAME = "flickr-ingest-server.log"
+LOCK_NAME = "flickr-ingest-server.lock"
+#: In the server's command line: how a recorded pid is told from an unrelated process
+#: that reuses the number (after a reboot, say).
+APP_FACTORY = "prefect.server.api.server:create_app"
+HOST = "127.0.0.1"
+#: A first start (database migrations included) takes ~12 s on an idle 2-core machine
+#: and was seen to take 30 s on a busy one.
+STARTUP_TIMEOUT_SECONDS = 120.0
+
+
+class ServerError(FlickrIngestError):
+    """The local Prefect server did not start, or did not stop."""
+
+
+@dataclass(frozen=True)
+class ServerRecord:
+    """Where a started local server is: its process, address and log file."""
+
+    pid: int
+    url: str  # the dashboard; the API is under /api
+    log: str
+    started_at: str
+    prefect_version: str = ""  # the server runs the Prefect that was installed then
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api"
+
+
+def configured_api_url() -> str | None:
+    """The Prefect API named by Prefect's settings (environment or profile), if any."""
+    return PREFECT_API_URL.value() or None
+
+
+def use_api(api_url: str) -> None:
+    """Point this process's Prefect at `api_url` (and any process it starts).
+
+    Prefect reads its settings once, at import; `refresh_global_settings_context` is
+    Prefect's way of picking up a variable set afterwards."""
+    os.environ["PREFECT_API_URL"] = api_url
+    refresh_global_settings_context()
+
+
+class LocalServer:
+    """The local server of one `PREFECT_HOME`: start (or find), check, stop."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home.expanduser().absolute()
+        self.record_path = home / RECORD_NAME
+        self.log_path = home / LOG_NAME
+        self.lock_path = home / LOCK_NAME
+
+    @classmethod
+    def of_prefect_home(cls) -> LocalServer:
+        return cls(Path(PREFECT_HOME.value()))
+
+    def status(self) -> ServerRecord | None:
+        """The recorded server if its process is alive (answering or still starting).
+        A record whose process is gone is left for `ensure_running` or `stop` to replace
+        or remove: they hold the lock, so they never take a server being started for one."""
+        record = self._read_record()
+        if record is None or not _is_server_process(record.pid):
+            return None
+        return record
+
+    def ensure_running(
+        self,
+        timeout: float = STARTUP_TIMEOUT_SECONDS,
+        *,
+        starting: Callable[[ServerRecord], None] | None = None,
+        replacing: Callable[[ServerRecord], None] | None = None,
+    ) -> tuple[ServerRecord, bool]:
+        """The running server, started if there is none (`starting` is told before the
+        wait); and whether this call started it. A server running another version of
+        Prefect (installed since it started) is stopped and started anew (`replacing` is
+        told first). Runs that start at the same time take turns (a lock file), so one
+        server is started, not two."""
+        with self._lock():
+            record, process = self.status(), None
+            if record is not None and record.prefect_version != prefect.__version__:
+                if replacing is not None:
+                    replacing(record)
+                self._stop(record)
+                record = None
+            if record is None:
+                record, process = self._spawn()
+                if starting is not None:
+                    starting(record)
+            self._wait_until_healthy(record, timeout, process)
+            return record, process is not None
+
+    def stop(self, timeout: float = 20.0) -> ServerRecord | None:
+        """Stop the recorded server (SIGTERM, then SIGKILL after `timeout`); returns it,
+        or None if none was running."""
+        with self._lock():
+            record = self.status()
+            if record is None:
+                self.record_path.unlink(missing_ok=True)
+                return None
+            self._stop(record, timeout)
+            return record
+
+    # -- inside ----------------------------------------------------------------------------
+
+    def _stop(self, record: ServerRecord, timeout: float = 20.0) -> None:
+        _signal(record.pid, signal.SIGTERM)  # uvicorn stops Prefect's services cleanly
+        if not _wait_for_exit(record.pid, timeout):
+            _signal(record.pid, signal.SIGKILL)
+            if not _wait_for_exit(record.pid, 5.0):
+                raise ServerError(f"the local Prefect server (pid {record.pid}) did not stop")
+        self.record_path.unlink(missing_ok=True)
+
+    def _spawn(self) -> tuple[ServerRecord, subprocess.Popen]:
+        port = _free_port(PREFECT_SERVER_API_PORT.value())
+        url = f"http://{HOST}:{port}"
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(prefect.__module_path__.parent),
+            "--factory",
+            APP_FACTORY,
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",  # a run makes hundreds of API calls; the log keeps problems
+        ]
+        env = {
+            # Not the run's settings and Flickr secrets: the server outlives the run.
+            **{k: v for k, v in os.environ.items() if not k.startswith("FLICKR_")},
+            "PREFECT_HOME": str(self.home),  # absolute: the server runs in another folder
+            "PREFECT__SERVER_FINAL": "1",  # as Prefect's own server start sets it
+            # The server's idea of itself: the dashboard calls this API, links point here.
+            "PREFECT_API_URL": f"{url}/api",
+            "PREFECT_SERVER_API_HOST": HOST,
+            "PREFECT_SERVER_API_PORT": str(port),
+        }
+        env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline machines
+        self.home.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                command,
+                cwd=self.home,  # not the user's folder, which may go away while it runs
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # outlives this run; Ctrl-C here does not stop it
+            )
+        record = ServerRecord(
+            pid=process.pid,
+            url=url,
+            log=str(self.log_path),
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            prefect_version=prefect.__version__,
+        )
+        self._write_record(record)
+        return record, process
+
+    def _wait_until_healthy(
+        self, record: ServerRecord, timeout: float, process: subprocess.Popen | None
+    ) -> None:
+        """Wait until the server answers. `process` when this call started it: then its
+        own exit status says whether it lives (just after it starts, /proc may show no
+        command line yet, so `_is_server_process` would take it for gone)."""
+        deadline = time.monotonic() + timeout
+        while not answers(record):
+            alive = process.poll() is None if process else _is_server_process(record.pid)
+            if not alive:
+                self.record_path.unlink(missing_ok=True)
+                raise ServerError(
+                    f"the local Prefect server stopped while starting; see {record.log}"
+                    f"{_tail(Path(record.log))}"
+                )
+            if time.monotonic() > deadline:
+                raise ServerError(
+                    f"the local Prefect server at {record.url} (pid {record.pid}) did not "
+                    f"answer within {timeout:.0f} s; see {record.log}; it is still "
+                    "starting, or stuck: `flickr-ingest server stop` stops it"
+                )
+            time.sleep(0.2)
+
+    def _read_record(self) -> ServerRecord | None:
+        try:
+            return ServerRecord(**json.loads(self.record_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _write_record(self, record: ServerRecord) -> None:
+        partial = self.record_path.with_suffix(".tmp")
+        partial.write_text(json.dumps(asdict(record), indent=2) + "\n", encoding="utf-8")
+        partial.replace(self.record_path)
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        import fcntl  # POSIX, as the detached start is
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        with self.lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _free_port(preferred: int) -> int:
+    """`preferred` if nothing listens there, else a free port chosen by the system."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise ServerError("no free port on 127.0.0.1 for the local Prefect server")
+
+
+def answers(record: ServerRecord) -> bool:
+    """Whether the server's API answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{record.api_url}/health", timeout=2) as answer:  # noqa: S310
+            return answer.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _is_server_process(pid: int) -> bool:
+    """Whether `pid` is alive and is a Prefect server (where /proc tells; elsewhere,
+    alive is taken as enough)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone, or another user's
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.parent.exists():
+        return True
+    try:
+        return APP_FACTORY in cmdline.read_bytes().decode(errors="replace")
+    except OSError:  # gone meanwhile
+        return False
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it stopped by itself meanwhile
+        os.kill(pid, signum)
+
+
+def _reap(pid: int) -> None:
+    """Collect the server's exit status if it is this process's child and has exited,
+    so that it does not linger as a zombie that still looks alive."""
+    with contextlib.suppress(ChildProcessError):  # not our child: started by an earlier run
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _wait_for_exit(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _reap(pid)
+        if not _is_server_process(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return ("; its last lines:\n" + "\n".join(text)) if text else ""
