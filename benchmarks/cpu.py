@@ -15,7 +15,7 @@ CPU, startup and exit included, is in the results too. Rows:
 - the flow, on the same JPEGs without one (the thumbnail is decoded from the image);
 - python-flickrapi 2.4.0 in a sequential loop over the same files (a plain uploader).
 
-Target (issue 11): at most 30 ms of CPU a photo, thumbnails included.
+Target (issue 14): at most 30 ms of CPU a photo, thumbnails included.
 """
 
 from __future__ import annotations
