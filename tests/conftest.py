@@ -7,6 +7,19 @@ import pytest
 from flickr_ingest.sandbox import SandboxServer, running_sandbox
 
 
+def flickr_environment(sandbox: SandboxServer) -> dict[str, str]:
+    """The variables that point flickr-ingest at `sandbox` as at any Flickr-compatible
+    server: its base URL and its account's credentials."""
+    account = sandbox.account
+    return {
+        "FLICKR_BASE_URL": sandbox.url,
+        "FLICKR_API_KEY": account.api_key,
+        "FLICKR_API_SECRET": account.api_secret,
+        "FLICKR_OAUTH_TOKEN": account.oauth_token,
+        "FLICKR_OAUTH_TOKEN_SECRET": account.oauth_token_secret,
+    }
+
+
 @pytest.fixture(scope="session")
 def shared_sandbox() -> Iterator[SandboxServer]:
     """One sandbox for the whole session; tests that need a clean one use `sandbox`."""

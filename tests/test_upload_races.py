@@ -19,19 +19,13 @@ from flickr_ingest.planning import UPLOAD, Quota, plan
 from flickr_ingest.runs import Run, close_run, open_run
 from flickr_ingest.sandbox import SandboxServer
 from flickr_ingest.settings import IngestSettings
+from tests.conftest import flickr_environment
 from tests.photos import jpeg_bytes
 
 
 @pytest.fixture
 def run(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
-    account = sandbox.account
-    for name, value in {
-        "FLICKR_BASE_URL": sandbox.url,
-        "FLICKR_API_KEY": account.api_key,
-        "FLICKR_API_SECRET": account.api_secret,
-        "FLICKR_OAUTH_TOKEN": account.oauth_token,
-        "FLICKR_OAUTH_TOKEN_SECRET": account.oauth_token_secret,
-    }.items():
+    for name, value in flickr_environment(sandbox).items():
         monkeypatch.setenv(name, value)
     folder = tmp_path / "archive"
     folder.mkdir()

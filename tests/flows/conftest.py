@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from flickr_ingest.sandbox import SandboxServer
+from tests.conftest import flickr_environment
 
 
 @pytest.fixture(scope="session")
@@ -37,11 +38,7 @@ def flow_env(
     credentials) with its state and reports in this test's folder."""
     account = sandbox.account
     for name, value in {
-        "FLICKR_BASE_URL": sandbox.url,
-        "FLICKR_API_KEY": account.api_key,
-        "FLICKR_API_SECRET": account.api_secret,
-        "FLICKR_OAUTH_TOKEN": account.oauth_token,
-        "FLICKR_OAUTH_TOKEN_SECRET": account.oauth_token_secret,
+        **flickr_environment(sandbox),
         "FLICKR_INGEST_STATE_DIR": str(tmp_path / "state"),
         "FLICKR_INGEST_REPORT_DIR": str(tmp_path / "reports"),
         "FLICKR_INGEST_RETRY_BACKOFF_SECONDS": "0.05",

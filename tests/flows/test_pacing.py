@@ -16,6 +16,7 @@ from prefect.variables import Variable
 
 from flickr_ingest.sandbox import SandboxServer
 from flows.pacing import VariableThrottleBoard
+from tests.conftest import flickr_environment
 from tests.photos import jpeg_bytes
 
 WAIT = 4  # the seconds Flickr's signal names (Retry-After, or error 14's wait time)
@@ -24,16 +25,7 @@ PHOTOS_PER_WORKER = 300
 
 
 def _env(sandbox: SandboxServer, prefect_api: str) -> dict[str, str]:
-    account = sandbox.account
-    return {
-        **os.environ,
-        "PREFECT_API_URL": prefect_api,
-        "FLICKR_BASE_URL": sandbox.url,
-        "FLICKR_API_KEY": account.api_key,
-        "FLICKR_API_SECRET": account.api_secret,
-        "FLICKR_OAUTH_TOKEN": account.oauth_token,
-        "FLICKR_OAUTH_TOKEN_SECRET": account.oauth_token_secret,
-    }
+    return {**os.environ, "PREFECT_API_URL": prefect_api, **flickr_environment(sandbox)}
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen:
