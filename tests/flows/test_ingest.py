@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import requests
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
 from flickr_ingest.demo import make_demo_photos
+from flickr_ingest.flickr.errors import AuthError
 from flickr_ingest.sandbox import SandboxServer
 from flows.ingest import ingest
 from tests.photos import SHARED_PHOTOS, jpeg_bytes
@@ -82,10 +84,14 @@ def test_demo_archive_uploads_once_and_reports_every_file(flow_env: Path, sandbo
 def test_artifacts_on_the_flow_run(flow_env: Path, sandbox) -> None:
     folder = flow_env / "archive"
     make_demo_photos(folder, per_album=1)
-    ingest(source=str(folder))
-    with get_client(sync_client=True) as client:
-        keys = {a.key for a in client.read_artifacts() if a.key}
-        progress = [a for a in client.read_artifacts() if a.type == "progress"]
+    state = ingest(source=str(folder), return_state=True)
+    this_run = ArtifactFilter(
+        flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+    )
+    with get_client(sync_client=True) as client:  # this run's artifacts, not the session's
+        artifacts = client.read_artifacts(artifact_filter=this_run)
+    keys = {a.key for a in artifacts if a.key}
+    progress = [a for a in artifacts if a.type == "progress"]
     assert {"ingest-files", "ingest-report", "organize-on-flickr", "ingest-progress"} <= keys
     assert any(a.data == 100.0 for a in progress)
 
@@ -146,8 +152,9 @@ def test_revoked_token_stops_the_run_with_a_clear_message(
     folder.mkdir()
     (folder / "a.jpg").write_bytes(jpeg_bytes(3000))
     monkeypatch.setenv("FLICKR_OAUTH_TOKEN", "123-nope")
-    with pytest.raises(Exception, match="98"):
+    with pytest.raises(AuthError) as refused:
         ingest(source=str(folder))
+    assert refused.value.code == 98
     assert _stored(sandbox) == []
     reports = list((flow_env / "reports").glob("*/report.json"))
     assert reports and "could not start" in json.loads(reports[0].read_text())["notes"][0]
