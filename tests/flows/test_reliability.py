@@ -268,12 +268,21 @@ def test_no_secret_reaches_logs_reports_or_artifacts(flow_env: Path, sandbox, ca
     import logging
 
     caplog.set_level(logging.DEBUG)
+    # The session logs at WARNING; this run's INFO lines must reach the API, where a run
+    # on a worker is watched.
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        caplog.set_level(logging.INFO, logger=name)
     folder = _folder(flow_env, 6, seed=505)
     _faults(sandbox, faults="lost=0.2,503=0.1,105=0.1")
     try:
-        summary = ingest(source=str(folder))
+        state = ingest(source=str(folder), return_state=True)
     finally:
         _faults(sandbox, faults="")
+    summary = state.result()
+    run_id = state.state_details.flow_run_id  # this run's, not the newest on the server
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler.flush()  # the run's log lines are on the server before we read them
     secrets = (sandbox.account.api_secret, sandbox.account.oauth_token_secret)
     written = [
         p.read_bytes().decode("utf-8", "replace")
@@ -281,25 +290,33 @@ def test_no_secret_reaches_logs_reports_or_artifacts(flow_env: Path, sandbox, ca
         if p.is_file() and p.suffix in (".json", ".md", ".html", ".txt", "")
     ]
     with get_client(sync_client=True) as client:
-        artifacts = [json.dumps(a.data) for a in client.read_artifacts()]
         from prefect.client.schemas.filters import (
+            ArtifactFilter,
+            ArtifactFilterFlowRunId,
             FlowRunFilter,
             FlowRunFilterId,
             LogFilter,
             LogFilterFlowRunId,
         )
 
-        run = client.read_flow_runs()[0]
+        artifacts = [
+            json.dumps(a.data)
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+            )
+        ]
         logs = [
             log.message
-            for log in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+            for log in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
         ]
         runs = [
             json.dumps(r.parameters)
             for r in client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
             )
         ]
+    assert artifacts and runs
+    assert any("Finished in state" in message for message in logs), logs  # INFO reached it
     everything = "\n".join([*written, *artifacts, *logs, *runs, caplog.text, json.dumps(summary)])
     assert "upload" in everything and len(written) >= 3
     for secret in secrets:
