@@ -282,7 +282,7 @@ def test_no_secret_reaches_logs_reports_or_artifacts(flow_env: Path, sandbox, ca
     run_id = state.state_details.flow_run_id  # this run's, not the newest on the server
     from prefect.logging.handlers import APILogHandler
 
-    APILogHandler.flush()  # the run's log lines are on the server before we read them
+    APILogHandler().flush()  # the run's log lines are on the server before we read them
     secrets = (sandbox.account.api_secret, sandbox.account.oauth_token_secret)
     written = [
         p.read_bytes().decode("utf-8", "replace")
