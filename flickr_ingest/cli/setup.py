@@ -19,14 +19,15 @@ def _setup(args: argparse.Namespace) -> int:
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "setup",
-        help="create the work pool and the shared Flickr rate limit on the Prefect server",
+        help="create the work pool and the shared Flickr REST budget on the Prefect server",
         description="Idempotent: creates the process work pool if missing and sets the "
-        "global concurrency limit 'flickr-api' that every worker's Flickr calls go through.",
+        "global concurrency limit 'flickr-api' that every worker's REST calls to Flickr "
+        "go through (uploads are paced by Flickr's own signals).",
     )
     parser.add_argument("--pool", default="flickr-ingest", help="work pool name")
     parser.add_argument(
         "--calls-per-hour",
         type=int,
-        help="the Flickr API key's limit (default FLICKR_INGEST_API_CALLS_PER_HOUR or 3600)",
+        help="the API key's REST budget (default FLICKR_INGEST_API_CALLS_PER_HOUR or 3600)",
     )
     parser.set_defaults(handler=_setup)
