@@ -155,7 +155,8 @@ class Albums:
             photos = self.client.album_photos(album_id)
             present = [photo.photo_id for photo in photos]
             primary = next((p.photo_id for p in photos if p.is_primary), photo_ids[0])
-        missing = [photo_id for photo_id in photo_ids if photo_id not in set(present)]
+        in_album = set(present)
+        missing = [photo_id for photo_id in photo_ids if photo_id not in in_album]
         problems: list[str] = []
         if missing:
             missing = self._add(album_id, primary, present, missing, problems)

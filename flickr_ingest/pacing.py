@@ -3,8 +3,9 @@
 - **REST calls** (`flickr.*` methods) share the API key's budget: Flickr asks for at most
   3,600 queries an hour across every user of a key. It is a budget with a burst, not a
   metronome: a run that needs a few hundred calls makes them at once, and a long run
-  keeps to the hourly figure on average (`TokenBucket` here; the Prefect shell keeps the
-  same bucket on the Prefect server, so it holds across processes and machines).
+  keeps to the hourly figure on average (`burst_for`, `refill_per_second`; the Prefect
+  shell keeps the bucket on the Prefect server, so it holds across processes and
+  machines, and hands its `acquire` to `Pacing` as the REST budget).
 - **Uploads and replaces** go to their own endpoint, which Flickr throttles with its own
   signals: upload error 14 with `non_pro_desktop_upload_wait_time`, HTTP 429 or 503,
   `Retry-After`. `UploadGate` obeys them: on a signal every upload on the key waits out
@@ -46,39 +47,13 @@ def refill_per_second(calls_per_hour: int) -> float:
     return max(calls_per_hour - burst_for(calls_per_hour), 1) / 3600
 
 
-class TokenBucket:
-    """A thread-safe token bucket in this process: `acquire()` blocks until a token is
-    free. Full at the start: the burst is there for the first calls."""
-
-    def __init__(self, calls_per_hour: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(burst_for(calls_per_hour))
-        self.rate = refill_per_second(calls_per_hour)
-        self._clock = clock
-        self._tokens = self.capacity
-        self._stamp = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-                self._stamp = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait = (1 - self._tokens) / self.rate
-            time.sleep(wait)
-
-
 @dataclass(frozen=True)
 class Throttle:
     """One throttle episode: uploads wait until `until` (epoch seconds), then start again
-    at `level` (a share of the uploads allowed in flight) from `since` on."""
+    at `level` (a share of the uploads allowed in flight)."""
 
     until: float = 0.0
     level: float = 1.0
-    since: float = 0.0
 
     def level_at(self, now: float, recovery_seconds: float) -> float:
         """The share allowed at `now`: `level` at the end of the wait, back to 1 over
@@ -92,8 +67,8 @@ class Throttle:
         upload in flight hears the same "slow down") extend it without halving again."""
         until = max(self.until, now + wait)
         if now < self.until:
-            return Throttle(until, self.level, self.since)
-        return Throttle(until, max(_MIN_LEVEL, self.level_at(now, recovery_seconds) / 2), now)
+            return Throttle(until, self.level)
+        return Throttle(until, max(_MIN_LEVEL, self.level_at(now, recovery_seconds) / 2))
 
 
 class ThrottleBoard(Protocol):
@@ -152,7 +127,7 @@ class UploadGate:
         self._clock = clock
         self._in_flight = 0
         self._changed = threading.Condition()
-        self.signals = 0  # throttle signals heard by this process (for the report)
+        self.signals = 0  # throttle signals this process heard
 
     def allowed_now(self) -> tuple[int, float]:
         """(uploads allowed in flight now, seconds to wait before any may start)."""

@@ -101,7 +101,7 @@ def _throttle(value: object) -> Throttle:
     if not isinstance(value, dict):
         return Throttle()
     try:
-        return Throttle(float(value["until"]), float(value["level"]), float(value["since"]))
+        return Throttle(float(value["until"]), float(value["level"]))
     except (KeyError, TypeError, ValueError):
         return Throttle()
 
