@@ -113,11 +113,11 @@ def flickrapi_pool(account: dict, paths: list[Path], width: int) -> None:
 
 
 def ingest_flow(folder: Path, width: int, state: Path | None = None) -> None:
-    from flows.ingest import ingest
+    from flows.ingest import ingest_in_this_process
 
     if state is not None:  # a ledger of its own: nothing is already uploaded
         os.environ["FLICKR_INGEST_STATE_DIR"] = str(state)
-    summary = ingest(source=str(folder), concurrency=width)
+    summary = ingest_in_this_process(source=str(folder), concurrency=width)
     assert summary["totals"]["uploaded"] == len(list(folder.iterdir())), summary["totals"]
 
 

@@ -7,6 +7,8 @@ already uploaded (the ledger knows its bytes).
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -159,29 +161,38 @@ def chunks(decisions: list[Decision], size: int) -> list[list[Decision]]:
     return [uploads[start : start + size] for start in range(0, len(uploads), size)]
 
 
-#: Up to this many uploads, one task per file (the dashboard lists each); above it, small
-#: files go in groups, because a task run costs Prefect more than a small upload does.
-ONE_TASK_PER_FILE_UP_TO = 200
+#: A group's limits: a file this big is worth a task run of its own.
 GROUP_FILES = 25
-GROUP_BYTES = 8 * 1024 * 1024  # a file this big is worth a task of its own
+GROUP_BYTES = 8 * 1024 * 1024
+#: Groups per lane of uploads (`concurrency`), at least: enough that a slow group at the
+#: end leaves the other lanes busy, few enough that Prefect's cost of a task run (its
+#: events keep the Prefect server busy for ~0.1 s each) stays small beside the uploads.
+GROUPS_PER_LANE = 2
 
 
-def upload_groups(decisions: list[Decision]) -> list[list[int]]:
-    """The plan's uploads as groups of indexes into `decisions`, biggest first: the link
-    stays full to the end instead of waiting on one large file started last."""
+def upload_groups(decisions: list[Decision], lanes: int) -> list[list[int]]:
+    """The plan's uploads as groups of indexes into `decisions`, one task run each,
+    biggest first (the link stays full to the end instead of waiting on one large file
+    started last). Small files are dealt out to the groups largest first, each to the
+    group with the fewest bytes, so that the groups take about as long as each other."""
     uploads = [i for i, decision in enumerate(decisions) if decision.action == UPLOAD]
-    if len(uploads) <= ONE_TASK_PER_FILE_UP_TO:
-        return sorted(([i] for i in uploads), key=lambda g: -decisions[g[0]].candidate.size)
-    groups: list[list[int]] = []
-    current: list[int] = []
-    current_bytes = 0
-    for i in uploads:
-        size = decisions[i].candidate.size
-        if current and (len(current) >= GROUP_FILES or current_bytes + size > GROUP_BYTES):
-            groups.append(current)
-            current, current_bytes = [], 0
-        current.append(i)
-        current_bytes += size
-    if current:
-        groups.append(current)
-    return sorted(groups, key=lambda group: -sum(decisions[i].candidate.size for i in group))
+
+    def size(index: int) -> int:
+        return decisions[index].candidate.size
+
+    groups = [[i] for i in uploads if size(i) >= GROUP_BYTES]
+    small = sorted((i for i in uploads if size(i) < GROUP_BYTES), key=size, reverse=True)
+    count = max(
+        math.ceil(len(small) / GROUP_FILES),
+        math.ceil(sum(map(size, small)) / GROUP_BYTES),
+        min(len(small), GROUPS_PER_LANE * lanes),
+    )
+    lightest = [(0, number) for number in range(count)]  # (bytes, group): a heap
+    dealt: list[list[int]] = [[] for _ in range(count)]
+    for index in small:
+        total, number = heapq.heappop(lightest)
+        dealt[number].append(index)
+        if len(dealt[number]) < GROUP_FILES:  # a full group takes no more
+            heapq.heappush(lightest, (total + size(index), number))
+    groups += [group for group in dealt if group]
+    return sorted(groups, key=lambda group: -sum(map(size, group)))

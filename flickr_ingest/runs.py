@@ -23,7 +23,7 @@ from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
 from flickr_ingest.ledger import open_ledger
 from flickr_ingest.pacing import Pacing, UploadGate
 from flickr_ingest.paths import check_run_id, child, new_run_id
-from flickr_ingest.planning import Candidate, Decision, Quota, plan
+from flickr_ingest.planning import Candidate, Decision, Quota
 from flickr_ingest.report.model import (
     ALREADY_UPLOADED,
     DUPLICATE,
@@ -111,26 +111,27 @@ class Run:
 
     # -- the steps -----------------------------------------------------------------------
 
-    def connect(self) -> str:
-        """Ask Flickr who the credentials belong to (flickr.test.login); the answer names
-        the ledger's account. Raises the client's errors (transient ones are retried by
-        the caller)."""
-        login = self.client.test_login()
+    def connect(self) -> Quota:
+        """Ask Flickr whose the credentials are and what the account may upload: one
+        flickr.people.getUploadStatus answers both (flickr.test.login would cost a call
+        and prove no more: both need the same read permission). The answer names the
+        ledger's account. Raises the client's errors (the caller retries transient ones)."""
+        status = self.client.upload_status()
         endpoints = self.client.endpoints
         host = (
             "sandbox"
             if self.sandbox is not None
             else ("flickr.com" if endpoints.is_flickr else endpoints.rest.split("/")[2])
         )
-        self.ledger_account = self.context.account = f"{login.user_nsid}@{host}"
-        self.account = f"{login.username} ({login.user_nsid})" + (
+        self.ledger_account = self.context.account = f"{status.user_nsid}@{host}"
+        self.account = f"{status.username} ({status.user_nsid})" + (
             " on the sandbox" if self.sandbox is not None else ""
         )
         if wants_albums(self.settings.album):
             self.albums = Albums(
-                self.client, self.context.ledger, self.ledger_account, login.user_nsid, self.run_id
+                self.client, self.context.ledger, self.ledger_account, status.user_nsid, self.run_id
             )
-        return self.account
+        return Quota.from_status(status)
 
     def discover(self) -> list[Candidate]:
         return discover(
@@ -139,9 +140,6 @@ class Run:
             account=self.ledger_account,
             workers=self.settings.concurrency,
         )
-
-    def plan(self, candidates: list[Candidate]) -> list[Decision]:
-        return plan(candidates, Quota.from_status(self.client.upload_status()))
 
     def upload(self, decision: Decision, *, attempt: int = 1) -> FileRecord:
         return upload_file(decision, self.context, attempt=attempt)

@@ -1,7 +1,8 @@
 """The `ingest` flow: discover → plan against quota → upload each file → report.
 
 Reads like a table of contents; every step is `flickr_ingest` code. One task run per
-file, at most `concurrency` in flight; a quota or auth failure stops new uploads.
+group of files (a few per lane of uploads, `planning.upload_groups`), at most
+`concurrency` in flight; a quota or auth failure stops new uploads.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture, as_completed
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flickr_ingest.paths import check_run_id
@@ -37,7 +39,6 @@ from tasks.ingest import (
     arrange_albums,
     connect,
     discover_files,
-    read_quota,
     upload_files,
     with_retries,
 )
@@ -98,11 +99,10 @@ def ingest(
             )
         use_shared_pacing(run.client, settings)
         try:
-            with_retries(connect, settings)(run_id, settings)
+            quota = with_retries(connect, settings)(run_id, settings)
         except Exception as error:
             notes += [f"The run could not start: {error}", "Nothing was uploaded or marked done."]
             raise
-        quota = with_retries(read_quota, settings)(run_id, settings)
         decisions = plan(discover_files(run_id, settings), quota)
         if settings.dry_run:
             records = [
@@ -138,17 +138,25 @@ def ingest(
     return _summary(report, paths)
 
 
+def ingest_in_this_process(**parameters: Any) -> dict[str, Any]:
+    """The ingest flow run here, as `flickr-ingest run` starts it: without flow-run
+    heartbeats. They serve automations that mark runs whose process vanished; a run in a
+    terminal has its person watching, and Prefect ends every run with heartbeats by
+    waiting out its heartbeat thread's one-second sleep (up to 1 s a run)."""
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return ingest(**parameters)
+
+
 def _upload_all(
     decisions: list[Decision], run_id: str, settings: IngestSettings
 ) -> list[FileRecord]:
-    """Upload tasks (one per file, or per group of small files in big runs), at most
-    `concurrency` at once, in plan order."""
+    """Upload tasks, one per group of files, at most `concurrency` at once."""
     records: dict[int, FileRecord] = {}
     for index, decision in enumerate(decisions):
         if decision.action != UPLOAD:
             records[index] = record_for(decision, decision.action, reason=decision.reason)
             notify(records[index])
-    pending = deque(upload_groups(decisions))
+    pending = deque(upload_groups(decisions, settings.concurrency))
     progress = Progress(sum(len(group) for group in pending))
     upload = with_retries(upload_files, settings)
     in_flight: dict[PrefectFuture, list[int]] = {}

@@ -54,20 +54,38 @@ def ensure_budget(calls_per_hour: int, name: str = LIMIT_NAME) -> None:
 
 
 class SharedBudget:
-    """Blocks a caller until the shared bucket grants it one call."""
+    """Blocks a caller until the shared bucket grants it one call.
+
+    A process starts with one batch on credit, paid for in the background: the server
+    answers slowly while it records a run's task events (seconds, on SQLite, just after a
+    run), and a run's first calls should not wait for that. The payment is still made,
+    in full, before the next batch is taken; so the budget holds on average, and at any
+    moment each process is at most one batch ahead of it."""
 
     def __init__(self, calls_per_hour: int, name: str = LIMIT_NAME) -> None:
         self.name = name
         self.batch = min(BATCH, burst_for(calls_per_hour))
-        self._tokens = 0
+        self._tokens = self.batch
         self._lock = threading.Lock()
+        self._payment_error: BaseException | None = None
+        self._payment = threading.Thread(target=self._pay_for_credit, daemon=True)
+        self._payment.start()
 
     def acquire(self) -> None:
         with self._lock:  # callers queue here, so the server sees one request at a time
             if self._tokens == 0:
+                self._payment.join()  # the credit is settled before more is taken
+                if self._payment_error is not None:
+                    raise self._payment_error
                 rate_limit(self.name, occupy=self.batch, strict=True)
                 self._tokens = self.batch
             self._tokens -= 1
+
+    def _pay_for_credit(self) -> None:
+        try:
+            rate_limit(self.name, occupy=self.batch, strict=True)
+        except BaseException as error:  # e.g. the limit is gone: the next batch says so
+            self._payment_error = error
 
 
 class VariableThrottleBoard:

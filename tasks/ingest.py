@@ -48,8 +48,8 @@ def retry_if_transient(task, task_run, state) -> bool:
     persist_result=False,
     retry_condition_fn=retry_if_transient,
 )
-def connect(run_id: str, settings: IngestSettings) -> str:
-    """Check the credentials with Flickr; returns who we upload as."""
+def connect(run_id: str, settings: IngestSettings) -> Quota:
+    """Check the credentials with Flickr; returns the account's quota."""
     return _run(run_id, settings).connect()
 
 
@@ -58,16 +58,6 @@ def connect(run_id: str, settings: IngestSettings) -> str:
 )
 def discover_files(run_id: str, settings: IngestSettings) -> list[Candidate]:
     return _run(run_id, settings).discover()
-
-
-@task(
-    name="read-quota",
-    cache_policy=NO_CACHE,
-    persist_result=False,
-    retry_condition_fn=retry_if_transient,
-)
-def read_quota(run_id: str, settings: IngestSettings) -> Quota:
-    return Quota.from_status(_run(run_id, settings).client.upload_status())
 
 
 def _group_name() -> str:

@@ -105,12 +105,12 @@ def _run(args: argparse.Namespace) -> int:
     # Without a configured Prefect API, Prefect would start (and stop) a temporary server
     # in this process; the local server is started once and reused by later runs.
     local_server = None if args.temporary_server else use_prefect_server()
-    from flows.ingest import ingest  # Prefect is imported only when a run starts
+    from flows.ingest import ingest_in_this_process  # Prefect is imported only when a run starts
 
     progress = ProgressLine()
     add_listener(progress)
     try:
-        summary = ingest(
+        summary = ingest_in_this_process(
             source=args.source,
             keys=args.keys,
             dry_run=args.dry_run,

@@ -1,5 +1,6 @@
-"""Big runs group small files per task: still each file once, one record per file, and a
-retry sends only what had not finished — with faults on a quarter of the requests."""
+"""Small files go up in groups, one task run each: still each file once, one record per
+file, and a retry sends only what had not finished — with faults on a quarter of the
+requests."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from flickr_ingest.planning import (
     GROUP_BYTES,
     GROUP_FILES,
-    ONE_TASK_PER_FILE_UP_TO,
+    GROUPS_PER_LANE,
     UPLOAD,
     Candidate,
     Decision,
@@ -28,21 +29,37 @@ def _decision(number: int, size: int, action: str = UPLOAD) -> Decision:
     return Decision(candidate, action)
 
 
-def test_groups_below_and_above_the_threshold() -> None:
-    small = [_decision(n, 1000) for n in range(ONE_TASK_PER_FILE_UP_TO)]
-    assert upload_groups(small) == [[n] for n in range(ONE_TASK_PER_FILE_UP_TO)]
-    many = [_decision(n, 1000) for n in range(1000)] + [_decision(1000, 10, "skipped")]
-    groups = upload_groups(many)
-    assert [i for g in groups for i in g] == list(range(1000))  # every upload, in order
-    assert len(groups) == 1000 // GROUP_FILES
-    big = [_decision(n, GROUP_BYTES // 2 + 1) for n in range(ONE_TASK_PER_FILE_UP_TO + 1)]
-    assert all(len(group) == 1 for group in upload_groups(big))  # big files alone
+def _sizes(decisions: list[Decision], groups: list[list[int]]) -> list[int]:
+    return [sum(decisions[i].candidate.size for i in group) for group in groups]
+
+
+def test_groups_keep_every_lane_busy_and_take_about_as_long() -> None:
+    mixed = [_decision(n, 100_000 + 37_000 * (n % 11)) for n in range(40)]
+    mixed.append(_decision(40, 10, "skipped"))
+    groups = upload_groups(mixed, lanes=8)
+    assert sorted(i for g in groups for i in g) == list(range(40))  # every upload, once
+    assert len(groups) == GROUPS_PER_LANE * 8  # two per lane: the last ones do not idle
+    sizes = _sizes(mixed, groups)
+    assert sizes == sorted(sizes, reverse=True)  # biggest first
+    assert max(sizes) - min(sizes) <= max(d.candidate.size for d in mixed)  # dealt evenly
+    assert upload_groups(mixed[:3], lanes=8) == [[2], [1], [0]]  # few files: one each
+
+
+def test_groups_have_limits_and_big_files_go_alone() -> None:
+    many = [_decision(n, 1000) for n in range(1000)]
+    groups = upload_groups(many, lanes=8)
+    assert sorted(i for g in groups for i in g) == list(range(1000))
+    assert len(groups) == 1000 // GROUP_FILES and all(len(g) == GROUP_FILES for g in groups)
+    heavy = [_decision(n, GROUP_BYTES // 4) for n in range(40)]  # 10 of them fill 2 groups
+    assert max(_sizes(heavy, upload_groups(heavy, lanes=1))) <= GROUP_BYTES
+    big = [_decision(n, GROUP_BYTES + n) for n in range(5)] + [_decision(5, 1000)]
+    assert upload_groups(big, lanes=1) == [[4], [3], [2], [1], [0], [5]]  # big files alone
 
 
 def test_a_grouped_run_with_faults_uploads_each_file_once(flow_env: Path, sandbox) -> None:
     folder = flow_env / "many"
     folder.mkdir()
-    count = ONE_TASK_PER_FILE_UP_TO + 60
+    count = 260
     for number in range(count):
         (folder / f"img{number:03d}.jpg").write_bytes(jpeg_bytes(40_000 + number))
     requests.post(

@@ -103,4 +103,5 @@ def test_the_rest_budget_holds_across_two_processes(
         1 for e in sandbox.traffic.entries_since(0) if e["api_method"] == "flickr.test.echo"
     )
     assert all(n > 0 for n in made), made  # both were served from the one budget
-    assert echoes == sum(made) and 80 <= echoes <= 90 + 10, made  # burst + 8 s, a batch's slack
+    # burst + 8 s of refill; each process may be one batch (10) ahead of its payments
+    assert echoes == sum(made) and 80 <= echoes <= 90 + 2 * 10, made
