@@ -187,6 +187,11 @@ class LocalServer:
             "PREFECT_SERVER_API_PORT": str(port),
         }
         env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline machines
+        # Registering every installed block type (prefect-aws's among them) took 4-6 s of
+        # a first start. A block's type is registered when a block of it is first saved
+        # (`flickr-ingest setup`, `prefect block create`); `prefect block register -m
+        # prefect_aws` fills the dashboard's catalog.
+        env.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
         self.home.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments

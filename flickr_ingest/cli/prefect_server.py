@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,15 +26,23 @@ def prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
-def use_prefect_server() -> ServerRecord | None:
+def use_prefect_server(while_starting: Callable[[], None] | None = None) -> ServerRecord | None:
     """Make this process's flow runs go to the configured Prefect API, or else to the
-    local server (started if needed). Returns the local server when it is the one."""
+    local server (started if needed). Returns the local server when it is the one.
+    `while_starting` runs while a server this call started gets ready (the server
+    takes seconds; a run's own imports can use that time on another core)."""
     from flows.local_server import LocalServer, configured_api_url, use_api
 
     if configured_api_url():
         return None
+
+    def starting(record: ServerRecord) -> None:
+        _print_starting(record)
+        if while_starting is not None:
+            while_starting()
+
     record, _ = LocalServer.of_prefect_home().ensure_running(
-        starting=_print_starting, replacing=_print_replacing
+        starting=starting, replacing=_print_replacing
     )
     use_api(record.api_url)
     print(f"Using the local Prefect server at {record.url} (pid {record.pid}); {STOP_HINT}.")

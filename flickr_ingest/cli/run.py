@@ -104,8 +104,8 @@ def _run(args: argparse.Namespace) -> int:
     _export(overrides)
     # Without a configured Prefect API, Prefect would start (and stop) a temporary server
     # in this process; the local server is started once and reused by later runs.
-    local_server = None if args.temporary_server else use_prefect_server()
-    from flows.ingest import ingest_in_this_process  # Prefect is imported only when a run starts
+    local_server = None if args.temporary_server else use_prefect_server(_import_the_flow)
+    from flows.ingest import ingest_in_this_process
 
     progress = ProgressLine()
     add_listener(progress)
@@ -126,6 +126,12 @@ def _run(args: argparse.Namespace) -> int:
     if local_server is not None:
         print(still_running_line(local_server))
     return 0 if summary["ok"] else EXIT_SOME_FAILED
+
+
+def _import_the_flow() -> None:
+    """Import the flow (and with it Prefect's client side, ~2 s), e.g. while the local
+    server starts. Prefect is imported only when a run starts."""
+    import flows.ingest  # noqa: F401
 
 
 def _secret_block_exists(settings: IngestSettings) -> bool:
