@@ -6,9 +6,9 @@ these)."""
 
 from __future__ import annotations
 
+from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
-from prefect.blocks.system import Secret
 from prefect.exceptions import ObjectAlreadyExists
 from prefect_aws import AwsCredentials
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import mimetypes
+import re
 import threading
 import time
 from collections import Counter
@@ -393,9 +394,15 @@ class FlickrClient:
             raise errors.TransportError(
                 f"HTTP {status} from {where}", retry_after=_retry_after(response), status=status
             )
+        # OAuth refusals: HTTP 400/401, a form-encoded `oauth_problem=…` in plain text,
+        # whatever the format asked for (recorded Flickr traffic; never shown: debug_sbs).
+        fields = parse_qs(response.text[:4096]) if status in (400, 401, 403) else {}
+        if "oauth_problem" in fields:
+            problem = _OAUTH_NAME.sub("", fields["oauth_problem"][0])[:64]  # shown to people
+            absent = _OAUTH_NAME.sub("", fields.get("oauth_parameters_absent", [""])[0])[:200]
+            raise errors.oauth_refusal(where, problem or "(unnamed)", absent)
         if status in (401, 403):
-            problem = parse_qs(response.text).get("oauth_problem", [f"HTTP {status}"])[0]
-            raise errors.AuthError(f"{where} refused the credentials: {problem}")
+            raise errors.AuthError(f"{where} refused the credentials: HTTP {status}")
         raise errors.FlickrAPIError(f"HTTP {status} from {where}")
 
 
@@ -411,6 +418,10 @@ class _Adapter(HTTPAdapter):
 
 def _flag(value: bool | None) -> int | None:
     return None if value is None else int(value)
+
+
+#: What an oauth_problem name or list may hold; anything else is dropped before display.
+_OAUTH_NAME = re.compile(r"[^a-z_,]")
 
 
 def _where(url: str) -> str:

@@ -60,7 +60,14 @@ class QuotaError(FlickrError):
 
 
 class AuthError(FlickrError):
-    """Credentials are wrong, revoked or lack permission: nothing more will work."""
+    """Credentials are wrong, revoked or lack permission: nothing more will work.
+    `oauth_problem` is set when Flickr refused the request at the OAuth layer."""
+
+    def __init__(
+        self, message: str, *, code: int | None = None, oauth_problem: str | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.oauth_problem = oauth_problem
 
 
 class DuplicatePhotoError(FlickrError):
@@ -126,3 +133,42 @@ def is_retryable(exc: BaseException) -> bool:
 def retry_after(exc: BaseException) -> float | None:
     """The wait the server asked for, if any."""
     return exc.retry_after if isinstance(exc, TransientError) else None
+
+
+#: What each OAuth 1.0a problem (the problem-reporting extension's names) asks the user to
+#: do. Flickr names one in an HTTP 400/401 answer with a plain-text body.
+_RELOGIN = "run `flickr-ingest auth login` for a new token"
+_OAUTH_ADVICE = {
+    "signature_invalid": "the request's signature is wrong: check the API secret and the"
+    f" token secret (FLICKR_API_SECRET, FLICKR_OAUTH_TOKEN_SECRET), or {_RELOGIN}",
+    "timestamp_refused": "the request's time is too far from Flickr's: set this machine's"
+    " clock right (e.g. turn on NTP) and run again",
+    "token_rejected": f"Flickr does not accept the access token (unknown or withdrawn): {_RELOGIN}",
+    "token_revoked": f"the access token was revoked on Flickr: {_RELOGIN}",
+    "token_expired": f"the access token has expired: {_RELOGIN}",
+    "consumer_key_unknown": "Flickr does not know the API key: check FLICKR_API_KEY",
+    "consumer_key_rejected": "Flickr refuses the API key: check it in your Flickr app garden",
+    "permission_denied": f"the token lacks the permission needed: {_RELOGIN} with write access",
+    "version_rejected": "Flickr refused the OAuth version (flickr-ingest sends 1.0): please report",
+    "signature_method_rejected": "Flickr refused the signature method (flickr-ingest sends"
+    " HMAC-SHA1): please report",
+}
+
+
+def oauth_refusal(where: str, problem: str, absent: str = "") -> FlickrError:
+    """The exception for an HTTP 400/401 answer naming `oauth_problem`. A used nonce is
+    worth a retry (each retry is signed anew, with a new nonce); every other problem stops
+    the run with what to do."""
+    if problem == "nonce_used":
+        return TransientError(f"{where} saw this request's nonce before (oauth_problem=nonce_used)")
+    if problem == "parameter_absent":
+        missing = absent or "some"
+        advice = (
+            f"the request lacked OAuth parameter(s) {missing}: the credentials are incomplete;"
+            f" {_RELOGIN}"
+        )
+    else:
+        advice = _OAUTH_ADVICE.get(problem, f"the credentials were refused; {_RELOGIN}")
+    return AuthError(
+        f"{where} refused the request (oauth_problem={problem}): {advice}", oauth_problem=problem
+    )

@@ -47,6 +47,7 @@ class Principal:
     api_key: str
     nsid: str | None = None
     perms: str | None = None
+    signed: bool = False  # an OAuth signature checked out, with or without a token
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,11 @@ def _seeded_app(seed: int) -> tuple[str, str]:
 
 
 def require(principal: Principal, perms: str) -> str:
-    """The caller's nsid if it holds at least `perms`, else fault 99."""
+    """The caller's nsid if it holds at least `perms`. Else: a signed call without a
+    token is refused at the OAuth layer (400 parameter_absent, as Flickr does); any other
+    caller gets fault 99."""
+    if principal.nsid is None and principal.signed:
+        raise errors.OAuthProblem("parameter_absent", "oauth_token")
     granted = principal.perms or "none"
     if principal.nsid is None or PERMS_RANK.get(granted, 0) < PERMS_RANK[perms]:
         raise errors.InsufficientPermissions(perms, granted)
@@ -276,11 +281,14 @@ class Accounts:
             api_secret,
             token_row["secret"] if token_row else "",
         ):
-            raise errors.OAuthProblem("signature_invalid")
+            url = oauth.candidate_urls(request_url)[0]  # Flickr shows what it signed
+            raise errors.OAuthProblem(
+                "signature_invalid", oauth.base_string(http_method, url, params)
+            )
         self._use_nonce(api_key, values.get("oauth_nonce", ""))
         if token_row is None or request_token:
-            return Principal(api_key)
-        return Principal(api_key, token_row["nsid"], token_row["perms"])
+            return Principal(api_key, signed=True)
+        return Principal(api_key, token_row["nsid"], token_row["perms"], signed=True)
 
     def screen_upload(self, params: list[tuple[str, str]]) -> None:
         """Refuse an upload on what its header and query string show, before its body is

@@ -1,8 +1,9 @@
 """The sandbox's HTTP layer: parse a request, call the state model, render the answer.
 
-One small handler per Flickr method, routed by a dict; faults reach the wire in exactly
-one place (`_flickr_call`). The network simulation (faults, pacing, rate limit, log) wraps
-every Flickr path; `/sandbox/` holds the control endpoints, apart from Flickr's own paths.
+Flickr's methods are small handlers routed by a dict (`methods.py`); faults reach the
+wire in exactly one place (`_flickr_call`). The network simulation (faults, pacing, rate
+limit, log) wraps every Flickr path; `/sandbox/` holds the control endpoints, apart from
+Flickr's own paths.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flickr_ingest.filetypes import SNIFF_BYTES, sniff
 from flickr_ingest.sandbox import errors, pages, render
-from flickr_ingest.sandbox.accounts import Principal, require
+from flickr_ingest.sandbox.accounts import Principal
 from flickr_ingest.sandbox.admin import admin_routes
 from flickr_ingest.sandbox.guard import Access, BodyTimeout, RequestGuard
+from flickr_ingest.sandbox.methods import REST_METHODS, required_arg
 from flickr_ingest.sandbox.oauth import parse_authorization_header
 from flickr_ingest.sandbox.photos import PhotoFields
 from flickr_ingest.sandbox.state import SandboxState
@@ -41,8 +43,6 @@ from flickr_ingest.sandbox.traffic import BodyTooLarge, Traffic
 
 logger = logging.getLogger(__name__)
 
-Params = dict[str, str]
-RestHandler = Callable[[SandboxState, Principal, Params], dict[str, Any]]
 
 _HTML_ERROR = "<html><head><title>{0} Error</title></head><body><h1>{0} Error</h1></body></html>"
 _CLOUDFRONT_504 = (
@@ -58,164 +58,6 @@ _FLICKR_FAULTS: dict[str, Callable[[Traffic], errors.FlickrFault]] = {
     ),
     "105": lambda _: errors.ServiceUnavailable(),
     "106": lambda _: errors.WriteFailed(),
-}
-
-
-# -- REST methods: one small handler each ---------------------------------------------
-
-
-def _arg(params: Params, name: str) -> str:
-    value = params.get(name, "").strip()
-    if not value:
-        raise errors.MissingArgument(name)
-    return value
-
-
-def _int_arg(params: Params, name: str, default: int) -> int:
-    value = params.get(name, "").strip()
-    return int(value) if value.isdigit() else default
-
-
-def test_echo(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    return {name: {"_content": value} for name, value in params.items() if name != "format"}
-
-
-def test_login(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    nsid = require(principal, "read")
-    account = state.accounts.account(nsid)
-    return {"user": {"id": nsid, "username": {"_content": account["username"]}}}
-
-
-def check_token(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    nsid = require(principal, "read")
-    account = state.accounts.account(nsid)
-    return {
-        "oauth": {
-            "token": {"_content": _arg(params, "oauth_token")},
-            "perms": {"_content": principal.perms},
-            "user": {
-                "nsid": nsid,
-                "username": account["username"],
-                "fullname": account["fullname"],
-            },
-        }
-    }
-
-
-def get_upload_status(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    return state.photos.upload_status(principal)
-
-
-def get_photos(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    return state.photos.search(
-        principal,
-        user_id=_arg(params, "user_id"),
-        page=_int_arg(params, "page", 1),
-        per_page=_int_arg(params, "per_page", 100),
-    )
-
-
-def search(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    return state.photos.search(
-        principal,
-        user_id=params.get("user_id", "me") or "me",
-        tags=params.get("tags", ""),
-        tag_mode=params.get("tag_mode", "any"),
-        machine_tags=params.get("machine_tags", ""),
-        page=_int_arg(params, "page", 1),
-        per_page=_int_arg(params, "per_page", 100),
-    )
-
-
-def get_info(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    return state.photos.photo_info(principal, _arg(params, "photo_id"))
-
-
-def delete_photo(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    state.delete_photo(principal, _arg(params, "photo_id"))
-    return {}
-
-
-def check_tickets(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    ids = [ticket.strip() for ticket in _arg(params, "tickets").split(",") if ticket.strip()]
-    return {"uploader": {"ticket": state.photos.check_tickets(principal, ids)}}
-
-
-def create_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    return state.albums.create(
-        principal,
-        params.get("title", ""),
-        params.get("description", ""),
-        _arg(params, "primary_photo_id"),
-    )
-
-
-def add_to_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    state.albums.add_photo(principal, _arg(params, "photoset_id"), _arg(params, "photo_id"))
-    return {}
-
-
-def list_albums(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    return state.albums.list(
-        principal,
-        params.get("user_id", ""),
-        page=_int_arg(params, "page", 0),
-        per_page=_int_arg(params, "per_page", 500),
-    )
-
-
-def album_photos(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    extras = {extra.strip() for extra in params.get("extras", "").split(",") if extra.strip()}
-    return state.albums.photos(
-        principal,
-        _arg(params, "photoset_id"),
-        extras,
-        page=_int_arg(params, "page", 1),
-        per_page=_int_arg(params, "per_page", 500),
-    )
-
-
-def reorder_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    ids = [photo_id.strip() for photo_id in _arg(params, "photo_ids").split(",")]
-    state.albums.reorder(principal, _arg(params, "photoset_id"), [i for i in ids if i])
-    return {}
-
-
-def edit_album_photos(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    """Missing arguments get the method's own codes (1, 3, 5) from the model."""
-    ids = [photo_id.strip() for photo_id in params.get("photo_ids", "").split(",")]
-    state.albums.edit_photos(
-        principal,
-        params.get("photoset_id", "").strip(),
-        params.get("primary_photo_id", "").strip(),
-        [i for i in ids if i],
-    )
-    return {}
-
-
-def delete_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    state.albums.delete(principal, _arg(params, "photoset_id"))
-    return {}
-
-
-#: Flickr method -> (handler, needs POST)
-REST_METHODS: dict[str, tuple[RestHandler, bool]] = {
-    "flickr.test.echo": (test_echo, False),
-    "flickr.test.login": (test_login, False),
-    "flickr.auth.oauth.checkToken": (check_token, False),
-    "flickr.people.getUploadStatus": (get_upload_status, False),
-    "flickr.people.getPhotos": (get_photos, False),
-    "flickr.photos.search": (search, False),
-    "flickr.photos.getInfo": (get_info, False),
-    "flickr.photos.delete": (delete_photo, True),
-    "flickr.photos.upload.checkTickets": (check_tickets, False),
-    "flickr.photosets.create": (create_album, True),
-    "flickr.photosets.addPhoto": (add_to_album, True),
-    "flickr.photosets.getList": (list_albums, False),
-    "flickr.photosets.getPhotos": (album_photos, False),
-    "flickr.photosets.reorderPhotos": (reorder_album, True),
-    "flickr.photosets.editPhotos": (edit_album_photos, True),
-    "flickr.photosets.delete": (delete_album, True),
 }
 
 
@@ -374,7 +216,10 @@ class SandboxApp:
                 response = self._ok(body, fmt, callback)
                 entry["stat"] = "ok"
         except errors.OAuthProblem as problem:
-            response = self._fail(problem.as_fault(), fmt, callback, entry)
+            fault = problem.in_band_fault()
+            response = _refusal(problem, entry) if fault is None else self._fail(
+                fault, fmt, callback, entry
+            )
         except errors.FlickrFault as flickr_fault:
             response = self._fail(flickr_fault, fmt, callback, entry)
         except BodyTooLarge:
@@ -517,7 +362,10 @@ class SandboxApp:
             if replace:
                 outcome = await run_in_threadpool(
                     lambda: self.state.photos.replace(
-                        principal, stored, _arg(values, "photo_id"), asynchronous=asynchronous
+                        principal,
+                        stored,
+                        required_arg(values, "photo_id"),
+                        asynchronous=asynchronous,
                     )
                 )
             else:
@@ -563,11 +411,7 @@ class SandboxApp:
                 urlencode(body), media_type="application/x-www-form-urlencoded"
             )
         except errors.OAuthProblem as problem:
-            response = PlainTextResponse(
-                urlencode({"oauth_problem": problem.problem}),
-                status_code=401,
-                media_type="application/x-www-form-urlencoded",
-            )
+            response = _refusal(problem, entry)
         self.traffic.record({**entry, "status": response.status_code})
         return response
 
@@ -661,6 +505,17 @@ class SandboxApp:
         with open(path, "rb") as head:
             media_type = sniff(head.read(SNIFF_BYTES)).mime
         return FileResponse(path, media_type=media_type)
+
+
+def _refusal(problem: errors.OAuthProblem, entry: dict[str, Any]) -> Response:
+    """An OAuth refusal as Flickr sends it: HTTP 401 or 400, plain text, whatever the
+    requested format."""
+    entry.update(stat="fail", oauth_problem=problem.problem)
+    return Response(
+        render.oauth_refusal(problem),
+        status_code=problem.http_status,
+        media_type="text/plain; charset=utf-8",
+    )
 
 
 def _timed_out(request: Request | None = None, error: Exception | None = None) -> Response:

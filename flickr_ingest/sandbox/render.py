@@ -1,4 +1,5 @@
-"""Render answers the way Flickr does: `rest` XML or `json` (optionally JSONP).
+"""Render answers the way Flickr does: `rest` XML or `json` (optionally JSONP), and
+OAuth refusals as plain form-encoded text.
 
 Handlers return bodies in Flickr's JSON shape (attributes as members, text as
 `{"_content": …}`, repeated elements as lists); XML is derived from the same shape, so the
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 
-from flickr_ingest.sandbox.errors import FlickrFault
+from flickr_ingest.sandbox.errors import FlickrFault, OAuthProblem
 
 _XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8" ?>\n'
 
@@ -68,3 +70,8 @@ def _json(document: dict[str, Any], callback: bool) -> bytes:
     if callback:  # Flickr wraps JSON in a JSONP call unless nojsoncallback=1
         text = f"jsonFlickrApi({text})"
     return text.encode("utf-8")
+
+
+def oauth_refusal(problem: OAuthProblem) -> bytes:
+    """`oauth_problem=…` as Flickr writes it: a form-encoded line, not XML or JSON."""
+    return urlencode(problem.fields()).encode("utf-8")

@@ -223,7 +223,11 @@ def test_auth_errors(sandbox, credentials, client) -> None:
     with FlickrClient(wrong, endpoints=Endpoints.at(sandbox.url)) as bad:
         with pytest.raises(errors.AuthError) as raised:
             bad.upload(io.BytesIO(jpeg_bytes(56)), filename="a.jpg")
-        assert raised.value.code == 96
+        assert raised.value.oauth_problem == "signature_invalid"
+        # It says what to do, and nothing of the signed text (debug_sbs) or any secret.
+        assert "FLICKR_API_SECRET" in str(raised.value) and "debug_sbs" not in str(raised.value)
+        assert "f" * 16 not in str(raised.value)
+        assert credentials.oauth_token_secret not in str(raised.value)
     unknown = Credentials(
         "0" * 32, "f" * 16, credentials.oauth_token, credentials.oauth_token_secret
     )
@@ -291,3 +295,26 @@ def test_client_is_safe_to_share_between_threads(client, sandbox) -> None:
             )
         )
     assert len({result.photo_id for result in results}) == 24
+
+
+@pytest.mark.parametrize(
+    ("problem", "advice"),
+    [
+        ("signature_invalid", "FLICKR_API_SECRET"),
+        ("timestamp_refused", "clock"),
+        ("token_rejected", "flickr-ingest auth login"),
+        ("token_revoked", "flickr-ingest auth login"),
+        ("token_expired", "flickr-ingest auth login"),
+        ("parameter_absent", "oauth_token"),
+        ("consumer_key_unknown", "FLICKR_API_KEY"),
+        ("something_new", "flickr-ingest auth login"),
+    ],
+)
+def test_every_oauth_problem_stops_the_run_and_says_what_to_do(problem: str, advice: str) -> None:
+    error = errors.oauth_refusal("up.flickr.com/services/upload/", problem, "oauth_token")
+    assert isinstance(error, errors.AuthError) and not errors.is_retryable(error)
+    assert error.oauth_problem == problem and advice in str(error)
+
+
+def test_a_used_nonce_is_retried_with_a_new_signature() -> None:
+    assert errors.is_retryable(errors.oauth_refusal("api.flickr.com/services/rest/", "nonce_used"))

@@ -1,9 +1,11 @@
-"""The sandbox over HTTP: exact `stat`/`code` answers for OAuth rules, formats, bad input."""
+"""The sandbox over HTTP: exact answers for OAuth rules, formats, bad input. OAuth
+refusals come as Flickr sends them (recorded real traffic, janko/flickr-objects' VCR
+cassettes): HTTP 401 or 400 with a plain-text `oauth_problem=…`, whatever the format."""
 
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 import requests
@@ -65,17 +67,42 @@ def test_unknown_method_and_format(sandbox: SandboxServer, params: dict, code: i
     assert f'<err code="{code}"' in body
 
 
+def _refusal(response: requests.Response) -> tuple[int, dict[str, str]]:
+    assert response.headers["content-type"].startswith("text/plain"), response.headers
+    return response.status_code, dict(parse_qsl(response.text))
+
+
 def test_replayed_nonce_is_refused(sandbox: SandboxServer) -> None:
     signer = _signer(sandbox, nonce="fixed-nonce-1", timestamp=str(int(time.time())))
     assert _rest(sandbox, "flickr.test.login", signer).json()["stat"] == "ok"
-    again = _rest(sandbox, "flickr.test.login", signer).json()
-    assert (again["stat"], again["code"]) == ("fail", 96)
+    status, fields = _refusal(_rest(sandbox, "flickr.test.login", signer))
+    assert (status, fields) == (401, {"oauth_problem": "nonce_used"})
 
 
 def test_stale_timestamp_is_refused(sandbox: SandboxServer) -> None:
     signer = _signer(sandbox, timestamp=str(int(time.time()) - 3600))
-    answer = _rest(sandbox, "flickr.test.login", signer).json()
-    assert (answer["stat"], answer["code"]) == ("fail", 96)
+    status, fields = _refusal(_rest(sandbox, "flickr.test.login", signer))
+    assert (status, fields) == (401, {"oauth_problem": "timestamp_refused"})
+
+
+def test_a_bad_signature_is_401_with_the_base_string_even_in_json(
+    sandbox: SandboxServer,
+) -> None:
+    a = sandbox.account
+    wrong = OAuthSigner(
+        a.api_key,
+        client_secret="0" * 16,
+        resource_owner_key=a.oauth_token,
+        resource_owner_secret=a.oauth_token_secret,
+    )
+    status, fields = _refusal(_rest(sandbox, "flickr.test.login", wrong))
+    assert status == 401 and fields["oauth_problem"] == "signature_invalid"
+    # debug_sbs is what Flickr signed: METHOD&url&params, percent-encoded
+    assert fields["debug_sbs"].startswith("GET&http%3A%2F%2F127.0.0.1")
+    assert (
+        "flickr.test.login" in fields["debug_sbs"]
+        and "oauth_signature%3D" not in fields["debug_sbs"]
+    )
 
 
 def test_missing_signature_and_unsigned_calls(sandbox: SandboxServer) -> None:
@@ -90,8 +117,61 @@ def test_missing_signature_and_unsigned_calls(sandbox: SandboxServer) -> None:
     assert unsigned["code"] == 99  # the method needs read permission; none granted
     with_token = requests.get(
         f"{sandbox.url}/services/rest/", params={**base, "oauth_token": a.oauth_token}, timeout=10
-    ).json()
-    assert with_token["code"] == 97
+    )
+    assert _refusal(with_token) == (
+        400,
+        {"oauth_problem": "parameter_absent", "oauth_parameters_absent": "oauth_signature"},
+    )
+
+
+def test_a_signed_call_without_a_token_is_400_parameter_absent(sandbox: SandboxServer) -> None:
+    a = sandbox.account
+    app_only = OAuthSigner(a.api_key, client_secret=a.api_secret)  # signed, no token
+    assert _rest(sandbox, "flickr.test.echo", app_only).json()["stat"] == "ok"
+    assert _refusal(_rest(sandbox, "flickr.test.login", app_only)) == (
+        400,
+        {"oauth_problem": "parameter_absent", "oauth_parameters_absent": "oauth_token"},
+    )
+
+
+def _valid_key_header(sandbox: SandboxServer, extra: str) -> str:
+    a = sandbox.account
+    return f'OAuth oauth_consumer_key="{a.api_key}", oauth_token="{a.oauth_token}", {extra}'
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        # A real key and token, then a signature that cannot be right: each is refused
+        # for its own reason, not as an unknown key (which every header without a key
+        # gets, and which would prove nothing here).
+        (
+            'oauth_signature_method="HMAC-SHA1", oauth_signature="%%%", oauth_nonce="n1", '
+            f'oauth_timestamp="{int(time.time())}"',
+            "signature_invalid",
+        ),
+        (
+            'oauth_signature_method="HMAC-SHA1", oauth_signature="' + "a" * 20000 + '", '
+            f'oauth_nonce="n2", oauth_timestamp="{int(time.time())}"',
+            "signature_invalid",
+        ),
+        ('oauth_signature_method="PLAINTEXT", oauth_signature="x"', "signature_method_rejected"),
+        ('oauth_signature_method="HMAC-SHA1", oauth_signature="x"', "timestamp_refused"),
+        ('oauth_nonce="n3"', "parameter_absent"),
+    ],
+)
+def test_malformed_oauth_headers_with_a_valid_key_get_their_oauth_problem(
+    sandbox: SandboxServer, extra: str, problem: str
+) -> None:
+    response = requests.get(
+        f"{sandbox.url}/services/rest/",
+        params={"method": "flickr.test.login", "format": "json", "nojsoncallback": "1"},
+        headers={"Authorization": _valid_key_header(sandbox, extra)},
+        timeout=10,
+    )
+    status, fields = _refusal(response)
+    assert fields["oauth_problem"] == problem
+    assert status == (400 if problem == "parameter_absent" else 401)
 
 
 @pytest.mark.parametrize(
@@ -101,17 +181,16 @@ def test_missing_signature_and_unsigned_calls(sandbox: SandboxServer) -> None:
         'OAuth oauth_consumer_key="x", oauth_signature="%%%"',
         "Bearer abc",
         "OAuth " + "a" * 20000,
-        'OAuth oauth_signature_method="PLAINTEXT"',
     ],
 )
-def test_garbage_oauth_headers_get_flickr_errors(sandbox: SandboxServer, header: str) -> None:
+def test_headers_without_a_known_key_get_error_100(sandbox: SandboxServer, header: str) -> None:
     response = requests.get(
         f"{sandbox.url}/services/rest/",
         params={"method": "flickr.test.login"},
         headers={"Authorization": header},
         timeout=10,
     )
-    assert response.status_code == 200 and '<rsp stat="fail">' in response.text
+    assert response.status_code == 200 and '<err code="100"' in response.text
 
 
 def test_other_users_photos_and_tickets(sandbox: SandboxServer, client) -> None:
@@ -215,9 +294,8 @@ def test_non_utf8_fields_are_answered_not_crashed(sandbox: SandboxServer) -> Non
             **_signed_upload_headers(sandbox, {"title": "x"}),
         },
     )
-    assert (
-        response.status_code == 200 and '<err code="96"' in response.text
-    )  # signed "x", sent bytes
+    status, fields = _refusal(response)  # signed "x", sent other bytes
+    assert status == 401 and fields["oauth_problem"] == "signature_invalid"
 
 
 @pytest.mark.parametrize("declare_length", [True, False])
@@ -259,7 +337,9 @@ def test_oauth_endpoints_answer_oauth_problem_with_401(sandbox: SandboxServer) -
     signer = OAuthSigner(sandbox.account.api_key, client_secret="wrong", callback_uri="oob")
     url, headers, _ = signer.sign(f"{sandbox.url}/services/oauth/request_token", "GET")
     response = requests.get(url, headers=headers, timeout=10)
-    assert response.status_code == 401 and response.text == "oauth_problem=signature_invalid"
+    status, fields = _refusal(response)
+    assert status == 401 and fields["oauth_problem"] == "signature_invalid"
+    assert fields["debug_sbs"].startswith("GET&") and "request_token" in fields["debug_sbs"]
     assert parse_authorization_header(headers["Authorization"])["oauth_callback"] == "oob"
 
 
