@@ -161,12 +161,14 @@ def chunks(decisions: list[Decision], size: int) -> list[list[Decision]]:
     return [uploads[start : start + size] for start in range(0, len(uploads), size)]
 
 
-#: A group's limits: a file this big is worth a task run of its own.
+#: A file this big gets a task run of its own: its upload takes far longer than Prefect's
+#: cost of a task run (its events keep the Prefect server busy for ~0.1 s each).
+ALONE_BYTES = 1024 * 1024
+#: A group's limits.
 GROUP_FILES = 25
 GROUP_BYTES = 8 * 1024 * 1024
 #: Groups per lane of uploads (`concurrency`), at least: enough that a slow group at the
-#: end leaves the other lanes busy, few enough that Prefect's cost of a task run (its
-#: events keep the Prefect server busy for ~0.1 s each) stays small beside the uploads.
+#: end leaves the other lanes busy, few enough that task runs stay few.
 GROUPS_PER_LANE = 2
 
 
@@ -174,19 +176,21 @@ def upload_groups(decisions: list[Decision], lanes: int) -> list[list[int]]:
     """The plan's uploads as groups of indexes into `decisions`, one task run each,
     biggest first (the link stays full to the end instead of waiting on one large file
     started last). Small files are dealt out to the groups largest first, each to the
-    group with the fewest bytes, so that the groups take about as long as each other."""
+    group with the fewest bytes, so that the groups take about as long as each other;
+    their number is a multiple of `lanes`, so the last round of groups fills every lane."""
     uploads = [i for i, decision in enumerate(decisions) if decision.action == UPLOAD]
 
     def size(index: int) -> int:
         return decisions[index].candidate.size
 
-    groups = [[i] for i in uploads if size(i) >= GROUP_BYTES]
-    small = sorted((i for i in uploads if size(i) < GROUP_BYTES), key=size, reverse=True)
+    groups = [[i] for i in uploads if size(i) >= ALONE_BYTES]
+    small = sorted((i for i in uploads if size(i) < ALONE_BYTES), key=size, reverse=True)
     count = max(
         math.ceil(len(small) / GROUP_FILES),
         math.ceil(sum(map(size, small)) / GROUP_BYTES),
-        min(len(small), GROUPS_PER_LANE * lanes),
+        GROUPS_PER_LANE * lanes,
     )
+    count = min(len(small), math.ceil(count / lanes) * lanes)
     lightest = [(0, number) for number in range(count)]  # (bytes, group): a heap
     dealt: list[list[int]] = [[] for _ in range(count)]
     for index in small:

@@ -8,6 +8,7 @@ group of files (a few per lane of uploads, `planning.upload_groups`), at most
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -92,12 +93,13 @@ def ingest(
     albums: list[AlbumRecord] = []
     notes: list[str] = []
     chunk_calls: dict[str, int] = {}
+    settle_budget: Callable[[], None] = _nothing
     try:
         if run.uses_sandbox:
             logger.warning(
                 "No Flickr credentials: using the embedded sandbox; nothing is sent to flickr.com"
             )
-        use_shared_pacing(run.client, settings)
+        settle_budget = use_shared_pacing(run.client, settings)
         try:
             quota = with_retries(connect, settings)(run_id, settings)
         except Exception as error:
@@ -134,8 +136,13 @@ def ingest(
         paths = run.save(report)
         publish(report)
         logger.info("%s; report: %s", summary_line(report), paths["html"])
+        settle_budget()  # the REST budget's credit is paid before this process may end
         close_run(run_id)
     return _summary(report, paths)
+
+
+def _nothing() -> None:
+    pass
 
 
 def ingest_in_this_process(**parameters: Any) -> dict[str, Any]:

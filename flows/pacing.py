@@ -14,6 +14,7 @@ worker and machine that uses one Flickr API key.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,10 @@ UPLOAD_LIMIT_NAME = "flickr-uploads"
 #: Slots a process takes from the server at once (fewer round trips to the server).
 BATCH = 10
 _BOARD_READ_SECONDS = 1.0
+#: How long a run waits at its end for the Prefect server to confirm its first batch.
+SETTLE_SECONDS = 30.0
+
+logger = logging.getLogger(__name__)
 
 
 def ensure_budget(calls_per_hour: int, name: str = LIMIT_NAME) -> None:
@@ -81,6 +86,17 @@ class SharedBudget:
                 self._tokens = self.batch
             self._tokens -= 1
 
+    def settle(self, timeout: float = SETTLE_SECONDS) -> None:
+        """Wait for the credit's payment, so that it is made before the process ends."""
+        self._payment.join(timeout)
+        if self._payment.is_alive():
+            logger.warning(
+                "The Prefect server has not confirmed the REST budget's first %d calls"
+                " within %.0f s; they may go uncounted.",
+                self.batch,
+                timeout,
+            )
+
     def _pay_for_credit(self) -> None:
         try:
             rate_limit(self.name, occupy=self.batch, strict=True)
@@ -124,19 +140,28 @@ def _throttle(value: object) -> Throttle:
         return Throttle()
 
 
-def use_shared_pacing(flickr: FlickrClient, settings: IngestSettings) -> None:
-    """Make `flickr` keep the key's REST budget and upload signals with every worker."""
-    rest_budget = None
+def use_shared_pacing(flickr: FlickrClient, settings: IngestSettings) -> Callable[[], None]:
+    """Make `flickr` keep the key's REST budget and upload signals with every worker.
+    Returns what settles the budgets' credit: call it before the run ends."""
+    budgets: list[SharedBudget] = []
     if settings.api_calls_per_hour:
         ensure_budget(settings.api_calls_per_hour)
-        rest_budget = SharedBudget(settings.api_calls_per_hour).acquire
+        budgets.append(SharedBudget(settings.api_calls_per_hour))
     upload_cap = None
     if settings.uploads_per_hour:
         ensure_budget(settings.uploads_per_hour, UPLOAD_LIMIT_NAME)
-        upload_cap = SharedBudget(settings.uploads_per_hour, UPLOAD_LIMIT_NAME).acquire
+        budgets.append(SharedBudget(settings.uploads_per_hour, UPLOAD_LIMIT_NAME))
+        upload_cap = budgets[-1].acquire
     gate = UploadGate(
         settings.concurrency,
         board=VariableThrottleBoard(flickr.credentials.api_key),
         cap=upload_cap,
     )
+    rest_budget = budgets[0].acquire if settings.api_calls_per_hour else None
     flickr.pacing = Pacing(rest_budget, gate)
+
+    def settle() -> None:
+        for budget in budgets:
+            budget.settle()
+
+    return settle
