@@ -18,7 +18,7 @@ import psutil
 import pytest
 import requests
 
-from tests.photos import SHARED_PHOTOS
+from tests.photos import SHARED_PHOTOS, jpeg_bytes
 
 
 def _free_port() -> int:
@@ -149,3 +149,29 @@ def test_demo_without_a_prefect_api_starts_the_local_server_once(tmp_path: Path)
         if record.exists():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(json.loads(record.read_text())["pid"], signal.SIGKILL)
+
+
+def test_a_run_with_a_failed_file_exits_2_and_reports_it(
+    flow_env: Path, prefect_server: str, sandbox
+) -> None:
+    """Exit status 2 means "the run finished, some files failed": here the first upload
+    gets Flickr's error 3 and no retries are allowed; the other files still go up."""
+    folder = flow_env / "three"
+    folder.mkdir()
+    for number in range(3):
+        (folder / f"p{number}.jpg").write_bytes(jpeg_bytes(900 + number))
+    sandbox.traffic.update(next_faults=("3",))  # upload-only: the REST calls are spared
+    run = subprocess.run(
+        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder), "--concurrency=1"],
+        cwd=flow_env,
+        env={**os.environ, "PREFECT_API_URL": prefect_server, "FLICKR_INGEST_RETRIES": "0"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "2 uploaded" in run.stdout and "1 failed" in run.stdout, run.stdout
+    report = json.loads(next((flow_env / "reports").glob("*/report.json")).read_text())
+    failed = [f for f in report["files"] if f["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["error_code"] == 3, failed
+    assert len(sandbox.state.photos.all_photos()) == 2

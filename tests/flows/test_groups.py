@@ -12,7 +12,6 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from flickr_ingest.planning import (
-    ALONE_BYTES,
     GROUP_BYTES,
     GROUP_FILES,
     GROUPS_PER_LANE,
@@ -54,7 +53,7 @@ def test_groups_have_limits_and_big_files_go_alone() -> None:
     heavy = [_decision(n, 900 * 1024) for n in range(40)]  # 36 MB: 5 groups of 8 at most
     heavy_groups = upload_groups(heavy, lanes=1)
     assert len(heavy_groups) == 5 and max(_sizes(heavy, heavy_groups)) <= GROUP_BYTES
-    big = [_decision(n, ALONE_BYTES + n) for n in range(5)] + [_decision(5, 1000)]
+    big = [_decision(n, GROUP_BYTES + n) for n in range(5)] + [_decision(5, 1000)]
     assert upload_groups(big, lanes=1) == [[4], [3], [2], [1], [0], [5]]  # big files alone
     # The groups fill whole rounds of lanes: 20 small files, 8 lanes, 16 groups, not 20.
     assert len(upload_groups([_decision(n, 1000) for n in range(20)], lanes=8)) == 16

@@ -67,6 +67,30 @@ def test_each_transient_fault_at_25_percent(flow_env: Path, sandbox, fault: str)
     assert any(entry.get("fault") == fault for entry in _log(sandbox))
 
 
+@pytest.mark.parametrize("fault", ["429", "14"])
+def test_the_wait_flickr_names_is_kept_before_the_retry(
+    flow_env: Path, sandbox, fault: str
+) -> None:
+    """HTTP 429's Retry-After (here on the run's first request, a REST call) and error
+    14's non_pro_desktop_upload_wait_time (on the upload): the same call is made again
+    no sooner than that, though the run's own backoff is 0.05 s."""
+    folder = _folder(flow_env, 1, seed=510 + len(fault))
+    _faults(sandbox, retry_after_seconds=2, capacity_wait_seconds=2)
+    sandbox.traffic.update(next_faults=(fault,))  # the first request that can get it, once
+    report = _report(ingest(source=str(folder)))
+    assert [f["status"] for f in report["files"]] == ["uploaded"]
+    log = _log(sandbox)
+    hit = next(i for i, e in enumerate(log) if e.get("fault") == fault)
+    again = next(
+        e
+        for e in log[hit + 1 :]
+        if (e["path"], e.get("api_method")) == (log[hit]["path"], log[hit].get("api_method"))
+    )
+    waited = again["time"] - (log[hit]["time"] + log[hit]["duration_ms"] / 1000)
+    assert waited >= 2.0 - 0.05, f"{log[hit]['path']} called again after {waited:.2f} s"
+    assert again["status"] == 200
+
+
 def test_permanent_errors_take_one_attempt(flow_env: Path, sandbox, monkeypatch) -> None:
     folder = _folder(flow_env, 3, seed=501)
     monkeypatch.setenv("FLICKR_INGEST_TITLE_TEMPLATE", "see http://offers.spam.example/ {stem}")
