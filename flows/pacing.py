@@ -3,7 +3,8 @@ worker and machine that uses one Flickr API key.
 
 - The REST budget is a Prefect global concurrency limit with slot decay: a token bucket
   on the server whose size is the burst and whose decay is the refill. Prefect silently
-  skips a limit that does not exist, so it is created here and taken with `strict=True`.
+  skips a limit that does not exist, so it is created here, and a take of a missing one
+  is an error.
   Each process takes slots a few at a time and hands them out at once (no pacing of its
   own: the bucket is the budget).
 - The optional upload cap (`uploads_per_hour`) is a second such bucket.
@@ -21,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from prefect.client.orchestration import get_client
-from prefect.concurrency.sync import rate_limit
-from prefect.exceptions import ObjectAlreadyExists
+from prefect.exceptions import ObjectAlreadyExists, PrefectHTTPStatusError
 from prefect.variables import Variable
 
+from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.flickr import FlickrClient
 from flickr_ingest.pacing import Pacing, Throttle, UploadGate, burst_for, refill_per_second
 from flickr_ingest.settings import IngestSettings
@@ -34,8 +35,9 @@ UPLOAD_LIMIT_NAME = "flickr-uploads"
 #: Slots a process takes from the server at once (fewer round trips to the server).
 BATCH = 10
 _BOARD_READ_SECONDS = 1.0
-#: How long a run waits at its end for the Prefect server to confirm its first batch.
-SETTLE_SECONDS = 30.0
+#: How long a run waits at its end for the Prefect server to confirm its first batch (a
+#: busy server took 3 s; the payment goes on while the process lives).
+SETTLE_SECONDS = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +60,36 @@ def ensure_budget(calls_per_hour: int, name: str = LIMIT_NAME) -> None:
                     raise
 
 
+def take_slots(name: str, slots: int) -> None:
+    """Take `slots` from the server's bucket `name`, waiting while it is empty (the server
+    answers 423 with Retry-After). Prefect's `rate_limit` does the same and also emits an
+    event per take, from a service that stops at exit, where a take still in flight then
+    fails loudly; so the budget talks to the API itself."""
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                answer = client.increment_concurrency_slots(
+                    names=[name], slots=slots, mode="rate_limit"
+                )
+            except PrefectHTTPStatusError as error:
+                if error.response.status_code != 423:
+                    raise
+                time.sleep(float(error.response.headers.get("Retry-After") or 1))
+                continue
+            if not answer.json():  # Prefect answers [] for a limit that does not exist
+                raise ConfigurationError(f"the Prefect global concurrency limit {name!r} is gone")
+            return
+
+
 class SharedBudget:
     """Blocks a caller until the shared bucket grants it one call.
 
     A process starts with one batch on credit, paid for in the background: the server
     answers slowly while it records a run's task events (seconds, on SQLite, just after a
-    run), and a run's first calls should not wait for that. The payment is still made,
-    in full, before the next batch is taken; so the budget holds on average, and at any
-    moment each process is at most one batch ahead of it."""
+    run), and a run's first calls should not wait for that. The payment is made before the
+    next batch is taken, so the budget holds on average and each process is at most one
+    batch ahead of it; a run that ends first waits for it a moment (`settle`), then leaves
+    it to finish on its own."""
 
     def __init__(self, calls_per_hour: int, name: str = LIMIT_NAME) -> None:
         self.name = name
@@ -82,24 +106,19 @@ class SharedBudget:
                 self._payment.join()  # the credit is settled before more is taken
                 if self._payment_error is not None:
                     raise self._payment_error
-                rate_limit(self.name, occupy=self.batch, strict=True)
+                take_slots(self.name, self.batch)
                 self._tokens = self.batch
             self._tokens -= 1
 
     def settle(self, timeout: float = SETTLE_SECONDS) -> None:
-        """Wait for the credit's payment, so that it is made before the process ends."""
+        """Give the credit's payment a moment to be made before the process ends."""
         self._payment.join(timeout)
         if self._payment.is_alive():
-            logger.warning(
-                "The Prefect server has not confirmed the REST budget's first %d calls"
-                " within %.0f s; they may go uncounted.",
-                self.batch,
-                timeout,
-            )
+            logger.debug("the REST budget's credit of %d calls is still being paid", self.batch)
 
     def _pay_for_credit(self) -> None:
         try:
-            rate_limit(self.name, occupy=self.batch, strict=True)
+            take_slots(self.name, self.batch)
         except BaseException as error:  # e.g. the limit is gone: the next batch says so
             self._payment_error = error
 

@@ -239,6 +239,8 @@ class SandboxApp:
             entry["stat"] = "rate-limited"
         if fault == "lost":
             response = DroppedConnection()
+        if fault == "stalled":
+            await asyncio.sleep(self.traffic.settings.stall_seconds)
         entry.update(
             status=response.status_code,
             api_key=getattr(request.state, "api_key", None),
@@ -249,7 +251,7 @@ class SandboxApp:
 
     async def _faulty_answer(self, request: Request, fault: str) -> Response | None:
         """The answer an injected fault gives, or None for faults that let the call run."""
-        if fault == "lost":
+        if fault in ("lost", "stalled"):
             return None
         if fault == "reset":
             expected = int(request.headers.get("content-length", "0") or 0)

@@ -17,6 +17,8 @@ from typing import Any
 #: Fault names accepted in a fault spec, and what each does.
 FAULTS = {
     "lost": "the request is carried out, then the connection drops before the answer",
+    "stalled": "the upload is carried out, then its answer waits `stall_seconds` (a client"
+    " killed meanwhile never hears that Flickr has the photo)",
     "reset": "the connection drops while the request body is being received",
     "3": "Flickr error 3, General upload failure",
     "14": "Flickr error 14, Server at capacity (with a wait time)",
@@ -30,7 +32,7 @@ FAULTS = {
 }
 
 
-UPLOAD_ONLY_FAULTS = frozenset({"3", "14"})
+UPLOAD_ONLY_FAULTS = frozenset({"3", "14", "stalled"})
 
 
 def parse_fault_spec(spec: str) -> dict[str, float]:
@@ -58,8 +60,8 @@ def parse_fault_spec(spec: str) -> dict[str, float]:
 class TrafficSettings:
     faults: dict[str, float] = field(default_factory=dict)
     # Faults for the next requests, in order, before any drawn: one request each (a test
-    # that needs "exactly one upload is throttled" queues one). Errors 3 and 14 wait for
-    # an upload.
+    # that needs "exactly one upload is throttled" queues one). Errors 3 and 14 and stalls
+    # wait for an upload.
     next_faults: tuple[str, ...] = ()
     latency_ms: float = 0.0
     bandwidth_mbps: float | None = None  # all connections together
@@ -68,6 +70,7 @@ class TrafficSettings:
     rate_limit_seconds: float = 3600.0
     retry_after_seconds: int = 1  # sent with injected HTTP 429s
     capacity_wait_seconds: int = 1  # sent with injected error 14
+    stall_seconds: float = 30.0  # how long a stalled answer waits
     max_body_bytes: int = 1200 * 1024 * 1024
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,7 +114,7 @@ class Traffic:
 
     def draw_fault(self, *, upload: bool) -> str | None:
         """Pick at most one fault for a request, each with its configured probability.
-        Errors 3 and 14 are the upload API's own: REST calls never get them."""
+        Errors 3 and 14 (and stalls) are for uploads: REST calls never get them."""
         with self._lock:
             queued = self.settings.next_faults
             if queued and (upload or queued[0] not in UPLOAD_ONLY_FAULTS):

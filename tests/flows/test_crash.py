@@ -1,6 +1,8 @@
-"""Kill a run over 200 photos with SIGKILL at 10 random moments, running it again each
-time: every photo ends up on the sandbox exactly once, and the last report accounts for
-every file."""
+"""Killed runs. First the dangerous moment made to happen: Flickr has stored a photo and
+the run is killed before it hears so; the next run must find that photo, not send it
+again. Then a run over 200 photos killed with SIGKILL at 10 random moments, run again
+each time: every photo ends up on the sandbox exactly once, and the last report accounts
+for every file."""
 
 from __future__ import annotations
 
@@ -23,6 +25,41 @@ KILLS = 10
 def _active(sandbox_url: str) -> list[dict]:
     photos = requests.get(f"{sandbox_url}/sandbox/photos", timeout=10).json()["photos"]
     return [p for p in photos if p["status"] == "active"]
+
+
+def test_a_run_killed_after_flickr_stored_a_photo_finds_it_and_sends_it_once(
+    flow_env: Path, sandbox, prefect_server: str
+) -> None:
+    folder = flow_env / "six"
+    folder.mkdir()
+    for number in range(6):
+        (folder / f"img{number}.jpg").write_bytes(jpeg_bytes(7100 + number, size=(160, 120)))
+    # The first upload is stored, then its answer is held back: the kill lands in between.
+    sandbox.traffic.update(next_faults=("stalled",), stall_seconds=60)
+    process = start_cli_run(folder, prefect_server, concurrency="1")
+    deadline = time.monotonic() + 120
+    while not _active(sandbox.url):
+        assert process.poll() is None and time.monotonic() < deadline, "nothing was stored"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    killed_at = time.time()
+    [stored_first] = _active(sandbox.url)  # the run never heard of it
+
+    again = start_cli_run(folder, prefect_server, concurrency="1")
+    output, _ = again.communicate(timeout=300)
+    assert again.returncode == 0, output
+
+    stored = _active(sandbox.url)
+    assert len(stored) == 6 and len({p["sha256"] for p in stored}) == 6
+    report = json.loads(sorted((flow_env / "reports").glob("*/report.json"))[-1].read_text())
+    [found] = [f for f in report["files"] if f["photo_id"] == stored_first["id"]]
+    assert found["status"] == "uploaded"
+    assert found["reason"] == "an earlier attempt had landed (found by checksum tag)"
+    # The recovery path ran: a look-up by checksum tag, and five uploads, not six.
+    after = [e for e in sandbox.traffic.entries_since(0) if e["time"] > killed_at]
+    assert any(e["api_method"] == "flickr.photos.search" for e in after)
+    assert sum(1 for e in after if e["path"].startswith("/services/upload")) == 5
 
 
 def test_killed_runs_resume_to_exactly_once(flow_env: Path, sandbox, prefect_server: str) -> None:
