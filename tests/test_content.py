@@ -88,7 +88,7 @@ def test_the_scan_check_never_walks_image_data_byte_by_byte() -> None:
     start = jpeg.walk(photo).scan_start
     assert start is not None
     data = photo[:start] + b"\x12\xff\x00\x34" * (2 * 1024 * 1024) + b"\xff\xd9"
-    started = time.process_time()
+    started = time.thread_time()
     print_ = fingerprint(io.BytesIO(data), check_jpeg=True)
-    assert time.process_time() - started < 0.5
+    assert time.thread_time() - started < 0.5
     assert print_.warnings == ()

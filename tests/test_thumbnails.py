@@ -161,9 +161,9 @@ def test_a_jpeg_of_many_tiny_segments_gets_no_thumbnail_quickly(tmp_path: Path) 
     data = out.getvalue()
     source = tmp_path / "comments.jpg"
     source.write_bytes(data[:2] + b"\xff\xfe\x00\x06abcd" * (1024 * 1024 // 8) + data[2:])
-    started = time.process_time()
+    started = time.thread_time()
     assert not make_thumbnail(source, tmp_path / "thumb.jpg")
-    assert time.process_time() - started < 1.0
+    assert time.thread_time() - started < 1.0
     assert not (tmp_path / "thumb.jpg").exists()
 
 

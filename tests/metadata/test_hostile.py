@@ -23,9 +23,9 @@ def test_a_megabyte_of_tiny_segments_reads_quickly(tmp_path: Path) -> None:
     data = _with_comments(1024 * 1024)  # 131,072 segments
     path = tmp_path / "comments.jpg"
     path.write_bytes(data)
-    started = time.process_time()
+    started = time.thread_time()
     metadata = read_file_metadata(path, len(data))
-    assert time.process_time() - started < 1.0  # was about 6-17 s
+    assert time.thread_time() - started < 1.0  # was about 6-17 s
     assert any("segments" in warning for warning in metadata.warnings)
 
 
