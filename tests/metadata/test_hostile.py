@@ -25,7 +25,8 @@ def test_a_megabyte_of_tiny_segments_reads_quickly(tmp_path: Path) -> None:
     path.write_bytes(data)
     started = time.thread_time()
     metadata = read_file_metadata(path, len(data))
-    assert time.thread_time() - started < 1.0  # was about 6-17 s
+    # Linear: ~1 s of CPU on a loaded 2-core machine; the quadratic walk took 6-17 s.
+    assert time.thread_time() - started < 3.0
     assert any("segments" in warning for warning in metadata.warnings)
 
 

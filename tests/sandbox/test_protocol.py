@@ -147,12 +147,12 @@ def _valid_key_header(sandbox: SandboxServer, extra: str) -> str:
         # gets, and which would prove nothing here).
         (
             'oauth_signature_method="HMAC-SHA1", oauth_signature="%%%", oauth_nonce="n1", '
-            f'oauth_timestamp="{int(time.time())}"',
+            'oauth_timestamp="{now}"',
             "signature_invalid",
         ),
         (
             'oauth_signature_method="HMAC-SHA1", oauth_signature="' + "a" * 20000 + '", '
-            f'oauth_nonce="n2", oauth_timestamp="{int(time.time())}"',
+            'oauth_nonce="n2", oauth_timestamp="{now}"',
             "signature_invalid",
         ),
         ('oauth_signature_method="PLAINTEXT", oauth_signature="x"', "signature_method_rejected"),
@@ -163,10 +163,11 @@ def _valid_key_header(sandbox: SandboxServer, extra: str) -> str:
 def test_malformed_oauth_headers_with_a_valid_key_get_their_oauth_problem(
     sandbox: SandboxServer, extra: str, problem: str
 ) -> None:
+    now = str(int(time.time()))  # when the test runs, not when it was collected
     response = requests.get(
         f"{sandbox.url}/services/rest/",
         params={"method": "flickr.test.login", "format": "json", "nojsoncallback": "1"},
-        headers={"Authorization": _valid_key_header(sandbox, extra)},
+        headers={"Authorization": _valid_key_header(sandbox, extra.replace("{now}", now))},
         timeout=10,
     )
     status, fields = _refusal(response)
