@@ -216,9 +216,11 @@ class SandboxApp:
                 response = self._ok(body, fmt, callback)
                 entry["stat"] = "ok"
         except errors.OAuthProblem as problem:
-            fault = problem.in_band_fault()
-            response = _refusal(problem, entry) if fault is None else self._fail(
-                fault, fmt, callback, entry
+            in_band = problem.in_band_fault()
+            response = (
+                _refusal(problem, entry)
+                if in_band is None
+                else self._fail(in_band, fmt, callback, entry)
             )
         except errors.FlickrFault as flickr_fault:
             response = self._fail(flickr_fault, fmt, callback, entry)

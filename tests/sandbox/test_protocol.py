@@ -363,3 +363,20 @@ def test_callback_authorization_redirects_with_the_verifier(sandbox: SandboxServ
     assert redirect.status_code == 302
     assert redirect.headers["location"].startswith("http://localhost:9/cb?oauth_token=")
     assert "oauth_verifier=" in redirect.headers["location"]
+
+
+def test_a_lost_answer_is_lost_even_when_it_is_a_refusal(sandbox: SandboxServer) -> None:
+    """The injected fault "lost" drops the connection whatever the call's outcome, an
+    OAuth refusal included."""
+    sandbox.traffic.update(next_faults=("lost",))
+    a = sandbox.account
+    with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        requests.get(
+            f"{sandbox.url}/services/rest/",
+            params={
+                "method": "flickr.test.login",
+                "oauth_consumer_key": a.api_key,
+                "oauth_token": a.oauth_token,  # unsigned: refused, parameter_absent
+            },
+            timeout=10,
+        )
