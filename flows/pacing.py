@@ -162,22 +162,20 @@ def _throttle(value: object) -> Throttle:
 def use_shared_pacing(flickr: FlickrClient, settings: IngestSettings) -> Callable[[], None]:
     """Make `flickr` keep the key's REST budget and upload signals with every worker.
     Returns what settles the budgets' credit: call it before the run ends."""
-    budgets: list[SharedBudget] = []
+    rest_budget = upload_cap = None
     if settings.api_calls_per_hour:
         ensure_budget(settings.api_calls_per_hour)
-        budgets.append(SharedBudget(settings.api_calls_per_hour))
-    upload_cap = None
+        rest_budget = SharedBudget(settings.api_calls_per_hour)
     if settings.uploads_per_hour:
         ensure_budget(settings.uploads_per_hour, UPLOAD_LIMIT_NAME)
-        budgets.append(SharedBudget(settings.uploads_per_hour, UPLOAD_LIMIT_NAME))
-        upload_cap = budgets[-1].acquire
+        upload_cap = SharedBudget(settings.uploads_per_hour, UPLOAD_LIMIT_NAME)
     gate = UploadGate(
         settings.concurrency,
         board=VariableThrottleBoard(flickr.credentials.api_key),
-        cap=upload_cap,
+        cap=upload_cap.acquire if upload_cap else None,
     )
-    rest_budget = budgets[0].acquire if settings.api_calls_per_hour else None
-    flickr.pacing = Pacing(rest_budget, gate)
+    flickr.pacing = Pacing(rest_budget.acquire if rest_budget else None, gate)
+    budgets = [budget for budget in (rest_budget, upload_cap) if budget is not None]
 
     def settle() -> None:
         for budget in budgets:

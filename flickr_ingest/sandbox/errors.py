@@ -98,14 +98,6 @@ class NonSafeContent(FlickrFault):
     code, message = 15, "Non-safe content not allowed"
 
 
-class InvalidSignature(FlickrFault):
-    code, message = 96, "Invalid signature"
-
-
-class MissingSignature(FlickrFault):
-    code, message = 97, "Missing signature"
-
-
 class InvalidToken(FlickrFault):
     code, message = 98, "Invalid auth token"
 
