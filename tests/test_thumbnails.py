@@ -163,7 +163,9 @@ def test_a_jpeg_of_many_tiny_segments_gets_no_thumbnail_quickly(tmp_path: Path) 
     source.write_bytes(data[:2] + b"\xff\xfe\x00\x06abcd" * (1024 * 1024 // 8) + data[2:])
     started = time.thread_time()
     assert not make_thumbnail(source, tmp_path / "thumb.jpg")
-    assert time.thread_time() - started < 1.0
+    # About 0.2 s alone and 1.04 s once under a loaded CI machine; the quadratic segment
+    # walk this guards against took 6-17 s.
+    assert time.thread_time() - started < 3.0
     assert not (tmp_path / "thumb.jpg").exists()
 
 
