@@ -7,6 +7,7 @@ Imports of the run's machinery wait until a run starts, so that the other comman
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import threading
@@ -20,6 +21,7 @@ from flickr_ingest.cli.prefect_server import (
     still_running_line,
     use_prefect_server,
 )
+from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.settings import ENV_PREFIX, IngestSettings
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ def _run(args: argparse.Namespace) -> int:
     local_server = None if args.temporary_server else use_prefect_server(_import_the_flow)
     from flows.ingest import ingest_in_this_process
 
+    _no_tracebacks_on_the_terminal_for_our_errors()
     progress = ProgressLine()
     add_listener(progress)
     try:
@@ -126,6 +129,24 @@ def _run(args: argparse.Namespace) -> int:
     if local_server is not None:
         print(still_running_line(local_server))
     return 0 if summary["ok"] else EXIT_SOME_FAILED
+
+
+class _WithoutOurTracebacks(logging.Filter):
+    """Our errors end a CLI run with one `Error: …` line that says what to do; Prefect's
+    terminal lines about them keep their message but drop the traceback. The Prefect API's
+    log (and the dashboard) keeps it: that handler sees the record first."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], FlickrIngestError):
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def _no_tracebacks_on_the_terminal_for_our_errors() -> None:
+    # Prefect's logging.yml puts its console handler on the root logger.
+    for handler in logging.getLogger().handlers + logging.getLogger("prefect").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.addFilter(_WithoutOurTracebacks())
 
 
 def _import_the_flow() -> None:

@@ -112,14 +112,14 @@ def upload_error(code: int, message: str, details: dict[str, str]) -> FlickrErro
     if code in (0, 6, 7):
         return QuotaError(message, code=code, videos_only=code in (0, 7))
     if code in _AUTH:
-        return AuthError(message, code=code)
+        return auth_error(code, message)
     return FlickrAPIError(message, code=code)
 
 
 def api_error(code: int, message: str) -> FlickrError:
     """The exception for an error answer of a REST method (codes below 95 are the method's)."""
     if code in _AUTH:
-        return AuthError(message, code=code)
+        return auth_error(code, message)
     if code in _GENERAL_TRANSIENT:
         return TransientError(message, code=code)
     return FlickrAPIError(message, code=code)
@@ -153,6 +153,23 @@ _OAUTH_ADVICE = {
     "signature_method_rejected": "Flickr refused the signature method (flickr-ingest sends"
     " HMAC-SHA1): please report",
 }
+
+
+#: What each in-band auth error asks the user to do (older answers, and the checks Flickr
+#: makes as API checks: a revoked token is error 98, a bad key error 100).
+_AUTH_ADVICE = {
+    95: "Flickr requires HTTPS: check FLICKR_BASE_URL",
+    96: _OAUTH_ADVICE["signature_invalid"],
+    97: f"the request was not signed: the credentials are incomplete; {_RELOGIN}",
+    98: f"the access token is unknown, revoked or expired: {_RELOGIN}",
+    99: f"the token lacks the permission needed: {_RELOGIN} with write access",
+    100: _OAUTH_ADVICE["consumer_key_unknown"],
+}
+
+
+def auth_error(code: int, message: str) -> AuthError:
+    """The exception for an in-band auth error (codes 95-100), with what to do."""
+    return AuthError(f"{message}: {_AUTH_ADVICE[code]}", code=code)
 
 
 def oauth_refusal(where: str, problem: str, absent: str = "") -> FlickrError:
