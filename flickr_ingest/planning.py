@@ -56,12 +56,14 @@ class Quota:
     bandwidth_remaining: int | None
     items_remaining: int | None
     videos_remaining: int | None
+    item_limit: int = FREE_ACCOUNT_ITEMS  # for the reason given when items run out
 
     @classmethod
     def from_status(cls, status: UploadStatus) -> Quota:
-        items = None
-        if not status.is_pro and status.items_uploaded is not None:
-            items = max(FREE_ACCOUNT_ITEMS - status.items_uploaded, 0)
+        items, limit = None, status.item_limit or FREE_ACCOUNT_ITEMS
+        # Flickr states the limit (`upload_limit`) since about 2021; before, free meant 1,000.
+        if status.items_uploaded is not None and (status.item_limit or not status.is_pro):
+            items = max(limit - status.items_uploaded, 0)
         return cls(
             max_photo_bytes=status.max_photo_bytes,
             max_video_bytes=status.max_video_bytes,
@@ -70,6 +72,7 @@ class Quota:
             else status.bandwidth_remaining_bytes,
             items_remaining=items,
             videos_remaining=status.videos_remaining,
+            item_limit=limit,
         )
 
 
@@ -80,7 +83,9 @@ def _mb(size: int) -> str:
 def plan(candidates: Iterable[Candidate], quota: Quota) -> list[Decision]:
     """A decision for every candidate, in order. Quota is handed out first come, first
     served; a file that does not fit does not stop smaller ones behind it."""
-    allowance = _Allowance(quota.bandwidth_remaining, quota.items_remaining, quota.videos_remaining)
+    allowance = _Allowance(
+        quota.bandwidth_remaining, quota.items_remaining, quota.videos_remaining, quota.item_limit
+    )
     decisions = []
     for candidate in candidates:
         decision = _fixed_decision(candidate, quota)
@@ -102,10 +107,11 @@ class _Allowance:
     bandwidth: int | None
     items: int | None
     videos: int | None
+    item_limit: int
 
     def refusal(self, candidate: Candidate) -> str | None:
         if self.items is not None and self.items <= 0:
-            return f"the free account's {FREE_ACCOUNT_ITEMS:,}-item limit is reached"
+            return f"the account's {self.item_limit:,}-item limit is reached"
         if candidate.kind == VIDEO and self.videos is not None and self.videos <= 0:
             return "the account's video limit is reached"
         if self.bandwidth is not None and candidate.size > self.bandwidth:

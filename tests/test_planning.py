@@ -93,6 +93,21 @@ def test_the_free_accounts_item_limit_from_getuploadstatus_and_getphotos() -> No
     assert "1,000-item limit" in (decisions[2].reason or "")
 
 
+def test_the_item_limit_as_getuploadstatus_states_it_today() -> None:
+    """upload_count and upload_limit (Flickr4Java's 2021 and 2024 payloads of
+    flickr.people.getUploadStatus): no people.getPhotos call is needed, and the stated
+    limit wins over the 1,000 assumed for older answers."""
+    status = parse_upload_status(
+        _status(upload_count=497, upload_limit="500", upload_limit_status="below_limit")
+    )
+    assert (status.items_uploaded, status.item_limit) == (497, 500)
+    quota = Quota.from_status(status)
+    assert quota.items_remaining == 3
+    decisions = plan([_file(f"{n}.jpg", MB) for n in range(5)], quota)
+    assert [d.action for d in decisions] == [UPLOAD] * 3 + [DEFERRED] * 2
+    assert "500-item limit" in (decisions[3].reason or "")
+
+
 def test_a_pro_account_has_no_item_limit_and_unlimited_bandwidth() -> None:
     status = parse_upload_status(
         _status(ispro=1, bandwidth={"maxbytes": 2 * MB, "remainingbytes": 0, "unlimited": 1})

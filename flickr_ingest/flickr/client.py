@@ -7,6 +7,7 @@ No retries here: the pipeline has one retry layer (the Prefect task) and asks
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import logging
 import mimetypes
@@ -171,10 +172,10 @@ class FlickrClient:
         )
 
     def upload_status(self) -> UploadStatus:
-        """The account's quota. For free accounts, also how many items it holds (their
-        1,000-item limit is not part of getUploadStatus)."""
+        """The account's quota. A free account's item count comes with it in today's
+        answers (`upload_count`); older ones lack it, and then people.getPhotos tells."""
         status = parse_upload_status(self.call("flickr.people.getUploadStatus"))
-        if status.is_pro:
+        if status.is_pro or status.items_uploaded is not None:
             return status
         photos = self.call("flickr.people.getPhotos", user_id="me", per_page=1)["photos"]
         return replace(status, items_uploaded=int(photos.get("total", 0)))
@@ -433,11 +434,13 @@ def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After", "").strip()
     if value.isdigit():
         return float(value)
-    if value:
+    try:  # an HTTP date; anything else is no usable wait
         when = email.utils.parsedate_to_datetime(value)
-        if when is not None:
-            return max(0.0, when.timestamp() - time.time())
-    return None
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive one is read as such
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - time.time())
 
 
 @contextmanager

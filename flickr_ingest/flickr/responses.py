@@ -63,7 +63,8 @@ class UploadStatus:
     max_video_bytes: int | None
     videos_uploaded: int | None
     videos_remaining: int | None  # None = "lots"
-    items_uploaded: int | None = None  # filled from people.getPhotos where known
+    items_uploaded: int | None = None  # `upload_count`, else from people.getPhotos
+    item_limit: int | None = None  # `upload_limit`: a free account's 1,000
 
 
 def parse_xml(body: bytes) -> Element:
@@ -169,6 +170,9 @@ def parse_upload_status(document: dict[str, Any]) -> UploadStatus:
         max_video_bytes=as_int(videosize.get("maxbytes")),
         videos_uploaded=as_int(videos.get("uploaded")),
         videos_remaining=as_int(videos.get("remaining")),
+        # Since about 2021 (Flickr4Java's payloads of 2021 and 2024; not in 2018's).
+        items_uploaded=as_int(user.get("upload_count")),
+        item_limit=as_int(user.get("upload_limit")),
     )
 
 

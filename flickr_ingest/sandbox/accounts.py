@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import secrets
 import sqlite3
 from dataclasses import asdict, dataclass, field, replace
@@ -16,6 +17,8 @@ from flickr_ingest.sandbox import errors, oauth
 from flickr_ingest.sandbox.store import Store
 
 PERMS_RANK = {"read": 1, "write": 2, "delete": 3}
+#: Flickr's API keys: 32 hex digits. An unknown key of another shape is "invalid format".
+_API_KEY_FORMAT = re.compile(r"[0-9a-f]{32}")
 #: How far an OAuth timestamp may be from the sandbox's clock.
 TIMESTAMP_TOLERANCE_SECONDS = 600
 MB = 1024 * 1024
@@ -308,7 +311,10 @@ class Accounts:
         api_key = values.get("oauth_consumer_key") or values.get("api_key", "")
         app = self._store.query("SELECT api_secret FROM apps WHERE api_key = ?", (api_key,))
         if not app:
-            raise errors.OAuthProblem("consumer_key_unknown")
+            malformed = not _API_KEY_FORMAT.fullmatch(api_key)
+            raise errors.OAuthProblem(
+                "consumer_key_unknown", errors.InvalidApiKey.MALFORMED if malformed else ""
+            )
         return api_key, app[0]["api_secret"]
 
     def _signed_token(self, values: dict[str, str], api_key: str, kind: str) -> sqlite3.Row | None:

@@ -26,7 +26,18 @@ class PhotoNotFound(FlickrFault):
     code, message = 1, "Photo not found"
 
 
+class NotProAccount(FlickrFault):
+    """Replace is for Pro accounts (replace.api; recorded in janko/flickr-objects' 2012
+    cassette `Flickr_UploadClient/replaces.yml`)."""
+
+    code, message = 1, "Not a pro account"
+
+
 class NoPhoto(FlickrFault):
+    """Upload and replace without a file; the sandbox also answers a replace whose
+    `photo_id` is missing or not the caller's photo with it (Flickr lists no code for
+    that and no recording shows one)."""
+
     code, message = 2, "No photo specified"
 
 
@@ -112,7 +123,11 @@ class InsufficientPermissions(FlickrFault):
 
 
 class InvalidApiKey(FlickrFault):
+    """A well-formed key Flickr does not know; a key that is not 32 hex digits gets
+    MALFORMED (recorded: janko/flickr-objects' Flickr_Middleware_CheckStatus cassettes)."""
+
     code, message = 100, "Invalid API Key (Key not found)"
+    MALFORMED: ClassVar[str] = "Invalid API Key (Key has invalid format)"
 
 
 class ServiceUnavailable(FlickrFault):
@@ -126,9 +141,15 @@ class WriteFailed(FlickrFault):
 class FormatNotFound(FlickrFault):
     code, message = 111, "Format not found"
 
+    def __init__(self, name: str) -> None:
+        super().__init__(f'Format "{name}" not found')
+
 
 class MethodNotFound(FlickrFault):
     code, message = 112, "Method not found"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f'Method "{name}" not found')
 
 
 class BadUrl(FlickrFault):
@@ -136,10 +157,9 @@ class BadUrl(FlickrFault):
 
 
 class PostRequired(FlickrFault):
-    """Flickr's pages say write methods need POST but not what a GET gets; the sandbox
-    answers code 3 (a method-specific code slot) with this message."""
+    """A write method called with GET (the same code as upload's "Bad URL found")."""
 
-    code, message = 3, "Method requires POST"
+    code, message = 116, "The POST method is now required for all setters"
 
 
 class MissingArgument(FlickrFault):
@@ -191,5 +211,6 @@ class OAuthProblem(Exception):
         return fields
 
     def in_band_fault(self) -> FlickrFault | None:
+        """The in-band answer, if this problem has one; `detail` is then its message."""
         fault = self.IN_BAND.get(self.problem)
-        return fault() if fault else None
+        return fault(self.detail or None) if fault else None

@@ -35,7 +35,7 @@ from flickr_ingest.sandbox import errors, pages, render
 from flickr_ingest.sandbox.accounts import Principal
 from flickr_ingest.sandbox.admin import admin_routes
 from flickr_ingest.sandbox.guard import Access, BodyTimeout, RequestGuard
-from flickr_ingest.sandbox.methods import REST_METHODS, required_arg
+from flickr_ingest.sandbox.methods import REST_METHODS
 from flickr_ingest.sandbox.oauth import parse_authorization_header
 from flickr_ingest.sandbox.photos import PhotoFields
 from flickr_ingest.sandbox.state import SandboxState
@@ -125,6 +125,15 @@ async def _url_params(request: Request) -> list[tuple[str, str]]:
     return params
 
 
+def _json_type(callback: str | None, *, failed: bool = False) -> str:
+    """JSONP is a script: Flickr sends it as text/javascript. Plain JSON is
+    application/json, but a failure in plain JSON came as text/plain in every recording
+    (janko/flickr-objects' cassettes, 2012-2013)."""
+    if callback:
+        return "text/javascript; charset=utf-8"
+    return "text/plain; charset=utf-8" if failed else "application/json"
+
+
 def _html5_filename(name: str) -> str:
     """Undo the WHATWG multipart escapes (`"` as %22, CR and LF as %0D and %0A) that
     browsers and urllib3 apply to file names."""
@@ -191,7 +200,7 @@ class SandboxApp:
         *,
         api_method: str | None = None,
         fmt: str = "rest",
-        callback: bool = False,
+        callback: str | None = None,
     ) -> Response:
         """Run one Flickr API call with the network simulation around it, and render its
         answer or its fault: the one place where errors reach the wire."""
@@ -272,21 +281,22 @@ class SandboxApp:
         return HTMLResponse(page, status_code=int(fault))
 
     @staticmethod
-    def _ok(body: dict[str, Any], fmt: str, callback: bool) -> Response:
+    def _ok(body: dict[str, Any], fmt: str, callback: str | None) -> Response:
         if fmt == "json":
             return Response(
-                render.json_answer(body, callback=callback), media_type="application/json"
+                render.json_answer(body, callback=callback), media_type=_json_type(callback)
             )
         return Response(render.xml_answer(body), media_type="text/xml; charset=utf-8")
 
     @staticmethod
     def _fail(
-        fault: errors.FlickrFault, fmt: str, callback: bool, entry: dict[str, Any]
+        fault: errors.FlickrFault, fmt: str, callback: str | None, entry: dict[str, Any]
     ) -> Response:
         entry.update(stat="fail", code=fault.code)
         if fmt == "json":
             return Response(
-                render.json_fault(fault, callback=callback), media_type="application/json"
+                render.json_fault(fault, callback=callback),
+                media_type=_json_type(callback, failed=True),
             )
         return Response(render.xml_fault(fault), media_type="text/xml; charset=utf-8")
 
@@ -310,9 +320,9 @@ class SandboxApp:
             if params is None:
                 raise BodyTooLarge()
             if values.get("format", "rest") not in ("rest", "json"):
-                raise errors.FormatNotFound()
+                raise errors.FormatNotFound(values["format"])
             if method not in REST_METHODS:
-                raise errors.MethodNotFound()
+                raise errors.MethodNotFound(method)
             handler, needs_post = REST_METHODS[method]
             principal = await run_in_threadpool(self._authenticate, request, params)
             if needs_post and request.method != "POST":
@@ -325,7 +335,7 @@ class SandboxApp:
             answer,
             api_method=method or None,
             fmt=values.get("format", "rest"),
-            callback=values.get("nojsoncallback") != "1",
+            callback=render.jsonp_callback(values),
         )
 
     async def _upload_form(self, request: Request) -> tuple[UploadFile, list[tuple[str, str]]]:
@@ -368,7 +378,7 @@ class SandboxApp:
                     lambda: self.state.photos.replace(
                         principal,
                         stored,
-                        required_arg(values, "photo_id"),
+                        values.get("photo_id", "").strip(),
                         asynchronous=asynchronous,
                     )
                 )

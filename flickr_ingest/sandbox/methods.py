@@ -78,7 +78,7 @@ def search(state: SandboxState, principal: Principal, params: Params) -> dict[st
 
 
 def get_info(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    return state.photos.photo_info(principal, required_arg(params, "photo_id"))
+    return state.photos.photo_info(principal, required_arg(params, "photo_id"), state.site_url)
 
 
 def delete_photo(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def check_tickets(state: SandboxState, principal: Principal, params: Params) -> 
     ids = [
         ticket.strip() for ticket in required_arg(params, "tickets").split(",") if ticket.strip()
     ]
-    return {"uploader": {"ticket": state.photos.check_tickets(principal, ids)}}
+    return {"uploader": {"ticket": state.photos.check_tickets(ids)}}
 
 
 def create_album(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from flickr_ingest.sandbox.accounts import MB, AccountLimits, Accounts, Principa
 from flickr_ingest.sandbox.store import Store, StoredFile
 from flickr_ingest.tags import MAX_TAGS, is_machine_tag, normalise_tag, parse_tags
 
+#: Flickr names an original's format by its usual extension.
+_ORIGINAL_FORMATS = {"jpeg": "jpg", "tiff": "tif"}
 #: Hosts whose URLs in a title, description or tag make an upload fail with error 116.
 BLOCKED_URL_HOSTS = ("spam.example", "malware.example", "phishing.example")
 _URL_HOST = re.compile(r"https?://([^/\s\"'<>:?#]+)", re.IGNORECASE)
@@ -159,6 +161,8 @@ class Photos:
     ) -> UploadOutcome:
         try:
             nsid = require(principal, "write")
+            if not self._accounts.account(nsid)["is_pro"]:
+                raise errors.NotProAccount()
             limits = self._accounts.limits(nsid)
             file_type = self._check_file(stored, limits)
             with self._store.transaction() as db:
@@ -167,8 +171,8 @@ class Photos:
                     "SELECT * FROM photos WHERE id = ? AND owner = ? AND status = 'active'",
                     (photo_id, nsid),
                 ).fetchone()
-                if row is None:
-                    raise errors.PhotoNotFound()
+                if row is None:  # no code of replace's own list fits: the sandbox's choice
+                    raise errors.NoPhoto()
                 self._check_bandwidth(db, nsid, limits, stored.size)
                 originalsecret = self._store.hex(10)
                 db.execute(
@@ -316,7 +320,8 @@ class Photos:
     # -- async tickets -------------------------------------------------------------------
 
     def _new_ticket(self, db: sqlite3.Connection, nsid: str, photo_id: str) -> str:
-        ticket_id = self._store.number(9)
+        # Shaped like Flickr's (recorded: `78701040-72157636215117185`); opaque to clients.
+        ticket_id = f"{self._store.number(8)}-72157{self._store.number(12)}"
         failed = self._store.random.random() < self.behaviour.async_failure_rate
         db.execute(
             "INSERT INTO tickets VALUES (?, ?, ?, ?, ?)",
@@ -343,16 +348,17 @@ class Photos:
             if row["failed"]:
                 self._store.photo_path(row["photo_id"]).unlink(missing_ok=True)
 
-    def check_tickets(self, principal: Principal, ticket_ids: list[str]) -> list[dict]:
-        nsid = require(principal, "read")
-        answers = []
+    def check_tickets(self, ticket_ids: list[str]) -> list[dict]:
+        """The tickets' states. Needs no token: a ticket id is its own proof. A finished
+        ticket says when its photo was `imported` (null once the photo is deleted)."""
+        answers: list[dict] = []
         with self._store.transaction() as db:
             self._settle_tickets(db)
             for ticket_id in ticket_ids:
                 row = db.execute(
                     "SELECT t.*, p.status FROM tickets t JOIN photos p ON p.id = t.photo_id"
-                    " WHERE t.id = ? AND t.owner = ?",
-                    (ticket_id, nsid),
+                    " WHERE t.id = ?",
+                    (ticket_id,),
                 ).fetchone()
                 if row is None:
                     answers.append({"id": ticket_id, "invalid": 1})
@@ -361,7 +367,15 @@ class Photos:
                 elif row["status"] == "failed":
                     answers.append({"id": ticket_id, "complete": 2})
                 else:
-                    answers.append({"id": ticket_id, "complete": 1, "photoid": row["photo_id"]})
+                    imported = str(int(row["ready_at"])) if row["status"] == "active" else None
+                    answers.append(
+                        {
+                            "id": ticket_id,
+                            "complete": 1,
+                            "photoid": row["photo_id"],
+                            "imported": imported,
+                        }
+                    )
         return answers
 
     # -- reading photos ------------------------------------------------------------------
@@ -372,21 +386,32 @@ class Photos:
         limits = AccountLimits(**json.loads(account["limits"]))
         with self._store.lock:
             used = self._used_bytes(self._store.db, nsid)
-            videos = self._store.db.execute(
-                "SELECT COUNT(*) FROM photos WHERE owner = ? AND kind = 'video'"
-                " AND status IN ('active', 'processing')",
-                (nsid,),
-            ).fetchone()[0]
+            items, videos, albums = self._store.db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(kind = 'video'), 0),"
+                " (SELECT COUNT(*) FROM albums WHERE owner = ?)"
+                " FROM photos WHERE owner = ? AND status IN ('active', 'processing')",
+                (nsid, nsid),
+            ).fetchone()
         unlimited = limits.monthly_bandwidth_bytes is None
         # An unlimited account still shows a nominal monthly figure, as Flickr's do.
         max_bytes = 2 * 1024 * MB if unlimited else limits.monthly_bandwidth_bytes
         remaining = max(max_bytes - used, 0)
+        item_limit = {}
+        if limits.max_items is not None:
+            item_limit = {
+                "upload_limit": str(limits.max_items),
+                "upload_limit_status": "below_limit" if items < limits.max_items else "at_limit",
+            }
         return {
             "user": {
                 "id": nsid,
                 "ispro": int(account["is_pro"]),
+                "upload_count": items,
+                **item_limit,
                 "username": {"_content": account["username"]},
                 "bandwidth": {
+                    "max": max_bytes,
+                    "used": used,
                     "maxbytes": max_bytes,
                     "maxkb": max_bytes // 1024,
                     "usedbytes": used,
@@ -396,6 +421,7 @@ class Photos:
                     "unlimited": int(unlimited),
                 },
                 "filesize": {
+                    "max": limits.max_photo_bytes,
                     "maxbytes": limits.max_photo_bytes,
                     "maxkb": limits.max_photo_bytes // 1024,
                     "maxmb": limits.max_photo_bytes // MB,
@@ -405,7 +431,9 @@ class Photos:
                     "maxkb": limits.max_video_bytes // 1024,
                     "maxmb": limits.max_video_bytes // MB,
                 },
-                "sets": {"created": 0, "remaining": "lots"},
+                # Recorded JSON has `null` here (janko/flickr-objects); the sandbox gives
+                # null for none, else the number of albums (Flickr4Java's XML payload).
+                "sets": {"created": albums or None, "remaining": "lots"},
                 "videos": {
                     "uploaded": videos,
                     "remaining": "lots"
@@ -430,18 +458,27 @@ class Photos:
             "SELECT * FROM tags WHERE photo_id = ? ORDER BY position", (photo_id,)
         )
 
-    def photo_info(self, principal: Principal, photo_id: str) -> dict:
+    def photo_info(self, principal: Principal, photo_id: str, site_url: str) -> dict:
+        """flickr.photos.getInfo, in the recorded shape (Flickr4Java's payload, flickrex's
+        and janko/flickr-objects' JSON): numbers where Flickr sends numbers, dates and ids
+        as strings, the photo page as an absolute URL on `site_url`."""
         row = self._visible_photo(principal, photo_id)
         owner = self._accounts.account(row["owner"])
+        taken = self._store.query("SELECT * FROM taken WHERE photo_id = ?", (row["id"],))
         return {
             "photo": {
                 "id": row["id"],
                 "secret": row["secret"],
-                "originalsecret": row["originalsecret"],
-                "originalformat": row["format"],
-                "media": row["kind"],
+                "server": "1",
+                "farm": 1,
                 "dateuploaded": str(int(row["uploaded"])),
-                "safety_level": row["safety_level"],
+                "isfavorite": 0,
+                "license": "0",
+                "safety_level": str(row["safety_level"]),
+                "rotation": 0,
+                "originalsecret": row["originalsecret"],
+                "originalformat": _ORIGINAL_FORMATS.get(row["format"], row["format"]),
+                "media": row["kind"],
                 "content_type": row["content_type"],
                 "hidden": row["hidden"],
                 "owner": {"nsid": owner["nsid"], "username": owner["username"]},
@@ -452,11 +489,20 @@ class Photos:
                     "isfriend": row["is_friend"],
                     "isfamily": row["is_family"],
                 },
+                "dates": {
+                    "posted": str(int(row["uploaded"])),
+                    "taken": taken[0]["taken"] if taken else "",
+                    "takengranularity": 0,
+                    "takenunknown": taken[0]["unknown"] if taken else 1,
+                    "lastupdate": str(int(row["updated"])),
+                },
+                "views": "0",
                 "tags": {
                     "tag": [
                         {
                             "id": f"{row['id']}-{tag['position']}",
                             "author": row["owner"],
+                            "authorname": owner["username"],
                             "raw": tag["raw"],
                             "machine_tag": tag["machine"],
                             "_content": tag["normalised"],
@@ -466,7 +512,10 @@ class Photos:
                 },
                 "urls": {
                     "url": [
-                        {"type": "photopage", "_content": f"/photos/{row['owner']}/{row['id']}/"}
+                        {
+                            "type": "photopage",
+                            "_content": f"{site_url}/photos/{row['owner']}/{row['id']}/",
+                        }
                     ]
                 },
             }

@@ -9,6 +9,7 @@ two formats can never disagree.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 from xml.etree import ElementTree
@@ -55,20 +56,35 @@ def xml_fault(fault: FlickrFault) -> bytes:
     return _XML_DECLARATION + ElementTree.tostring(rsp, encoding="utf-8", xml_declaration=False)
 
 
-def json_answer(body: dict[str, Any], *, callback: bool = False) -> bytes:
+#: A JSONP callback name the sandbox echoes: a dotted JavaScript identifier. Anything else
+#: (the name is reflected into a script) gets Flickr's default name instead.
+_CALLBACK_NAME = re.compile(r"[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*")
+DEFAULT_CALLBACK = "jsonFlickrApi"
+
+
+def jsonp_callback(params: dict[str, str]) -> str | None:
+    """The JSONP function to wrap a JSON answer in, or None for plain JSON. Flickr wraps
+    unless `nojsoncallback=1`, in `jsoncallback=name` when given, else `jsonFlickrApi`."""
+    if params.get("nojsoncallback") == "1":
+        return None
+    name = params.get("jsoncallback", "")
+    return name if len(name) <= 100 and _CALLBACK_NAME.fullmatch(name) else DEFAULT_CALLBACK
+
+
+def json_answer(body: dict[str, Any], *, callback: str | None = None) -> bytes:
     return _json({**body, "stat": "ok"}, callback)
 
 
-def json_fault(fault: FlickrFault, *, callback: bool = False) -> bytes:
+def json_fault(fault: FlickrFault, *, callback: str | None = None) -> bytes:
     return _json(
         {"stat": "fail", "code": fault.code, "message": fault.msg, **fault.details}, callback
     )
 
 
-def _json(document: dict[str, Any], callback: bool) -> bytes:
+def _json(document: dict[str, Any], callback: str | None) -> bytes:
     text = json.dumps(document, ensure_ascii=False)
-    if callback:  # Flickr wraps JSON in a JSONP call unless nojsoncallback=1
-        text = f"jsonFlickrApi({text})"
+    if callback:
+        text = f"{callback}({text})"
     return text.encode("utf-8")
 
 

@@ -117,6 +117,7 @@ class SandboxServer:
             access=access,
         )
         self.url = f"http://{bound_host}:{bound_port}"
+        self.state.site_url = self.url
         self.account = DemoAccount(
             url=self.url,
             api_key=api_key,

@@ -22,6 +22,8 @@ class SandboxState:
         self.accounts = Accounts(self.store)
         self.photos = Photos(self.store, self.accounts)
         self.albums = Albums(self.store)
+        #: Where the sandbox's own photo pages are, for the absolute URLs in its answers.
+        self.site_url = "https://www.flickr.com"
 
     def delete_photo(self, principal: Principal, photo_id: str) -> None:
         self.photos.delete(principal, photo_id)

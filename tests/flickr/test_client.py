@@ -318,3 +318,21 @@ def test_every_oauth_problem_stops_the_run_and_says_what_to_do(problem: str, adv
 
 def test_a_used_nonce_is_retried_with_a_new_signature() -> None:
     assert errors.is_retryable(errors.oauth_refusal("api.flickr.com/services/rest/", "nonce_used"))
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("7", 7.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a date in the past: no wait
+        ("garbage", None),
+        ("Wed, 99 Foo 2015", None),
+        ("", None),
+    ],
+)
+def test_a_hostile_retry_after_is_no_wait_not_a_crash(header: str, expected) -> None:
+    from flickr_ingest.flickr.client import _retry_after
+
+    response = requests.Response()
+    response.headers["Retry-After"] = header
+    assert _retry_after(response) == expected

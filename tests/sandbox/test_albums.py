@@ -99,7 +99,7 @@ def test_write_methods_need_post_and_write_permission(
     photo = _upload(client, 7)
     with pytest.raises(errors.FlickrAPIError) as via_get:
         client.call("flickr.photosets.create", title="T", primary_photo_id=photo)
-    assert via_get.value.code == 3 and "POST" in str(via_get.value)
+    assert via_get.value.code == 116 and "POST" in str(via_get.value)
     account = sandbox.account
     token = sandbox.state.accounts.issue_access_token(account.api_key, account.user_nsid, "read")
     read_only = Credentials(account.api_key, account.api_secret, token.token, token.secret)
@@ -237,7 +237,7 @@ def test_edit_photos_needs_post_and_write_permission(
     args = {"photoset_id": album_id, "primary_photo_id": b, "photo_ids": f"{b},{a}"}
     with pytest.raises(errors.FlickrAPIError) as via_get:
         client.call("flickr.photosets.editPhotos", **args)
-    assert via_get.value.code == 3 and "POST" in str(via_get.value)
+    assert via_get.value.code == 116 and "POST" in str(via_get.value)
     account = sandbox.account
     token = sandbox.state.accounts.issue_access_token(account.api_key, account.user_nsid, "read")
     read_only = Credentials(account.api_key, account.api_secret, token.token, token.secret)

@@ -194,13 +194,9 @@ def test_headers_without_a_known_key_get_error_100(sandbox: SandboxServer, heade
     assert response.status_code == 200 and '<err code="100"' in response.text
 
 
-def test_other_users_photos_and_tickets(sandbox: SandboxServer, client) -> None:
+def test_other_users_photos(sandbox: SandboxServer, client) -> None:
     photo = client.upload(
         __import__("io").BytesIO(jpeg_bytes(1)), filename="a.jpg", is_public=False
-    )
-    sandbox.state.photos.behaviour.async_delay_seconds = 5
-    ticket = client.upload(
-        __import__("io").BytesIO(jpeg_bytes(2)), filename="b.jpg", asynchronous=True
     )
     other = requests.post(
         f"{sandbox.url}/sandbox/accounts", json={"username": "eve"}, timeout=5
@@ -213,10 +209,6 @@ def test_other_users_photos_and_tickets(sandbox: SandboxServer, client) -> None:
     )
     info = _rest(sandbox, "flickr.photos.getInfo", eve, photo_id=photo.photo_id).json()
     assert info["code"] == 1  # private and not hers: not found
-    tickets = _rest(
-        sandbox, "flickr.photos.upload.checkTickets", eve, tickets=ticket.ticket_id
-    ).json()
-    assert tickets["uploader"]["ticket"] == [{"id": ticket.ticket_id, "invalid": 1}]
     query = urlencode(
         {
             "method": "flickr.photos.delete",
@@ -239,7 +231,8 @@ def test_other_users_photos_and_tickets(sandbox: SandboxServer, client) -> None:
 def test_write_methods_need_post(sandbox: SandboxServer, client) -> None:
     photo = client.upload(__import__("io").BytesIO(jpeg_bytes(3)), filename="a.jpg")
     answer = _rest(sandbox, "flickr.photos.delete", photo_id=photo.photo_id).json()
-    assert answer["stat"] == "fail" and answer["message"] == "Method requires POST"
+    assert (answer["stat"], answer["code"]) == ("fail", 116)
+    assert answer["message"] == "The POST method is now required for all setters"
 
 
 def _signed_upload_headers(sandbox: SandboxServer, fields: dict[str, str]) -> dict[str, str]:
