@@ -110,9 +110,11 @@ def test_free_account_reports_items(sandbox: SandboxServer, client: FlickrClient
         endpoints=Endpoints.at(sandbox.url),
     ) as free_client:
         status = free_client.upload_status()
-        assert not status.is_pro and status.items_uploaded == 0
+        assert not status.is_pro and (status.items_uploaded, status.item_limit) == (0, 1000)
         free_client.upload(io.BytesIO(jpeg_bytes(42)), filename="a.jpg")
         assert free_client.upload_status().items_uploaded == 1
+        # getUploadStatus states count and limit today: no people.getPhotos to count them.
+        assert free_client.calls["flickr.people.getPhotos"] == 0
 
 
 # -- one test per error class ---------------------------------------------------------
