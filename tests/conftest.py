@@ -32,12 +32,11 @@ def sandbox(shared_sandbox: SandboxServer) -> Iterator[SandboxServer]:
     """The shared sandbox, reset to no photos and no faults before each test."""
     shared_sandbox.state.reset()
     shared_sandbox.traffic.reset()
+    from flickr_ingest.sandbox.photos import Behaviour
     from flickr_ingest.sandbox.traffic import TrafficSettings
 
     shared_sandbox.traffic.update(**TrafficSettings().to_dict())  # every setting's default
-    shared_sandbox.state.photos.behaviour.async_delay_seconds = 0.2
-    shared_sandbox.state.photos.behaviour.sync_processing_seconds = 0.0
-    shared_sandbox.state.photos.behaviour.async_failure_rate = 0.0
+    shared_sandbox.state.photos.behaviour = Behaviour(async_delay_seconds=0.2)
     nsid = shared_sandbox.account.user_nsid
     shared_sandbox.state.accounts.set_limits(nsid, **_pro_limits())
     yield shared_sandbox

@@ -75,6 +75,9 @@ class Behaviour:
     async_failure_rate: float = 0.0
     # A synchronous upload answers once the photo is processed, as Flickr's do: this long.
     sync_processing_seconds: float = 0.0
+    # Flickr's search index lags behind uploads: a new photo is found by
+    # flickr.photos.search (and people.getPhotos) only this long after it was uploaded.
+    search_delay_seconds: float = 0.0
 
 
 class Photos:
@@ -396,8 +399,8 @@ class Photos:
         # An unlimited account still shows a nominal monthly figure, as Flickr's do.
         max_bytes = 2 * 1024 * MB if unlimited else limits.monthly_bandwidth_bytes
         remaining = max(max_bytes - used, 0)
-        item_limit = {}
-        if limits.max_items is not None:
+        item_limit = {}  # stated for free accounts (Flickr4Java's payloads are of one)
+        if limits.max_items is not None and not account["is_pro"]:
             item_limit = {
                 "upload_limit": str(limits.max_items),
                 "upload_limit_status": "below_limit" if items < limits.max_items else "at_limit",
@@ -538,7 +541,9 @@ class Photos:
     ) -> dict:
         """flickr.photos.search and flickr.people.getPhotos: the caller's photos, newest first."""
         nsid = require(principal, "read") if user_id == "me" else user_id
-        conditions, params = ["owner = ?", "status = 'active'"], [nsid]
+        conditions = ["owner = ?", "status = 'active'", "uploaded <= ?"]
+        indexed_before = self._store.clock() - self.behaviour.search_delay_seconds
+        params: list[str | float] = [nsid, indexed_before]
         if nsid != principal.nsid:
             conditions.append("is_public = 1")
         for values, mode in ((tags, tag_mode), (machine_tags, "any")):

@@ -63,6 +63,8 @@ class TrafficSettings:
     # that needs "exactly one upload is throttled" queues one). Errors 3 and 14 and stalls
     # wait for an upload.
     next_faults: tuple[str, ...] = ()
+    # Faults for the next uploads (and replaces), in order; REST calls pass them by.
+    next_upload_faults: tuple[str, ...] = ()
     latency_ms: float = 0.0
     bandwidth_mbps: float | None = None  # all connections together
     per_connection_mbps: float | None = None
@@ -98,14 +100,15 @@ class Traffic:
     def update(self, **changes: Any) -> TrafficSettings:
         if "faults" in changes and isinstance(changes["faults"], str):
             changes["faults"] = parse_fault_spec(changes["faults"])
-        if "next_faults" in changes:
-            queued = tuple(str(name) for name in changes["next_faults"])
-            unknown = [name for name in queued if name not in FAULTS]
-            if unknown:
-                raise ValueError(
-                    f"unknown fault(s) {unknown}: expected some of {', '.join(FAULTS)}"
-                )
-            changes["next_faults"] = queued
+        for queue in ("next_faults", "next_upload_faults"):
+            if queue in changes:
+                queued = tuple(str(name) for name in changes[queue])
+                unknown = [name for name in queued if name not in FAULTS]
+                if unknown:
+                    raise ValueError(
+                        f"unknown fault(s) {unknown}: expected some of {', '.join(FAULTS)}"
+                    )
+                changes[queue] = queued
         with self._lock:
             self.settings = replace(self.settings, **changes)
             return self.settings
@@ -116,6 +119,11 @@ class Traffic:
         """Pick at most one fault for a request, each with its configured probability.
         Errors 3 and 14 (and stalls) are for uploads: REST calls never get them."""
         with self._lock:
+            for_upload = self.settings.next_upload_faults
+            if upload and for_upload:
+                self.settings = replace(self.settings, next_upload_faults=for_upload[1:])
+                self._count(f"fault:{for_upload[0]}")
+                return for_upload[0]
             queued = self.settings.next_faults
             if queued and (upload or queued[0] not in UPLOAD_ONLY_FAULTS):
                 self.settings = replace(self.settings, next_faults=queued[1:])

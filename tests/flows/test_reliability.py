@@ -91,6 +91,28 @@ def test_the_wait_flickr_names_is_kept_before_the_retry(
     assert again["status"] == 200
 
 
+def test_a_landed_upload_the_search_cannot_see_yet_is_caught_by_dedup_check(
+    flow_env: Path, sandbox
+) -> None:
+    """Flickr stores the photo but the answer is lost; its search index lags, so the
+    retry's look-up by checksum tag finds nothing. The retry's dedup_check=1 is what
+    stops a second copy: Flickr answers error 9 with the photo's id."""
+    folder = _folder(flow_env, 1, seed=520)
+    sandbox.state.photos.behaviour.search_delay_seconds = 600
+    sandbox.traffic.update(next_upload_faults=("lost",))
+    report = _report(ingest(source=str(folder)))
+    [record] = report["files"]
+    assert record["status"] == "uploaded" and record["attempts"] == 2, record
+    assert record["reason"] == "an earlier attempt had landed (dedup_check)"
+    [photo] = _photos(sandbox)
+    assert record["photo_id"] == photo["id"]
+    log = _log(sandbox)
+    searches = [e for e in log if e.get("api_method") == "flickr.photos.search"]
+    uploads = [e for e in log if e["path"] == "/services/upload/"]
+    assert searches and searches[0]["stat"] == "ok"  # looked first, found nothing
+    assert [(e.get("fault"), e.get("code")) for e in uploads] == [("lost", None), (None, 9)]
+
+
 def test_permanent_errors_take_one_attempt(flow_env: Path, sandbox, monkeypatch) -> None:
     folder = _folder(flow_env, 3, seed=501)
     monkeypatch.setenv("FLICKR_INGEST_TITLE_TEMPLATE", "see http://offers.spam.example/ {stem}")
