@@ -67,7 +67,9 @@ def test_a_grouped_run_with_faults_uploads_each_file_once(flow_env: Path, sandbo
         (folder / f"img{number:03d}.jpg").write_bytes(jpeg_bytes(40_000 + number))
     requests.post(
         f"{sandbox.url}/sandbox/faults",
-        json={"faults": "lost=0.1,503=0.1,105=0.05", "retry_after_seconds": 1},
+        # 502, not 503: a 503 is a throttle signal that slows every upload (test_pacing);
+        # here the faults are to be retried, not obeyed.
+        json={"faults": "lost=0.1,502=0.1,105=0.05"},
         timeout=5,
     ).raise_for_status()
     try:
