@@ -18,7 +18,7 @@ import pytest
 import requests
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import VariableCreate
-from prefect.exceptions import ObjectAlreadyExists
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 from flickr_ingest.relay import PoisonMessage, parse_notification
 from flows.relay import RelayCounts, relay_once
@@ -27,7 +27,23 @@ from tests.photos import jpeg_bytes
 ROOT = Path(__file__).resolve().parents[2]
 
 
+AUTOMATION = "new objects under the watched prefix"
+WINDOW_SECONDS = 3  # the served trigger's batching window in the chain test
+
+
+def _forget_deployments() -> None:
+    """Delete the ingest deployments and their automation, whichever test made them: each
+    test starts from a server without them, in any order."""
+    with get_client(sync_client=True) as client:
+        for name in ("ingest/nightly", "ingest/on-new-objects", "ingest/batch"):
+            with contextlib.suppress(ObjectNotFound):
+                client.delete_deployment(client.read_deployment_by_name(name).id)
+        for automation in client.read_automations_by_name(AUTOMATION):
+            client.delete_automation(automation.id)
+
+
 def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_path: Path) -> None:
+    _forget_deployments()
     env = {**os.environ, "PREFECT_API_URL": prefect_server}
     with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
         client.create_variable(
@@ -57,12 +73,8 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
         batch = client.read_deployment_by_name("ingest/batch")
         pool = client.read_work_pool("flickr-ingest")
         limit = client.read_global_concurrency_limit_by_name("flickr-api")
-        automations = client.read_automations_by_name("new objects under the watched prefix")
-        # Leave the server as it was: the served deployments of the next test take these names.
-        for deployment in (nightly, triggered, batch):
-            client.delete_deployment(deployment.id)
-        for automation in automations:
-            client.delete_automation(automation.id)
+        automations = client.read_automations_by_name(AUTOMATION)
+    _forget_deployments()  # the served deployments of the other test take these names
     assert pool.type == "process" and batch.work_pool_name == "flickr-ingest"
     # A budget with a burst: an eighth of the hour at once, the rest refilled over the hour.
     assert limit.limit == 900 and abs(limit.slot_decay_per_second - (7200 - 900) / 3600) < 1e-9
@@ -132,12 +144,13 @@ def test_new_bucket_objects_reach_the_sandbox(
             ]
         },
     )
+    _forget_deployments()
     watched = f"s3://{bucket}/inbox/"
     env = {
         **os.environ,
         "PREFECT_API_URL": prefect_server,
         "FLICKR_INGEST_WATCH": watched,
-        "FLICKR_INGEST_TRIGGER_WINDOW": "3",
+        "FLICKR_INGEST_TRIGGER_WINDOW": str(WINDOW_SECONDS),
         "FLICKR_INGEST_S3_ENDPOINT_URL": moto_server,
     }
     server = subprocess.Popen(
@@ -166,7 +179,11 @@ def test_new_bucket_objects_reach_the_sandbox(
         started = time.monotonic()
         _wait_for(lambda: len(_active(sandbox)) >= 5, 180, "5 photos on the sandbox")
         print(f"5 new objects on the sandbox {time.monotonic() - started:.1f} s after they landed")
-        time.sleep(5)  # any late run must not upload again
+        _wait_for(lambda: counts.events == 5, 30, "the relay to forward all 5 events")
+        # A last batch may fire when the window after the last event closes: once it has,
+        # wait for every triggered run to end; none of them may upload again.
+        time.sleep(WINDOW_SECONDS + 1)
+        _wait_for(_every_triggered_run_ended, 120, "every triggered run to end")
     finally:
         stop.set()
         if relayer.is_alive():
@@ -180,10 +197,19 @@ def test_new_bucket_objects_reach_the_sandbox(
     assert counts.events == 5 and counts.poison == 0
     reports = list((flow_env / "reports").glob("*/report.json"))
     assert reports, output[-3000:]
+    runs = _triggered_runs()
+    assert 1 <= len(runs) <= 3 and all(r.state.is_completed() for r in runs)  # batched
+    _forget_deployments()
+
+
+def _triggered_runs() -> list:
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name("ingest/on-new-objects")
-        runs = client.read_flow_runs()
-    assert 1 <= sum(1 for r in runs if r.deployment_id == deployment.id) <= 3  # batched
+        return [r for r in client.read_flow_runs() if r.deployment_id == deployment.id]
+
+
+def _every_triggered_run_ended() -> bool:
+    return all(run.state.is_final() for run in _triggered_runs())
 
 
 def _automation_ready() -> bool:
@@ -193,7 +219,7 @@ def _automation_ready() -> bool:
             deployment = client.read_deployment_by_name("ingest/on-new-objects")
         except Exception:
             return False
-        automations = client.read_automations_by_name("new objects under the watched prefix")
+        automations = client.read_automations_by_name(AUTOMATION)
         return any(a.actions[0].deployment_id == deployment.id for a in automations)
 
 
