@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,3 +40,18 @@ def child(folder: Path, name: str) -> Path:
     if path.resolve().parent != folder.resolve():  # a symlinked child could lead elsewhere
         raise ConfigurationError(f"{name!r} leads outside {folder}")
     return path
+
+
+def writable_folder(folder: Path, what: str) -> Path:
+    """`folder`, made if missing, once a file could be written in it; else a
+    ConfigurationError naming `what` and the system's reason. Checked before any upload,
+    so that a run never uploads and then fails to record or report it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ConfigurationError(
+            f"{what} {str(folder)!r} cannot be written: {error.strerror or error}"
+        ) from None
+    return folder

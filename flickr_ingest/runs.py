@@ -22,7 +22,7 @@ from flickr_ingest.flickr import credentials as stored
 from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
 from flickr_ingest.ledger import open_ledger
 from flickr_ingest.pacing import Pacing, UploadGate
-from flickr_ingest.paths import check_run_id, child, new_run_id
+from flickr_ingest.paths import check_run_id, child, new_run_id, writable_folder
 from flickr_ingest.planning import Candidate, Decision, Quota
 from flickr_ingest.report.model import (
     ALREADY_UPLOADED,
@@ -305,6 +305,14 @@ def resolve_credentials(stored_credentials: Credentials | None = None) -> Creden
     return stored.from_environment() or stored_credentials or stored.load_file()
 
 
+def check_folders(settings: IngestSettings) -> None:
+    """Where a run writes, checked before anything is sent: a run must be able to record
+    what it uploads and report it."""
+    writable_folder(settings.state_path, "the state folder (--state-dir)")
+    if not settings.report_dir.startswith("s3://"):
+        writable_folder(Path(settings.report_dir).expanduser(), "the report folder (--report-dir)")
+
+
 def open_run(
     settings: IngestSettings,
     *,
@@ -350,6 +358,7 @@ def _open(
         s3_client=s3_client,
         follow_links=settings.follow_links,
     )
+    check_folders(settings)
     sandbox = None
     if settings.sandbox:
         credentials = None
@@ -406,7 +415,7 @@ def _embedded_sandbox(settings: IngestSettings) -> tuple[object, Credentials, En
     state_dir = settings.state_path / "sandbox"
     try:
         server = SandboxServer(state_dir=state_dir, port=settings.sandbox_port, seed=_SANDBOX_SEED)
-    except OSError:  # the port is taken (another run's sandbox?): any free one will do
+    except ConfigurationError:  # the port is taken (another run's sandbox?): any free one
         server = SandboxServer(state_dir=state_dir, seed=_SANDBOX_SEED)
     account = server.start()
     credentials = Credentials(

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.metadata import MappingOptions
@@ -69,6 +70,11 @@ class IngestSettings:
             raise ConfigurationError(
                 "api_calls_per_hour and uploads_per_hour cannot be negative (0 = no limit)"
             )
+        if self.s3_endpoint_url is not None and not _is_http_url(self.s3_endpoint_url):
+            raise ConfigurationError(
+                f"the S3 endpoint {self.s3_endpoint_url!r} is not an http(s) URL,"
+                " e.g. http://127.0.0.1:9000"
+            )
         self.mapping_options()  # templates fail here, before anything runs
 
     def mapping_options(self) -> MappingOptions:
@@ -92,6 +98,15 @@ class IngestSettings:
 
     def with_changes(self, **changes: Any) -> IngestSettings:
         return replace(self, **changes)
+
+
+def _is_http_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (raises for a port that is not a number in range)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _parse(name: str, raw: str, annotation: Any) -> Any:

@@ -87,7 +87,10 @@ def ingest(
             s3_client=s3_client_from_block(settings.aws_credentials_block),
         )
     except Exception as error:  # no connection, bad credentials: say so, in a report too
-        save_report(unopened_report(settings, run_id, error), settings)
+        try:
+            save_report(unopened_report(settings, run_id, error), settings)
+        except Exception:  # e.g. the report folder is what is wrong: the error says so
+            get_run_logger().warning("The report of a run that could not start was not written")
         raise
     records: list[FileRecord] = []
     albums: list[AlbumRecord] = []

@@ -275,11 +275,35 @@ def _free_port(preferred: int) -> int:
 
 def answers(record: ServerRecord) -> bool:
     """Whether the server's API answers its health check."""
+    return _health(record.api_url) is None
+
+
+def _health(api_url: str) -> str | None:
+    """None when the API at `api_url` answers its health check, else why not."""
     try:
-        with urllib.request.urlopen(f"{record.api_url}/health", timeout=2) as answer:  # noqa: S310
-            return answer.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as answer:  # noqa: S310
+            return None if answer.status == 200 else f"HTTP {answer.status}"
+    except urllib.error.HTTPError as error:
+        return f"HTTP {error.code}"
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        return str(getattr(reason, "strerror", None) or reason)
+
+
+def check_configured_api(api_url: str, *, attempts: int = 3, pause: float = 1.0) -> None:
+    """Fail in seconds, with one clear line, when the configured Prefect API does not
+    answer; a run would otherwise stall in Prefect's own client retries."""
+    for attempt in range(1, attempts + 1):
+        problem = _health(api_url)
+        if problem is None:
+            return
+        if attempt < attempts:
+            time.sleep(pause)
+    raise ServerError(
+        f"the Prefect API at {api_url} (PREFECT_API_URL) does not answer after {attempts}"
+        f" tries over {(attempts - 1) * pause:.0f} s ({problem}): start that server, or unset"
+        " PREFECT_API_URL to use the local one"
+    )
 
 
 def _is_server_process(pid: int) -> bool:

@@ -31,9 +31,11 @@ def use_prefect_server(while_starting: Callable[[], None] | None = None) -> Serv
     local server (started if needed). Returns the local server when it is the one.
     `while_starting` runs while a server this call started gets ready (the server
     takes seconds; a run's own imports can use that time on another core)."""
-    from flows.local_server import LocalServer, configured_api_url, use_api
+    from flows.local_server import LocalServer, check_configured_api, configured_api_url, use_api
 
-    if configured_api_url():
+    configured = configured_api_url()
+    if configured:
+        check_configured_api(configured)
         return None
 
     def starting(record: ServerRecord) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from typing import Any
+
+from flickr_ingest.errors import ConfigurationError
 
 
 def _relay(args: argparse.Namespace) -> int:
-    import boto3
-
     from flows.relay import run_relay
 
-    sqs = boto3.client("sqs", endpoint_url=args.sqs_endpoint_url)
+    sqs = _queue_client(args.queue_url, args.sqs_endpoint_url)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"Relaying S3 notifications from {args.queue_url} to Prefect events (Ctrl-C stops).")
@@ -25,6 +26,37 @@ def _relay(args: argparse.Namespace) -> int:
         f"{counts.poison} left for the dead-letter queue."
     )
     return 0
+
+
+def _queue_client(queue_url: str, endpoint_url: str | None) -> Any:
+    """An SQS client that has read the queue once: no region, no credentials or a wrong
+    queue URL end here in one clear error, in seconds, not in the relay's loop."""
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+
+    config = botocore.config.Config(
+        connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
+    )
+    try:
+        sqs = boto3.client("sqs", endpoint_url=endpoint_url, config=config)
+    except (botocore.exceptions.NoRegionError, ValueError):  # none, or an empty one
+        raise ConfigurationError(
+            "no usable AWS region: set AWS_DEFAULT_REGION (or AWS_REGION) to the queue's region"
+        ) from None
+    try:
+        sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "error")
+        raise ConfigurationError(
+            f"the queue {queue_url!r} cannot be read ({code}): check --queue-url"
+            " and the AWS credentials"
+        ) from None
+    except (botocore.exceptions.BotoCoreError, ValueError) as error:
+        raise ConfigurationError(
+            f"the queue {queue_url!r} cannot be reached (2 tries): {error}"
+        ) from None
+    return sqs
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -92,21 +92,23 @@ def _run(args: argparse.Namespace) -> int:
     from flickr_ingest.runs import (
         SANDBOX_NOTICE,
         add_listener,
+        check_folders,
         remove_listener,
         resolve_credentials,
     )
 
     overrides = _settings_from(args)
     settings = IngestSettings.from_environment(source=args.source, **overrides)  # fail fast
+    check_folders(settings)
+    # Without a configured Prefect API, Prefect would start (and stop) a temporary server
+    # in this process; the local server is started once and reused by later runs.
+    local_server = None if args.temporary_server else use_prefect_server(_import_the_flow)
     sandbox = settings.sandbox or (
         resolve_credentials() is None and not _secret_block_exists(settings)
     )
     if sandbox:
         print(f"No Flickr credentials: uploading to the embedded sandbox ({SANDBOX_NOTICE}).")
     _export(overrides)
-    # Without a configured Prefect API, Prefect would start (and stop) a temporary server
-    # in this process; the local server is started once and reused by later runs.
-    local_server = None if args.temporary_server else use_prefect_server(_import_the_flow)
     from flows.ingest import ingest_in_this_process
 
     _no_tracebacks_on_the_terminal_for_our_errors()

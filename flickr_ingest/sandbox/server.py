@@ -21,6 +21,7 @@ from pathlib import Path
 
 import uvicorn
 
+from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.sandbox.connections import ConnectionLimits, guarded_protocol
 from flickr_ingest.sandbox.guard import Access
 from flickr_ingest.sandbox.http import SandboxApp
@@ -83,9 +84,12 @@ class SandboxServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self._socket.bind((host, port))
-        except OSError:
+        except (OSError, OverflowError) as error:
             self._socket.close()
-            raise
+            reason = getattr(error, "strerror", None) or str(error)
+            raise ConfigurationError(
+                f"the sandbox cannot listen on {host}:{port}: {reason}"
+            ) from None
         bound_host, bound_port = self._socket.getsockname()[:2]
         limits = limits or ConnectionLimits()
         self.admin_token: str | None = None
