@@ -9,7 +9,6 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -272,25 +271,6 @@ class Run:
 
 def _on_flickr(record: FileRecord) -> bool:
     return record.status in (UPLOADED, DUPLICATE, ALREADY_UPLOADED) and bool(record.photo_id)
-
-
-# -- listeners: who hears of each finished file (the CLI's progress bar) -----------------
-
-_LISTENERS: list[Callable[[FileRecord], None]] = []
-
-
-def add_listener(listener: Callable[[FileRecord], None]) -> None:
-    _LISTENERS.append(listener)
-
-
-def remove_listener(listener: Callable[[FileRecord], None]) -> None:
-    if listener in _LISTENERS:
-        _LISTENERS.remove(listener)
-
-
-def notify(record: FileRecord) -> None:
-    for listener in list(_LISTENERS):
-        listener(record)
 
 
 # -- opening a run ------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
 from flickr_ingest.planning import UPLOAD, Decision, chunks, source_key
+from flickr_ingest.progress import announce_file
 from flickr_ingest.report.model import FAILED, FileRecord, files_and_albums
 from flickr_ingest.report.publish import load_report_json
-from flickr_ingest.runs import notify
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.uploading import record_for
 
@@ -66,7 +66,7 @@ def upload_in_chunks(
             chunk_records = files_and_albums(report)[0]
             calls.update(report.get("api_calls", {}))
         for record in chunk_records:
-            notify(record)
+            announce_file(record)
         records += chunk_records
     return records, calls
 

@@ -18,6 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flickr_ingest.paths import check_run_id
 from flickr_ingest.planning import UPLOAD, Decision, plan, upload_groups
+from flickr_ingest.progress import announce_file, announce_plan
 from flickr_ingest.report.model import DEFERRED, PLANNED, AlbumRecord, FileRecord, RunReport
 from flickr_ingest.report.writers import summary_line
 from flickr_ingest.runs import (
@@ -25,7 +26,6 @@ from flickr_ingest.runs import (
     close_run,
     get_run,
     new_run_id,
-    notify,
     open_run,
     save_report,
     unopened_report,
@@ -109,11 +109,14 @@ def ingest(
             notes += [f"The run could not start: {error}", "Nothing was uploaded or marked done."]
             raise
         decisions = plan(discover_files(run_id, settings), quota)
+        announce_plan(decisions)
         if settings.dry_run:
             records = [
                 record_for(d, PLANNED if d.action == UPLOAD else d.action, reason=d.reason)
                 for d in decisions
             ]
+            for record in records:
+                announce_file(record)
         else:
             if settings.chunk_size and _uploads(decisions) > settings.chunk_size:
                 records, chunk_calls = upload_in_chunks(
@@ -165,7 +168,7 @@ def _upload_all(
     for index, decision in enumerate(decisions):
         if decision.action != UPLOAD:
             records[index] = record_for(decision, decision.action, reason=decision.reason)
-            notify(records[index])
+            announce_file(records[index])
     pending = deque(upload_groups(decisions, settings.concurrency))
     progress = Progress(sum(len(group) for group in pending))
     upload = with_retries(upload_files, settings)
@@ -181,7 +184,7 @@ def _upload_all(
                 records[index] = record_for(
                     decisions[index], DEFERRED, reason=f"not attempted: {stopped}"
                 )
-                notify(records[index])
+                announce_file(records[index])
             pending.clear()
         if not in_flight:
             break
@@ -190,7 +193,7 @@ def _upload_all(
         finished = _records(future, [decisions[i] for i in group], run)
         for index, record in zip(group, finished, strict=True):
             records[index] = record
-            notify(record)
+            announce_file(record)
             progress.advance()
     return [records[index] for index in sorted(records)]
 

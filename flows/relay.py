@@ -13,6 +13,7 @@ from typing import Any
 from prefect.client.orchestration import get_client
 
 from flickr_ingest.relay import PoisonMessage, parse_notification
+from flickr_ingest.report.escaping import terminal_text
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,13 @@ def relay_once(sqs: Any, queue_url: str, counts: RelayCounts, *, wait_seconds: i
             continue
         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         counts.events += len(events)
+        if events:
+            logger.info(
+                "relayed %d event(s), e.g. %s (%d in all)",
+                len(events),
+                terminal_text(events[0]["resource"]["prefect.resource.name"]),
+                counts.events,
+            )
 
 
 def run_relay(

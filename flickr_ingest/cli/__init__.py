@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from flickr_ingest.cli import auth, prefect_server, relay, run, sandbox, setup
@@ -15,6 +16,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flickr-ingest",
         description="Move a photo archive onto Flickr exactly once, with an audit report.",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, show the traceback as well"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parsers(commands)
@@ -32,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except FlickrIngestError as error:
+        if args.debug:
+            traceback.print_exc()
         print(f"Error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import threading
 from typing import Any
@@ -14,6 +15,8 @@ def _relay(args: argparse.Namespace) -> int:
     from flows.relay import run_relay
 
     sqs = _queue_client(args.queue_url, args.sqs_endpoint_url)
+    # One line per batch relayed, and the warnings (unreadable messages, Prefect down).
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"Relaying S3 notifications from {args.queue_url} to Prefect events (Ctrl-C stops).")

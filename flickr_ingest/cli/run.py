@@ -1,5 +1,5 @@
 """`flickr-ingest run` and `flickr-ingest demo`: run the ingest flow from a terminal, with
-a live progress line and a summary at the end.
+a progress display (`progress.py`) and a summary at the end.
 
 Imports of the run's machinery wait until a run starts, so that the other commands (and
 `--help`) start quickly."""
@@ -10,10 +10,8 @@ import argparse
 import logging
 import os
 import sys
-import threading
-from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from flickr_ingest.cli.prefect_server import (
@@ -24,38 +22,10 @@ from flickr_ingest.cli.prefect_server import (
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.settings import ENV_PREFIX, IngestSettings
 
-if TYPE_CHECKING:
-    from flickr_ingest.report.model import FileRecord
-
 #: Exit status when the run finished but some files failed (1 is for errors).
 EXIT_SOME_FAILED = 2
-
-
-class ProgressLine:
-    """One status line on stderr, redrawn as files finish (only on a terminal)."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self.enabled = sys.stderr.isatty()
-
-    def __call__(self, record: FileRecord) -> None:
-        with self._lock:
-            self.counts[record.status] += 1
-            if self.enabled:
-                parts = ", ".join(
-                    f"{n} {s.replace('_', ' ')}" for s, n in sorted(self.counts.items())
-                )
-                print(
-                    f"\r{sum(self.counts.values())} done: {parts}\033[K",
-                    end="",
-                    file=sys.stderr,
-                    flush=True,
-                )
-
-    def close(self) -> None:
-        if self.enabled and self.counts:
-            print(file=sys.stderr)
+#: Organize links printed at the end (each holds 100 photos); the report lists them all.
+_ORGANIZE_LINKS_SHOWN = 3
 
 
 def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -89,13 +59,9 @@ def _export(settings: dict[str, Any]) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     prefect_defaults()  # before anything imports Prefect
-    from flickr_ingest.runs import (
-        SANDBOX_NOTICE,
-        add_listener,
-        check_folders,
-        remove_listener,
-        resolve_credentials,
-    )
+    from flickr_ingest.cli.progress import ProgressDisplay
+    from flickr_ingest.progress import add_listener, remove_listener
+    from flickr_ingest.runs import SANDBOX_NOTICE, check_folders, resolve_credentials
 
     overrides = _settings_from(args)
     settings = IngestSettings.from_environment(source=args.source, **overrides)  # fail fast
@@ -111,8 +77,8 @@ def _run(args: argparse.Namespace) -> int:
     _export(overrides)
     from flows.ingest import ingest_in_this_process
 
-    _no_tracebacks_on_the_terminal_for_our_errors()
-    progress = ProgressLine()
+    _quiet_prefect_on_the_terminal(verbose=args.verbose, debug=args.debug)
+    progress = ProgressDisplay(sys.stderr)
     add_listener(progress)
     try:
         summary = ingest_in_this_process(
@@ -133,22 +99,35 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if summary["ok"] else EXIT_SOME_FAILED
 
 
-class _WithoutOurTracebacks(logging.Filter):
-    """Our errors end a CLI run with one `Error: …` line that says what to do; Prefect's
-    terminal lines about them keep their message but drop the traceback. The Prefect API's
-    log (and the dashboard) keeps it: that handler sees the record first."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], FlickrIngestError):
-            record.exc_info = record.exc_text = None
-        return True
-
-
-def _no_tracebacks_on_the_terminal_for_our_errors() -> None:
+def _quiet_prefect_on_the_terminal(*, verbose: bool, debug: bool) -> None:
+    """Prefect prints a line per flow and task run event; the progress display and the
+    summary say the same in fewer lines. Those lines still reach the Prefect API and the
+    dashboard: only the terminal's handler leaves them out (all of them with --verbose)."""
     # Prefect's logging.yml puts its console handler on the root logger.
     for handler in logging.getLogger().handlers + logging.getLogger("prefect").handlers:
         if isinstance(handler, logging.StreamHandler):
-            handler.addFilter(_WithoutOurTracebacks())
+            handler.addFilter(_TerminalFilter(verbose=verbose, debug=debug))
+
+
+class _TerminalFilter(logging.Filter):
+    """What the terminal shows of Prefect's logging during a CLI run: with --verbose,
+    everything; else no flow or task run lines, and Prefect's other warnings. Our errors
+    end the run in one `Error: …` line: their tracebacks only with --debug (the API's
+    log keeps them: its handler sees a record first)."""
+
+    def __init__(self, *, verbose: bool, debug: bool) -> None:
+        super().__init__()
+        self.verbose, self.debug = verbose, debug
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.verbose and (
+            record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+            or record.levelno < logging.WARNING
+        ):
+            return False
+        if not self.debug and record.exc_info and isinstance(record.exc_info[1], FlickrIngestError):
+            record.exc_info = record.exc_text = None
+        return True
 
 
 def _import_the_flow() -> None:
@@ -168,8 +147,11 @@ def _print_summary(summary: dict[str, Any], settings: IngestSettings) -> None:
 
     totals = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in summary["totals"].items() if n)
     print(f"Run {summary['run_id']}: {totals or 'nothing to do'}")
-    for url in summary["organize_urls"]:
+    organize = summary["organize_urls"]  # 100 photos each: the report has every one
+    for url in organize[:_ORGANIZE_LINKS_SHOWN]:
         print(f"Organize on Flickr: {url}")
+    if len(organize) > _ORGANIZE_LINKS_SHOWN:
+        print(f"... and {len(organize) - _ORGANIZE_LINKS_SHOWN} more organize links in the report")
     for album in summary.get("albums", []):
         print(f"Album {album['title']!r}: {album['photo_count']} photo(s), {album['url']}")
     print(f"Report: {summary['report']['html']}")
@@ -241,6 +223,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--follow-links",
         action="store_true",
         help="follow symbolic links that lead outside a local source (skipped by default)",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print Prefect's line per task run (they always go to the Prefect API)",
     )
     parser.add_argument(
         "--temporary-server",

@@ -54,3 +54,8 @@ def markdown_url(url: str) -> str:
 def html_text(text: object) -> str:
     """Text in HTML (element content or a quoted attribute)."""
     return html.escape(visible(text), quote=True)
+
+
+def terminal_text(text: object) -> str:
+    """Text on one terminal line: nothing that moves the cursor or changes colours."""
+    return visible(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pty
 import re
 import signal
 import socket
@@ -171,7 +172,53 @@ def test_a_run_with_a_failed_file_exits_2_and_reports_it(
     )
     assert run.returncode == 2, run.stdout + run.stderr
     assert "2 uploaded" in run.stdout and "1 failed" in run.stdout, run.stdout
+    # Not a terminal: plain lines, the plan first, one line for the failed file, no bar.
+    assert "Planned 3 files: 3 to upload" in run.stderr, run.stderr
+    [failed_line] = [line for line in run.stderr.splitlines() if line.startswith("failed: ")]
+    assert "(error 3)" in failed_line and "General upload failure" in failed_line
+    assert "3 of 3 files" in run.stderr and "\x1b[" not in run.stderr
+    assert "Task run" not in run.stderr  # Prefect's per-task lines stay off the terminal
     report = json.loads(next((flow_env / "reports").glob("*/report.json")).read_text())
     failed = [f for f in report["files"] if f["status"] == "failed"]
     assert len(failed) == 1 and failed[0]["error_code"] == 3, failed
     assert len(sandbox.state.photos.all_photos()) == 2
+
+
+def test_a_run_in_a_terminal_shows_a_progress_bar_in_few_lines(
+    flow_env: Path, prefect_server: str, sandbox
+) -> None:
+    """In a terminal (a pty here): a bar with files and bytes of the total, the rate, the
+    time left and the counts, redrawn in place; the whole run prints a handful of lines."""
+    folder = flow_env / "many"
+    folder.mkdir()
+    for number in range(300):
+        (folder / f"p{number:03d}.jpg").write_bytes(jpeg_bytes(5000 + number))
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
+        cwd=flow_env,
+        env={**os.environ, "PREFECT_API_URL": prefect_server, "COLUMNS": "150"},
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    seen = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the pty closes when the process and its children are gone
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    assert process.wait(timeout=300) == 0, seen.decode(errors="replace")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))
+    frames = [frame for frame in re.split(r"[\r\n]", text) if "files" in frame]
+    assert any(
+        re.search(r"300/300 files .*kB/s .*\d+:\d\d:\d\d .*300 uploaded", f) for f in frames
+    ), frames[-3:]
+    assert any(re.search(r"^\d+/300 files", f) for f in frames if not f.startswith("300/"))
+    assert seen.count(b"\n") < 30, text  # the bar is redrawn in place, not printed anew
+    assert "Task run" not in text

@@ -6,10 +6,12 @@ later (issue #19)."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 
 import boto3
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -58,14 +60,18 @@ def _bodies(sqs, queue_url: str) -> list[str]:
 
 
 def test_an_unreadable_message_goes_to_the_dead_letter_queue_and_the_rest_are_relayed(
-    prefect_server: str, moto_server: str
+    prefect_server: str, moto_server: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="flows.relay")
     sqs, queue, dead = _queues(moto_server)
     sqs.send_message(QueueUrl=queue, MessageBody="not json at all")
-    sqs.send_message(QueueUrl=queue, MessageBody=_notification("b", "inbox/a.jpg"))
+    sqs.send_message(QueueUrl=queue, MessageBody=_notification("b", "inbox/a\x1b[2J.jpg"))
     counts = RelayCounts()
     for _ in range(4):  # receive 1 and 2 leave it; the third would exceed maxReceiveCount
         relay_once(sqs, queue, counts, wait_seconds=0)
+    # A line per batch relayed; the key is shown, its control characters written out.
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("relayed")]
+    assert "relayed 1 event(s)" in line and "\\x1b" in line and "\x1b" not in line
     assert counts.events == 1 and counts.failed_posts == 0
     assert counts.poison == 2  # received twice, left twice, then moved by SQS
     assert _bodies(sqs, queue) == []

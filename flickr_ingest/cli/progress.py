@@ -1,0 +1,138 @@
+"""What a CLI run shows while it works: a progress bar on a terminal (files and bytes done
+of the total, the rate, the time left, counts per status), or a plain line every
+`PLAIN_EVERY_SECONDS` when the output is a file or a pipe; and one line per failed file.
+
+It listens to the run (`flickr_ingest.progress`); Prefect's own per-task lines stay off
+the terminal (they still go to the Prefect API and the dashboard) unless `--verbose`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from flickr_ingest.planning import UPLOAD, Decision
+from flickr_ingest.progress import Tally
+from flickr_ingest.report.escaping import terminal_text
+from flickr_ingest.report.model import FAILED, FileRecord
+
+#: How often a plain (not a terminal) display prints its line.
+PLAIN_EVERY_SECONDS = 10.0
+
+
+def _mb(size: float) -> str:
+    return f"{size / 1_048_576:,.1f} MB"
+
+
+def counts_text(tally: Tally) -> str:
+    return ", ".join(
+        f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(tally.by_status.items())
+    )
+
+
+def plain_line(tally: Tally) -> str:
+    """One line of where the run stands, for logs and pipes."""
+    line = f"{tally.files_done:,} of {tally.files_total:,} files"
+    if tally.upload_files:
+        line += f"; uploads {_mb(tally.bytes_done)} of {_mb(tally.upload_bytes)}"
+        rate, left = tally.rate(), tally.seconds_left()
+        if rate:
+            line += f" at {_mb(rate)}/s"
+        if left is not None and tally.uploads_done < tally.upload_files:
+            line += f", about {left:,.0f} s left"
+    counts = counts_text(tally)
+    return f"{line}: {counts}" if counts else line
+
+
+class ProgressDisplay:
+    """A run listener that draws the run's progress on `stream`."""
+
+    def __init__(self, stream: TextIO, *, terminal: bool | None = None) -> None:
+        self.stream = stream
+        self.terminal = stream.isatty() if terminal is None else terminal
+        self.tally = Tally()
+        self._uploads: set[str] = set()
+        self._lock = threading.Lock()
+        self._last_plain = 0.0
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    # -- the run's announcements ----------------------------------------------------------
+
+    def planned(self, decisions: Sequence[Decision]) -> None:
+        self.tally.plan(decisions)
+        self._uploads = {d.candidate.uri for d in decisions if d.action == UPLOAD}
+        if not self.terminal:
+            self._print(
+                f"Planned {self.tally.files_total:,} files: {self.tally.upload_files:,} to"
+                f" upload ({_mb(self.tally.upload_bytes)})"
+            )
+            self._last_plain = time.monotonic()
+            return
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[counts]}"),
+            console=Console(file=self.stream),
+            transient=False,
+        )
+        self._task = self._bar.add_task(
+            self._description(), total=max(self.tally.upload_bytes, 1), counts=""
+        )
+        self._bar.start()
+
+    def finished(self, record: FileRecord) -> None:
+        was_upload = record.source in self._uploads
+        self.tally.add(record, was_upload=was_upload)
+        if record.status == FAILED:
+            why = f" (error {record.error_code})" if record.error_code is not None else ""
+            self._print(
+                f"failed: {terminal_text(record.relative_path)}{why}:"
+                f" {terminal_text(record.reason or 'no reason given')}"
+            )
+        if self._bar is not None and self._task is not None:
+            self._bar.update(
+                self._task,
+                completed=self.tally.bytes_done,
+                description=self._description(),
+                counts=counts_text(self.tally),
+            )
+        elif not self.terminal and time.monotonic() - self._last_plain >= PLAIN_EVERY_SECONDS:
+            self._last_plain = time.monotonic()
+            self._print(plain_line(self.tally))
+
+    def close(self) -> None:
+        """Stop the bar (it stays on screen, final) or print the last plain line."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+        elif self.tally.started is not None:
+            self._print(plain_line(self.tally))
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _description(self) -> str:
+        return f"{self.tally.files_done:,}/{self.tally.files_total:,} files"
+
+    def _print(self, line: str) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
+            else:
+                print(line, file=self.stream, flush=True)
