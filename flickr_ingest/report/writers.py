@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flickr_ingest.report.escaping import html_text, markdown_text, markdown_url
 from flickr_ingest.report.model import FAILED, UPLOADED, FileRecord, RunReport
+from flickr_ingest.tags import is_machine_tag
 
 #: Beyond this many files, report.md lists only the files that need attention.
 MARKDOWN_FULL_LISTING = 1000
@@ -111,7 +112,15 @@ def _row(record: FileRecord) -> str:
     thumb = f"<img src='{e(record.thumbnail)}' alt='' loading='lazy'>" if record.thumbnail else ""
     colour = _COLOURS.get(record.status, "#000")
     warnings = "".join(f"<li>{e(w)}</li>" for w in record.warnings)
-    tags = " ".join(f"<span class='tag'>{e(t)}</span>" for t in record.tags)
+    machine_tags = [t for t in record.tags if is_machine_tag(t)]
+    words = [t for t in record.tags if t not in machine_tags]
+    tags = " ".join(f"<span class='tag'>{e(t)}</span>" for t in words)
+    if machine_tags:  # the checksum tag is long and for machines: folded away
+        spans = " ".join(f"<span class='tag'>{e(t)}</span>" for t in machine_tags)
+        tags += (
+            f"<details class='machine'><summary>{len(machine_tags)} machine tag(s)</summary>"
+            f"{spans}</details>"
+        )
     warning_list = f"<ul class='warnings'>{warnings}</ul>" if warnings else ""
     code = f" (code {record.error_code})" if record.error_code is not None else ""
     return (
@@ -154,7 +163,9 @@ def to_html(report: RunReport) -> str:
         "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
         "td,th{border-bottom:1px solid #ddd;padding:4px;vertical-align:top;text-align:left}"
         ".thumb img{max-width:96px;max-height:96px}"
-        ".tag{background:#eef;margin-right:3px;padding:0 3px}"
+        ".tag{background:#eef;margin-right:3px;padding:0 3px;display:inline-block;"
+        "max-width:100%}td,.organize a{overflow-wrap:anywhere}"
+        "details.machine summary{color:#777;cursor:pointer}"
         ".path{font-family:monospace}.warnings{color:#8d6e63;margin:0}"
         ".sandbox{background:#ffe8a3;padding:.5em}"
         ".note{background:#fdecea;padding:.5em}</style></head><body>"

@@ -18,7 +18,9 @@ body { font-family: sans-serif; margin: 2em; color: #222; }
 .photos { display: flex; flex-wrap: wrap; gap: 1em; }
 .photo { width: 260px; border: 1px solid #ddd; padding: .5em; border-radius: 4px; }
 .photo img { max-width: 240px; max-height: 240px; }
-.tags span { background: #eef; margin: 0 .2em; padding: 0 .3em; border-radius: 3px; }
+.tags span { background: #eef; margin: 0 .2em; padding: 0 .3em; border-radius: 3px;
+  display: inline-block; max-width: 100%; overflow-wrap: anywhere; }
+.photo h3, .photo p, .photo .description { overflow-wrap: anywhere; }
 """
 
 
