@@ -57,10 +57,16 @@ def table_rows(report: RunReport) -> list[dict[str, object]]:
     ]
 
 
-def publish(report: RunReport) -> None:
+def publish(report: RunReport, paths: dict[str, str]) -> None:
+    """The run's artifacts; `paths` says where the report's files are (a folder or S3)."""
     rows = table_rows(report)
     create_table_artifact(rows, key="ingest-files", description=markdown_text(summary_line(report)))
-    create_markdown_artifact(to_markdown(report), key="ingest-report", description="audit report")
+    where = "\n".join(f"- {kind}: {markdown_text(path)}" for kind, path in sorted(paths.items()))
+    create_markdown_artifact(
+        f"**Report files**\n\n{where}\n\n{to_markdown(report)}",
+        key="ingest-report",
+        description=markdown_text(f"audit report: {paths.get('html', '')}"),
+    )
     for number, url in enumerate(report.organize_urls, start=1):
         create_link_artifact(
             url,

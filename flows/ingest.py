@@ -140,7 +140,7 @@ def ingest(
             records, notes=notes, dry_run=settings.dry_run, albums=albums, more_calls=chunk_calls
         )
         paths = run.save(report)
-        publish(report)
+        publish(report, paths)
         logger.info("%s; report: %s", summary_line(report), paths["html"])
         settle_budget()  # the REST budget's credit is paid before this process may end
         close_run(run_id)

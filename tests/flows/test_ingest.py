@@ -13,6 +13,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 
 from flickr_ingest.demo import make_demo_photos
 from flickr_ingest.flickr.errors import AuthError
+from flickr_ingest.report.escaping import markdown_text
 from flickr_ingest.sandbox import SandboxServer
 from flows.ingest import ingest
 from tests.photos import SHARED_PHOTOS, jpeg_bytes
@@ -195,8 +196,21 @@ def test_s3_source_and_s3_report_through_an_aws_credentials_block(
     s3.put_object(Bucket=bucket, Key="inbox/readme.txt", Body=b"hello")
     # Discovery goes by S3 names (no request per object); the content is checked later.
     s3.put_object(Bucket=bucket, Key="inbox/page.jpg", Body=b"<html>not a photo</html>")
-    summary = ingest(source=f"s3://{bucket}/inbox/", report_dir=f"s3://{bucket}/reports")
+    state = ingest(
+        source=f"s3://{bucket}/inbox/", report_dir=f"s3://{bucket}/reports", return_state=True
+    )
+    summary = state.result()
     assert summary["report"]["json"] == f"s3://{bucket}/reports/{summary['run_id']}/report.json"
+    # The dashboard's report artifact says where the report is.
+    this_run = ArtifactFilter(
+        flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+    )
+    with get_client(sync_client=True) as client:
+        [artifact] = [
+            a for a in client.read_artifacts(artifact_filter=this_run) if a.key == "ingest-report"
+        ]
+    assert markdown_text(summary["report"]["html"]) in artifact.data
+    assert markdown_text(summary["report"]["html"]) in (artifact.description or "")
     key = summary["report"]["json"].split("/", 3)[3]
     report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     assert report["totals"]["uploaded"] == 3 and report["totals"]["skipped"] == 2
