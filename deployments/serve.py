@@ -16,15 +16,14 @@ from datetime import timedelta
 from prefect import serve
 from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 
-from flickr_ingest.errors import ConfigurationError
-from flickr_ingest.relay import EVENT_NAME
+from flickr_ingest.relay import EVENT_NAME, watched_prefix
 from flows.ingest import ingest
 
 
 def deployments() -> list:
-    watched = os.environ.get("FLICKR_INGEST_WATCH", "")
-    if not watched.startswith("s3://"):
-        raise ConfigurationError("set FLICKR_INGEST_WATCH to the s3://bucket/prefix/ to watch")
+    watched = watched_prefix(
+        os.environ.get("FLICKR_INGEST_WATCH", ""), setting="FLICKR_INGEST_WATCH"
+    )
     window = timedelta(seconds=float(os.environ.get("FLICKR_INGEST_TRIGGER_WINDOW", "60")))
     on_new_objects = DeploymentEventTrigger(
         name="new objects under the watched prefix",

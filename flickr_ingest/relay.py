@@ -7,18 +7,50 @@ Pure parsing here; `flows/relay.py` polls SQS and posts the events to Prefect.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus, urlsplit
 
-from flickr_ingest.errors import FlickrIngestError
+from flickr_ingest.errors import ConfigurationError, FlickrIngestError
 from flickr_ingest.sources.s3 import object_uri
 
 EVENT_NAME = "s3.object.created"
 # Event ids are derived, not random: the same notification delivered twice gives the same
 # id, and Prefect's server drops the repeat.
 _EVENT_NAMESPACE = uuid.UUID("6c1f8d0e-8f7a-4a43-9a3f-2f0f1c9b5e21")
+
+
+#: S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, a letter or digit at
+#: each end.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def watched_prefix(location: str, *, setting: str) -> str:
+    """The S3 prefix that runs sweep and the trigger matches, from what a person set
+    (`setting` names where): `s3://bucket/` or `s3://bucket/folder/`. In the form event
+    resource ids have (the key percent-encoded), so that the trigger's `prefix*` match
+    sees the same characters; runs read it back unquoted. Anything else is refused: an
+    empty prefix would match every object of every bucket."""
+    text = location.strip()
+    example = "e.g. s3://my-photos/inbox/"
+    if not text:
+        raise ConfigurationError(
+            f"{setting} is not set: set it to the S3 prefix to watch, {example}"
+        )
+    parts = urlsplit(text)
+    if parts.scheme != "s3" or not _BUCKET.fullmatch(parts.netloc or ""):
+        raise ConfigurationError(
+            f"{setting}={text!r} is not an S3 prefix with a valid bucket name; {example}"
+        )
+    prefix = unquote(parts.path.lstrip("/"))
+    if parts.query or parts.fragment or (prefix and not prefix.endswith("/")):
+        raise ConfigurationError(
+            f"{setting}={text!r} must name a folder, ending in '/' (s3://{parts.netloc}/"
+            f"{prefix.rstrip('/')}/): the trigger matches everything that starts with it"
+        )
+    return object_uri(parts.netloc, prefix)
 
 
 class PoisonMessage(FlickrIngestError):

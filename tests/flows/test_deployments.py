@@ -17,8 +17,8 @@ import boto3
 import pytest
 import requests
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import VariableCreate
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.exceptions import ObjectNotFound
+from prefect.variables import Variable
 
 from flickr_ingest.relay import PoisonMessage, parse_notification
 from flows.relay import RelayCounts, relay_once
@@ -45,10 +45,6 @@ def _forget_deployments() -> None:
 def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_path: Path) -> None:
     _forget_deployments()
     env = {**os.environ, "PREFECT_API_URL": prefect_server}
-    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
-        client.create_variable(
-            VariableCreate(name="flickr_ingest_watch", value="s3://photos/inbox/")
-        )
     setup = subprocess.run(
         [sys.executable, "-m", "flickr_ingest.cli", "setup", "--calls-per-hour", "7200"],
         env=env,
@@ -58,14 +54,18 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
         timeout=120,
     )
     assert setup.returncode == 0 and "flickr-api" in setup.stdout, setup.stdout + setup.stderr
-    deploy = subprocess.run(
-        ["prefect", "--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    # The watched location is read and checked when deploying: unset or malformed, the
+    # deploy stops and says what to set (no trigger on every object of every bucket).
+    Variable.unset("flickr_ingest_watch")
+    for value, complaint in ((None, "is not set"), ("photos/inbox", "not an S3 prefix")):
+        if value is not None:
+            Variable.set("flickr_ingest_watch", value, overwrite=True)
+        refused = _deploy(env)
+        assert refused.returncode != 0 and complaint in refused.stdout + refused.stderr
+    with get_client(sync_client=True) as client:
+        assert [d for d in client.read_deployments() if d.name == "nightly"] == []
+    Variable.set("flickr_ingest_watch", "s3://photos/inbox/", overwrite=True)
+    deploy = _deploy(env)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     with get_client(sync_client=True) as client:
         nightly = client.read_deployment_by_name("ingest/nightly")
@@ -86,6 +86,17 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
     assert trigger.match.model_dump()["prefect.resource.id"] == "s3://photos/inbox/*"
     assert trigger.within.total_seconds() == 60
     assert automations[0].actions[0].deployment_id == triggered.id
+
+
+def _deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["prefect", "--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_notification_parsing() -> None:
@@ -233,3 +244,28 @@ def _wait_for(condition, seconds: float, what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.5)
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("s3://photos/inbox/", "s3://photos/inbox/"),
+        (" s3://photos/ ", "s3://photos/"),
+        ("s3://photos/my photos/ü/", "s3://photos/my%20photos/%C3%BC/"),  # as event ids are
+        ("", "is not set"),
+        ("photos/inbox/", "not an S3 prefix"),
+        ("s3://Photos/inbox/", "not an S3 prefix"),
+        ("s3://photos/inbox", "must name a folder"),
+    ],
+)
+def test_the_watched_prefix_is_checked_and_written_as_events_name_objects(
+    location: str, expected: str
+) -> None:
+    from flickr_ingest.errors import ConfigurationError
+    from flickr_ingest.relay import watched_prefix
+
+    if expected.startswith("s3://"):
+        assert watched_prefix(location, setting="W") == expected
+        return
+    with pytest.raises(ConfigurationError, match=expected):
+        watched_prefix(location, setting="W")
