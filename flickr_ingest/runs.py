@@ -350,7 +350,7 @@ def _open(
     if credentials is None:
         sandbox, credentials, endpoints = _embedded_sandbox(settings)
     else:
-        endpoints = Endpoints.from_environment()
+        endpoints = Endpoints.from_environment(credentials.base_url)
     client = FlickrClient(
         credentials, endpoints=endpoints, pool_size=max(8, settings.concurrency * 2)
     )

@@ -90,7 +90,7 @@ class FlickrClient:
         pool_size: int = 32,
     ) -> None:
         self.credentials = credentials
-        self.endpoints = endpoints or Endpoints.from_environment()
+        self.endpoints = endpoints or Endpoints.from_environment(credentials.base_url)
         self.timeout = timeout
         #: What each request waits for: the REST budget, the upload gate (none by default).
         self.pacing = Pacing()

@@ -33,13 +33,19 @@ class Credentials:
     api_secret: str = field(repr=False)
     oauth_token: str = ""
     oauth_token_secret: str = field(default="", repr=False)
+    #: The server these credentials belong to ("" = flickr.com): `auth login` against
+    #: FLICKR_BASE_URL keeps it, so later commands and workers talk to the same server.
+    base_url: str = ""
 
     @classmethod
     def from_dict(cls, values: dict[str, str]) -> Credentials:
         missing = [name for name in ("api_key", "api_secret") if not values.get(name)]
         if missing:
             raise ConfigurationError(f"Flickr credentials lack {', '.join(missing)}")
-        return cls(**{name: str(values.get(name, "")) for name in ENVIRONMENT_VARIABLES})
+        return cls(
+            **{name: str(values.get(name, "")) for name in ENVIRONMENT_VARIABLES},
+            base_url=str(values.get("base_url", "") or ""),
+        )
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -57,7 +63,7 @@ def from_environment() -> Credentials | None:
     }
     if not any(values.values()):
         return None
-    return Credentials.from_dict(values)
+    return Credentials.from_dict({**values, "base_url": os.environ.get("FLICKR_BASE_URL", "")})
 
 
 def default_file() -> Path:

@@ -48,10 +48,16 @@ class Endpoints:
         )
 
     @classmethod
-    def from_environment(cls) -> Endpoints:
-        """`FLICKR_BASE_URL` when set, else the real Flickr hosts."""
-        base = os.environ.get(FLICKR_BASE_URL_VARIABLE, "").strip()
+    def from_environment(cls, stored_base_url: str = "") -> Endpoints:
+        """`FLICKR_BASE_URL` when set, else the server the credentials were made on
+        (`stored_base_url`), else the real Flickr hosts."""
+        base = os.environ.get(FLICKR_BASE_URL_VARIABLE, "").strip() or stored_base_url.strip()
         return cls.at(base) if base else cls.flickr()
+
+    @property
+    def base_url(self) -> str:
+        """The one server of `at(base_url)`; "" for flickr.com's own hosts."""
+        return "" if self.is_flickr else self.rest.removesuffix("/services/rest/")
 
     def album_url(self, owner_nsid: str, album_id: str) -> str:
         web = self.organize.split("/photos/upload/edit/", 1)[0]

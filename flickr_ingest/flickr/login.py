@@ -57,7 +57,11 @@ class OAuthLogin:
         except Exception as error:
             raise errors.AuthError(f"Flickr refused the verifier: {type(error).__name__}") from None
         credentials = Credentials(
-            self.api_key, self.api_secret, answer["oauth_token"], answer["oauth_token_secret"]
+            self.api_key,
+            self.api_secret,
+            answer["oauth_token"],
+            answer["oauth_token_secret"],
+            base_url=self.endpoints.base_url,  # kept with the token: it is only good there
         )
         user = {name: answer.get(name, "") for name in ("user_nsid", "username", "fullname")}
         return credentials, user

@@ -67,15 +67,19 @@ def test_login_with_a_typed_verifier_then_status(sandbox: SandboxServer, tmp_pat
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     stored = json.loads(path.read_text())
     assert stored["api_key"] == sandbox.account.api_key and stored["oauth_token"]
+    assert stored["base_url"] == sandbox.url  # the token is good on that server only
+    # Without FLICKR_BASE_URL now: the stored base URL still leads to the sandbox.
+    env = {k: v for k, v in _env(sandbox, tmp_path).items() if k != "FLICKR_BASE_URL"}
     status = subprocess.run(
         [sys.executable, "-m", "flickr_ingest.cli", "auth", "status"],
-        env=_env(sandbox, tmp_path),
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert status.returncode == 0, status.stderr
     assert "with write permission" in status.stdout
+    assert f"on {sandbox.url.split('//')[1]}" in status.stdout
     for secret in (stored["api_secret"], stored["oauth_token_secret"]):
         assert secret not in status.stdout + status.stderr + out + err
 
