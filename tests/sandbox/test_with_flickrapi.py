@@ -188,3 +188,31 @@ def test_tampered_signature_is_http_401(pointed_at: SandboxServer) -> None:
     with pytest.raises(flickrapi.FlickrError) as raised:
         client.test.login(format="parsed-json")
     assert "Status code 401" in str(raised.value)
+
+
+def test_albums_through_python_flickrapi(pointed_at: SandboxServer) -> None:
+    """The photoset methods the album step uses, driven by an independent client."""
+    client = _client(pointed_at)
+    p1, p2, p3 = (_upload(client, jpeg_bytes(60 + n)).find("photoid").text for n in range(3))
+
+    def members(album_id: str) -> list[tuple[str, int]]:
+        answer = client.photosets.getPhotos(photoset_id=album_id, format="parsed-json")
+        return [(p["id"], int(p["isprimary"])) for p in answer["photoset"]["photo"]]
+
+    created = client.photosets.create(title="Lisbon", primary_photo_id=p1, format="parsed-json")
+    album_id = created["photoset"]["id"]
+    for photo_id in (p2, p3):
+        client.photosets.addPhoto(photoset_id=album_id, photo_id=photo_id)
+    [listed] = client.photosets.getList(format="parsed-json")["photosets"]["photoset"]
+    assert listed["id"] == album_id and int(listed["photos"]) == 3
+    assert listed["title"]["_content"] == "Lisbon"
+    assert members(album_id) == [(p1, 1), (p2, 0), (p3, 0)]
+    client.photosets.editPhotos(photoset_id=album_id, primary_photo_id=p3, photo_ids=f"{p3},{p1}")
+    assert members(album_id) == [(p3, 1), (p1, 0)]
+    client.photosets.reorderPhotos(photoset_id=album_id, photo_ids=f"{p1},{p3}")
+    assert members(album_id) == [(p1, 0), (p3, 1)]
+    with pytest.raises(flickrapi.exceptions.FlickrError, match="already in set") as again:
+        client.photosets.addPhoto(photoset_id=album_id, photo_id=p1)
+    assert again.value.code == 3
+    client.photosets.delete(photoset_id=album_id)
+    assert client.photosets.getList(format="parsed-json")["photosets"]["photoset"] == []
