@@ -56,7 +56,7 @@ def test_upload_from_a_path_sends_its_real_name(client: FlickrClient, sandbox, t
 
 
 def test_async_upload_and_batched_tickets(client: FlickrClient, sandbox: SandboxServer) -> None:
-    sandbox.state.photos.behaviour.async_delay_seconds = 0.3
+    sandbox.state.photos.behaviour.async_delay_seconds = 1.5  # still processing at the first check
     tickets = [
         client.upload(
             io.BytesIO(jpeg_bytes(20 + i)), filename=f"{i}.jpg", asynchronous=True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
@@ -95,17 +96,20 @@ def test_sync_upload_is_stored_with_its_fields(pointed_at: SandboxServer) -> Non
 
 
 def test_async_upload_then_check_tickets(pointed_at: SandboxServer) -> None:
-    pointed_at.state.photos.behaviour.async_delay_seconds = 0.3
+    # Processing takes 1.5 s: the first check comes well inside it, then we poll.
+    pointed_at.state.photos.behaviour.async_delay_seconds = 1.5
     client = _client(pointed_at)
     answer = _upload(client, jpeg_bytes(2), **{"async": "1"})
     ticket = answer.find("ticketid").text
     first = client.photos.upload.checkTickets(tickets=ticket, format="parsed-json")
     assert first["uploader"]["ticket"] == [{"id": ticket, "complete": 0}]
-    import time
-
-    time.sleep(0.4)
-    done = client.photos.upload.checkTickets(tickets=f"{ticket},999", format="parsed-json")
-    tickets = done["uploader"]["ticket"]
+    deadline = time.monotonic() + 10
+    while True:
+        done = client.photos.upload.checkTickets(tickets=f"{ticket},999", format="parsed-json")
+        tickets = done["uploader"]["ticket"]
+        if tickets[0]["complete"] != 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert tickets[0]["complete"] == 1 and tickets[0]["photoid"]
     assert tickets[1] == {"id": "999", "invalid": 1}
 
