@@ -172,6 +172,11 @@ class Run:
             self._last_errors.pop(decision.candidate.uri, None)
         return [self._finished.pop(d.candidate.uri) for d in decisions]
 
+    def finished_in_a_group(self, uri: str) -> FileRecord | None:
+        """The record of a file whose group has not come back yet (a run stopped mid-group
+        still accounts for it)."""
+        return self._finished.get(uri)
+
     def group_gave_up(self, decisions: list[Decision], error: BaseException) -> list[FileRecord]:
         """The records of a group whose retries are spent: what finished, and failures."""
         attempts = self.settings.retries + 1

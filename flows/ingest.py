@@ -92,6 +92,8 @@ def ingest(
         except Exception:  # e.g. the report folder is what is wrong: the error says so
             get_run_logger().warning("The report of a run that could not start was not written")
         raise
+    decisions: list[Decision] = []
+    finished: dict[int, FileRecord] = {}  # by decision index, as files are accounted for
     records: list[FileRecord] = []
     albums: list[AlbumRecord] = []
     notes: list[str] = []
@@ -124,7 +126,7 @@ def ingest(
                 )
                 notes.append(f"Uploaded in chunk runs of up to {settings.chunk_size} files.")
             else:
-                records = _upload_all(decisions, run_id, settings)
+                records = _upload_all(decisions, run_id, settings, finished)
             if run.albums is not None:
                 albums = _arrange_albums(run_id, settings, run.album_members(records), notes)
         stopped = run.stop_reason()
@@ -133,6 +135,8 @@ def ingest(
     except BaseException as error:
         if not notes:
             notes.append(f"The run failed: {type(error).__name__}: {error}")
+        if decisions and not records:  # stopped mid-upload: account for every file anyway
+            records = _so_far(decisions, finished, run)
         raise
     finally:
         records = run.with_albums(records, albums)
@@ -160,11 +164,29 @@ def ingest_in_this_process(**parameters: Any) -> dict[str, Any]:
         return ingest(**parameters)
 
 
-def _upload_all(
-    decisions: list[Decision], run_id: str, settings: IngestSettings
+def _so_far(
+    decisions: list[Decision], finished: dict[int, FileRecord], run: Run
 ) -> list[FileRecord]:
-    """Upload tasks, one per group of files, at most `concurrency` at once."""
-    records: dict[int, FileRecord] = {}
+    """Every file of a run that stopped mid-upload: what finished (also inside groups
+    still at work), and the rest, which the next run completes (a file sent just before
+    the stop is found there by its checksum)."""
+    why = "not finished: the run stopped before this file was done; the next run completes it"
+    return [
+        finished.get(i)
+        or run.finished_in_a_group(d.candidate.uri)
+        or record_for(d, DEFERRED, reason=why)
+        for i, d in enumerate(decisions)
+    ]
+
+
+def _upload_all(
+    decisions: list[Decision],
+    run_id: str,
+    settings: IngestSettings,
+    records: dict[int, FileRecord],
+) -> list[FileRecord]:
+    """Upload tasks, one per group of files, at most `concurrency` at once. `records`
+    fills, by decision index, as files are accounted for."""
     for index, decision in enumerate(decisions):
         if decision.action != UPLOAD:
             records[index] = record_for(decision, decision.action, reason=decision.reason)
