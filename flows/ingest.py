@@ -7,6 +7,7 @@ group of files (a few per lane of uploads, `planning.upload_groups`), at most
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flickr_ingest.flickr.errors import TransportError
 from flickr_ingest.paths import check_run_id
 from flickr_ingest.planning import UPLOAD, Decision, plan, upload_groups
 from flickr_ingest.progress import announce_file, announce_plan
@@ -37,6 +39,7 @@ from flows.chunks import upload_in_chunks
 from flows.credentials import load_secret_credentials, s3_client_from_block
 from flows.pacing import use_shared_pacing
 from tasks.ingest import (
+    UNREACHABLE_TRIES,
     arrange_albums,
     connect,
     discover_files,
@@ -105,11 +108,18 @@ def ingest(
                 "No Flickr credentials: using the embedded sandbox; nothing is sent to flickr.com"
             )
         settle_budget = use_shared_pacing(run.client, settings)
+        started = time.monotonic()
         try:
             quota = with_retries(connect, settings)(run_id, settings)
         except Exception as error:
-            notes += [f"The run could not start: {error}", "Nothing was uploaded or marked done."]
-            raise
+            reported = _with_tries(error, settings, time.monotonic() - started)
+            notes += [
+                f"The run could not start: {reported}",
+                "Nothing was uploaded or marked done.",
+            ]
+            if reported is error:
+                raise
+            raise reported from error
         decisions = plan(discover_files(run_id, settings), quota)
         announce_plan(decisions)
         if settings.dry_run:
@@ -149,6 +159,15 @@ def ingest(
         settle_budget()  # the REST budget's credit is paid before this process may end
         close_run(run_id)
     return _summary(report, paths)
+
+
+def _with_tries(error: Exception, settings: IngestSettings, seconds: float) -> Exception:
+    """A Flickr nobody could connect to, said with how hard we tried; other errors as
+    they are."""
+    if not (isinstance(error, TransportError) and error.unreachable):
+        return error
+    tries = min(UNREACHABLE_TRIES, settings.retries + 1)
+    return TransportError(f"{error} ({tries} tries over {seconds:.0f} s)", unreachable=True)
 
 
 def _nothing() -> None:

@@ -12,7 +12,7 @@ from prefect.context import TaskRunContext
 from prefect.runtime import task_run
 from prefect.tasks import exponential_backoff
 
-from flickr_ingest.flickr.errors import is_retryable
+from flickr_ingest.flickr.errors import TransportError, is_retryable
 from flickr_ingest.planning import Candidate, Decision, Quota
 from flickr_ingest.report.model import AlbumRecord, FileRecord
 from flickr_ingest.runs import Run, get_run, open_run
@@ -33,6 +33,24 @@ def with_retries(flickr_task: Task, settings: IngestSettings) -> Task:
     )
 
 
+#: Tries of a run's first call when Flickr cannot be reached at all: a server nobody can
+#: connect to at the start is down or mistyped; say so in seconds, not minutes (nightly
+#: runs and triggers try again). Other transient failures get the run's full retries.
+UNREACHABLE_TRIES = 3
+
+
+def retry_connect_if_transient(task, task_run, state) -> bool:
+    """The connect task's retry_condition_fn: as `retry_if_transient`, but an unreachable
+    server is tried `UNREACHABLE_TRIES` times at most."""
+    try:
+        state.result()
+    except TransportError as error:
+        return not (error.unreachable and task_run.run_count >= UNREACHABLE_TRIES)
+    except Exception as error:
+        return is_retryable(error)
+    return False
+
+
 def retry_if_transient(task, task_run, state) -> bool:
     """Prefect's retry_condition_fn: retry transient Flickr failures only."""
     try:
@@ -46,7 +64,7 @@ def retry_if_transient(task, task_run, state) -> bool:
     name="connect",
     cache_policy=NO_CACHE,
     persist_result=False,
-    retry_condition_fn=retry_if_transient,
+    retry_condition_fn=retry_connect_if_transient,
 )
 def connect(run_id: str, settings: IngestSettings) -> Quota:
     """Check the credentials with Flickr; returns the account's quota."""

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+import urllib3
 from oauthlib.oauth1 import Client as OAuthSigner
 from requests.adapters import HTTPAdapter
 from requests_toolbelt.multipart.encoder import MultipartEncoder
@@ -384,10 +385,16 @@ class FlickrClient:
             response = self._session.request(method, url, timeout=self.timeout, **kwargs)
             # Read the body inside the try: a connection dropped mid-answer fails here.
             response.content  # noqa: B018
+        except requests.ConnectTimeout as error:
+            raise errors.TransportError(
+                f"timed out connecting to {where}", unreachable=True
+            ) from error
         except requests.Timeout as error:
             raise errors.TransportError(f"timed out talking to {where}") from error
         except requests.RequestException as error:
-            raise errors.TransportError(f"{type(error).__name__} talking to {where}") from error
+            raise errors.TransportError(
+                f"{type(error).__name__} talking to {where}", unreachable=_never_connected(error)
+            ) from error
         status = response.status_code
         if status == 200:
             return response
@@ -423,6 +430,12 @@ def _flag(value: bool | None) -> int | None:
 
 #: What an oauth_problem name or list may hold; anything else is dropped before display.
 _OAUTH_NAME = re.compile(r"[^a-z_,]")
+
+
+def _never_connected(error: requests.RequestException) -> bool:
+    """Whether no connection was made at all (refused, no such host): nothing was sent."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _where(url: str) -> str:

@@ -38,13 +38,20 @@ class TransientError(FlickrError):
 
 class TransportError(TransientError):
     """The request or its answer was lost: timeout, reset, HTTP 5xx or 429, a non-XML page.
-    An upload that failed this way may have landed: retry with dedup_check."""
+    An upload that failed this way may have landed: retry with dedup_check.
+    `unreachable`: no connection could be made at all (refused, no such host)."""
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message, retry_after=retry_after)
         self.status = status  # the HTTP status, when there was an answer
+        self.unreachable = unreachable
 
 
 class PermanentFileError(FlickrError):

@@ -338,3 +338,21 @@ def test_a_hostile_retry_after_is_no_wait_not_a_crash(header: str, expected) -> 
     response = requests.Response()
     response.headers["Retry-After"] = header
     assert _retry_after(response) == expected
+
+
+def test_unreachable_means_no_connection_was_made(client, sandbox, credentials) -> None:
+    """A refused connection is `unreachable` (the run's first call gives up soon on it);
+    an answer lost mid-way is not: the server is there."""
+    import socket
+
+    _faults(sandbox, next_faults=["lost"])
+    with pytest.raises(errors.TransportError) as lost:
+        client.test_login()
+    assert not lost.value.unreachable
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    nobody = FlickrClient(credentials, endpoints=Endpoints.at(f"http://127.0.0.1:{port}"))
+    with nobody, pytest.raises(errors.TransportError) as refused:
+        nobody.test_login()
+    assert refused.value.unreachable and "ConnectionError" in str(refused.value)

@@ -9,6 +9,7 @@ revoked token is answered in band with error 98."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -94,3 +95,15 @@ def test_a_clock_two_hours_off_stops_the_run_with_timestamp_refused(
     run = _run(three_photos, prefect_server)
     _assert_one_clear_error(run, "oauth_problem=timestamp_refused", "clock")
     assert _uploads(sandbox) == [] and sandbox.state.photos.all_photos() == []
+
+
+def test_an_unreachable_flickr_stops_the_run_in_seconds(
+    three_photos: Path, prefect_server: str, sandbox
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there
+    started = time.monotonic()
+    run = _run(three_photos, prefect_server, FLICKR_BASE_URL=f"http://127.0.0.1:{port}")
+    line = _assert_one_clear_error(run, "ConnectionError talking to 127.0.0.1", "3 tries over")
+    assert time.monotonic() - started < 45, line  # was 100 s: six retries with backoff
