@@ -71,9 +71,7 @@ def connect(run_id: str, settings: IngestSettings) -> Quota:
     return _run(run_id, settings).connect()
 
 
-@task(
-    name="discover", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=5
-)
+@task(name="discover", cache_policy=NO_CACHE, persist_result=False)  # S3 retries inside
 def discover_files(run_id: str, settings: IngestSettings) -> list[Candidate]:
     return _run(run_id, settings).discover()
 

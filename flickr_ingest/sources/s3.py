@@ -23,6 +23,11 @@ def object_uri(bucket: str, key: str) -> str:
     return f"s3://{bucket}/{quote(key, safe='/')}"
 
 
+#: Tries of each S3 request (botocore's own retries, with backoff; the one retry layer
+#: for S3: nothing above it retries a listing again).
+S3_ATTEMPTS = 5
+
+
 def make_client(endpoint_url: str | None = None, **session_options: Any) -> Any:
     """A boto3 S3 client from the standard credential chain; `endpoint_url` (or the
     environment's AWS_ENDPOINT_URL) points it at moto, MinIO or R2."""
@@ -34,7 +39,11 @@ def make_client(endpoint_url: str | None = None, **session_options: Any) -> Any:
     return session.client(
         "s3",
         endpoint_url=endpoint_url,
-        config=Config(retries={"max_attempts": 5, "mode": "adaptive"}, max_pool_connections=32),
+        config=Config(
+            retries={"max_attempts": S3_ATTEMPTS, "mode": "adaptive"},
+            connect_timeout=5,  # an endpoint that does not answer fails in seconds
+            max_pool_connections=32,
+        ),
     )
 
 
@@ -103,6 +112,11 @@ class S3Source:
         except self.client.exceptions.NoSuchBucket:
             raise SourceError(f"no such bucket: {self.bucket}") from None
         except Exception as error:
+            if _is_unreachable(error):
+                raise SourceError(
+                    f"cannot reach the S3 endpoint for {self.location} ({S3_ATTEMPTS} tries):"
+                    f" {error}"
+                ) from None
             if _is_client_error(error):
                 raise SourceError(f"cannot list {self.location}: {_error_code(error)}") from None
             raise
@@ -165,6 +179,12 @@ def _is_client_error(error: Exception) -> bool:
     from botocore.exceptions import BotoCoreError, ClientError
 
     return isinstance(error, (ClientError, BotoCoreError))
+
+
+def _is_unreachable(error: Exception) -> bool:
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+
+    return isinstance(error, (EndpointConnectionError, ConnectTimeoutError))
 
 
 def _error_code(error: Exception) -> str:

@@ -265,3 +265,32 @@ def test_an_interrupted_run_still_reports_every_file(
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     photos = sandbox.state.photos.all_photos()
     assert len(photos) == len({p["sha256"] for p in photos}) == 40  # each exactly once
+
+
+def test_an_unreachable_s3_endpoint_stops_the_run_in_seconds(
+    flow_env: Path, prefect_server: str
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "flickr_ingest.cli", "run", "s3://photos/inbox/"],
+        cwd=flow_env,
+        env={
+            **os.environ,
+            "PREFECT_API_URL": prefect_server,
+            "FLICKR_INGEST_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = run.stdout + run.stderr
+    errors = [line for line in output.splitlines() if line.startswith("Error: ")]
+    assert run.returncode == 1 and len(errors) == 1 and "Traceback" not in output, output
+    assert "cannot reach the S3 endpoint for s3://photos/inbox/ (5 tries)" in errors[0]
+    assert time.monotonic() - started < 60  # was about a minute; botocore's tries only now
