@@ -70,17 +70,15 @@ def client(sandbox: SandboxServer, credentials):
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """moto's S3/SQS server over HTTP on a free loopback port, for the whole session."""
+    """moto's S3/SQS server over HTTP on a loopback port it picks itself (port 0: no
+    probe-then-bind race with other processes), for the whole session."""
     import os
-    import socket
 
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    port = server.get_host_and_port()[1]
     saved = {
         name: os.environ.get(name)
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")

@@ -168,7 +168,7 @@ _AUTH_ADVICE = {
     95: "Flickr requires HTTPS: check FLICKR_BASE_URL",
     96: _OAUTH_ADVICE["signature_invalid"],
     97: f"the request was not signed: the credentials are incomplete; {_RELOGIN}",
-    98: f"the access token is unknown, revoked or expired: {_RELOGIN}",
+    98: f"the access token is unknown, revoked or expired (OAuth's token_rejected): {_RELOGIN}",
     99: f"the token lacks the permission needed: {_RELOGIN} with write access",
     100: _OAUTH_ADVICE["consumer_key_unknown"],
 }
