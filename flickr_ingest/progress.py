@@ -68,23 +68,25 @@ class Tally:
     bytes_done: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
     started: float | None = None
+    _uploads: set[str] = field(default_factory=set, repr=False)  # the plan's, by URI
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def plan(self, decisions: Sequence[Decision]) -> None:
         with self._lock:
             uploads = [d for d in decisions if d.action == UPLOAD]
+            self._uploads = {d.candidate.uri for d in uploads}
             self.files_total = len(decisions)
             self.upload_files = len(uploads)
             self.upload_bytes = sum(d.candidate.size for d in uploads)
             self.started = self.clock()
 
-    def add(self, record: FileRecord, *, was_upload: bool) -> None:
-        """Count a file; `was_upload` when the plan had it to upload (its bytes count
-        towards the rate whatever became of it)."""
+    def add(self, record: FileRecord) -> None:
+        """Count a file; one the plan had to upload counts towards the rate, whatever
+        became of it."""
         with self._lock:
             self.files_done += 1
             self.by_status[record.status] += 1
-            if was_upload:
+            if record.source in self._uploads:
                 self.uploads_done += 1
                 self.bytes_done += record.size
 

@@ -24,7 +24,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from flickr_ingest.planning import UPLOAD, Decision
+from flickr_ingest.planning import Decision
 from flickr_ingest.progress import Tally
 from flickr_ingest.report.escaping import terminal_text
 from flickr_ingest.report.model import FAILED, FileRecord
@@ -64,7 +64,6 @@ class ProgressDisplay:
         self.stream = stream
         self.terminal = stream.isatty() if terminal is None else terminal
         self.tally = Tally()
-        self._uploads: set[str] = set()
         self._lock = threading.Lock()
         self._last_plain = 0.0
         self._bar: Progress | None = None
@@ -74,7 +73,6 @@ class ProgressDisplay:
 
     def planned(self, decisions: Sequence[Decision]) -> None:
         self.tally.plan(decisions)
-        self._uploads = {d.candidate.uri for d in decisions if d.action == UPLOAD}
         if not self.terminal:
             self._print(
                 f"Planned {self.tally.files_total:,} files: {self.tally.upload_files:,} to"
@@ -98,8 +96,7 @@ class ProgressDisplay:
         self._bar.start()
 
     def finished(self, record: FileRecord) -> None:
-        was_upload = record.source in self._uploads
-        self.tally.add(record, was_upload=was_upload)
+        self.tally.add(record)
         if record.status == FAILED:
             why = f" (error {record.error_code})" if record.error_code is not None else ""
             self._print(

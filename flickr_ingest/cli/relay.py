@@ -31,6 +31,10 @@ def _relay(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Tries of each SQS request (botocore's own retries).
+_SQS_ATTEMPTS = 2
+
+
 def _queue_client(queue_url: str, endpoint_url: str | None) -> Any:
     """An SQS client that has read the queue once: no region, no credentials or a wrong
     queue URL end here in one clear error, in seconds, not in the relay's loop."""
@@ -39,7 +43,9 @@ def _queue_client(queue_url: str, endpoint_url: str | None) -> Any:
     import botocore.exceptions
 
     config = botocore.config.Config(
-        connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
+        connect_timeout=5,
+        read_timeout=30,
+        retries={"max_attempts": _SQS_ATTEMPTS, "mode": "standard"},
     )
     try:
         sqs = boto3.client("sqs", endpoint_url=endpoint_url, config=config)
@@ -57,7 +63,7 @@ def _queue_client(queue_url: str, endpoint_url: str | None) -> Any:
         ) from None
     except (botocore.exceptions.BotoCoreError, ValueError) as error:
         raise ConfigurationError(
-            f"the queue {queue_url!r} cannot be reached (2 tries): {error}"
+            f"the queue {queue_url!r} cannot be reached ({_SQS_ATTEMPTS} tries): {error}"
         ) from None
     return sqs
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from flickr_ingest.errors import ConfigurationError
+from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
 
 ENVIRONMENT_VARIABLES = {
     "api_key": "FLICKR_API_KEY",
@@ -63,7 +64,8 @@ def from_environment() -> Credentials | None:
     }
     if not any(values.values()):
         return None
-    return Credentials.from_dict({**values, "base_url": os.environ.get("FLICKR_BASE_URL", "")})
+    base_url = os.environ.get(FLICKR_BASE_URL_VARIABLE, "")
+    return Credentials.from_dict({**values, "base_url": base_url})
 
 
 def default_file() -> Path:
