@@ -10,7 +10,8 @@ it, later runs find it and pay nothing.
 
 It is Prefect's own server, started as `prefect server start --background` starts one
 (uvicorn with `prefect.server.api.server:create_app`), on 127.0.0.1 at
-`PREFECT_SERVER_API_PORT` (4200) or, if that port is taken, a free one; with the
+`PREFECT_SERVER_API_PORT` (4200) or, if that port is taken, a free one (bound here and
+handed over, so no other process can take it first); with the
 dashboard and the usual services, on the same database as the temporary servers. A
 record file in `PREFECT_HOME` says where it is (pid, URL, log), so that a user can see
 it (`flickr-ingest server status`, the dashboard) and stop it (`flickr-ingest server
@@ -158,24 +159,8 @@ class LocalServer:
         self.record_path.unlink(missing_ok=True)
 
     def _spawn(self) -> tuple[ServerRecord, subprocess.Popen]:
-        port = _free_port(PREFECT_SERVER_API_PORT.value())
-        url = f"http://{HOST}:{port}"
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(prefect.__module_path__.parent),
-            "--factory",
-            APP_FACTORY,
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",  # a run makes hundreds of API calls; the log keeps problems
-        ]
+        listener = listening_socket(PREFECT_SERVER_API_PORT.value())
+        url = f"http://{HOST}:{listener.getsockname()[1]}"
         env = {
             # Not the run's settings and Flickr secrets: the server outlives the run.
             **{k: v for k, v in os.environ.items() if not k.startswith("FLICKR_")},
@@ -184,7 +169,7 @@ class LocalServer:
             # The server's idea of itself: the dashboard calls this API, links point here.
             "PREFECT_API_URL": f"{url}/api",
             "PREFECT_SERVER_API_HOST": HOST,
-            "PREFECT_SERVER_API_PORT": str(port),
+            "PREFECT_SERVER_API_PORT": str(listener.getsockname()[1]),
         }
         env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline machines
         # Registering every installed block type (prefect-aws's among them) took 4-6 s of
@@ -193,15 +178,16 @@ class LocalServer:
         # prefect_aws` fills the dashboard's catalog.
         env.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
         self.home.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
+        with listener, self.log_path.open("ab") as log:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command,
+                server_command(listener),
                 cwd=self.home,  # not the user's folder, which may go away while it runs
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # outlives this run; Ctrl-C here does not stop it
+                pass_fds=(listener.fileno(),),
             )
         record = ServerRecord(
             pid=process.pid,
@@ -260,17 +246,41 @@ class LocalServer:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _free_port(preferred: int) -> int:
-    """`preferred` if nothing listens there, else a free port chosen by the system."""
+def listening_socket(preferred: int) -> socket.socket:
+    """A socket listening on 127.0.0.1 at `preferred`, or, if that port is taken (or 0),
+    at a free one the system picks. The server is handed this socket (`server_command`)
+    rather than a port number: a port found free and bound later by the server could be
+    taken by another process in between."""
     for port in (preferred, 0):
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-            try:
-                probe.bind((HOST, port))
-            except OSError:
-                continue
-            return probe.getsockname()[1]
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            listener.bind((HOST, port))
+        except OSError:
+            listener.close()
+            continue
+        listener.listen(2048)  # uvicorn's backlog; early requests queue until it serves
+        return listener
     raise ServerError("no free port on 127.0.0.1 for the local Prefect server")
+
+
+def server_command(listener: socket.socket) -> list[str]:
+    """Prefect's server as `prefect server start` runs it (uvicorn with `create_app`),
+    serving on `listener`, which the process must inherit (`pass_fds`)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(prefect.__module_path__.parent),
+        "--factory",
+        APP_FACTORY,
+        "--fd",
+        str(listener.fileno()),
+        "--log-level",
+        "warning",
+        "--no-access-log",  # a run makes hundreds of API calls; the log keeps problems
+    ]
 
 
 def answers(record: ServerRecord) -> bool:

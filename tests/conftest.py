@@ -69,30 +69,25 @@ def client(sandbox: SandboxServer, credentials):
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
+def moto_session_server() -> Iterator[str]:
     """moto's S3/SQS server over HTTP on a loopback port it picks itself (port 0: no
     probe-then-bind race with other processes), for the whole session."""
-    import os
-
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    port = server.get_host_and_port()[1]
-    saved = {
-        name: os.environ.get(name)
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
-    }
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
-    )
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{server.get_host_and_port()[1]}"
     server.stop()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+
+
+@pytest.fixture
+def moto_server(moto_session_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """moto's endpoint URL; for this test only, the environment holds its test
+    credentials and region (for the clients and processes the test makes)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return moto_session_server
 
 
 @pytest.fixture

@@ -9,12 +9,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
 from tests.photos import jpeg_bytes
+from tests.ports import closed_port
 
 
 def _cli(*args: str, cwd: Path, **env: str | None) -> subprocess.CompletedProcess:
@@ -48,10 +50,9 @@ def photos(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def unused_port() -> Iterator[int]:
+    with closed_port() as port:
+        yield port
 
 
 def test_an_unwritable_report_folder_stops_before_any_upload(photos: Path) -> None:

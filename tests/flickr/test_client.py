@@ -12,6 +12,7 @@ import requests
 from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient, errors
 from flickr_ingest.sandbox import SandboxServer
 from tests.photos import jpeg_bytes, mp4_bytes, png_bytes
+from tests.ports import closed_port
 
 
 def _faults(sandbox: SandboxServer, **settings: object) -> None:
@@ -274,12 +275,10 @@ def test_rest_method_errors(client) -> None:
 
 
 def test_sandbox_down_is_transient(credentials) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with FlickrClient(credentials, endpoints=Endpoints.at(f"http://127.0.0.1:{port}")) as api:
+    with (
+        closed_port() as port,
+        FlickrClient(credentials, endpoints=Endpoints.at(f"http://127.0.0.1:{port}")) as api,
+    ):
         started = time.monotonic()
         with pytest.raises(errors.TransportError, match="ConnectionError"):
             api.test_login()
@@ -343,16 +342,12 @@ def test_a_hostile_retry_after_is_no_wait_not_a_crash(header: str, expected) -> 
 def test_unreachable_means_no_connection_was_made(client, sandbox, credentials) -> None:
     """A refused connection is `unreachable` (the run's first call gives up soon on it);
     an answer lost mid-way is not: the server is there."""
-    import socket
-
     _faults(sandbox, next_faults=["lost"])
     with pytest.raises(errors.TransportError) as lost:
         client.test_login()
     assert not lost.value.unreachable
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    nobody = FlickrClient(credentials, endpoints=Endpoints.at(f"http://127.0.0.1:{port}"))
-    with nobody, pytest.raises(errors.TransportError) as refused:
-        nobody.test_login()
+    with closed_port() as port:
+        nobody = FlickrClient(credentials, endpoints=Endpoints.at(f"http://127.0.0.1:{port}"))
+        with nobody, pytest.raises(errors.TransportError) as refused:
+            nobody.test_login()
     assert refused.value.unreachable and "ConnectionError" in str(refused.value)

@@ -9,7 +9,6 @@ revoked token is answered in band with error 98."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 import requests
 
 from tests.photos import jpeg_bytes
+from tests.ports import closed_port
 
 
 def _run(folder: Path, prefect_server: str, **env: str) -> subprocess.CompletedProcess:
@@ -100,10 +100,8 @@ def test_a_clock_two_hours_off_stops_the_run_with_timestamp_refused(
 def test_an_unreachable_flickr_stops_the_run_in_seconds(
     three_photos: Path, prefect_server: str, sandbox
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # nothing listens there
     started = time.monotonic()
-    run = _run(three_photos, prefect_server, FLICKR_BASE_URL=f"http://127.0.0.1:{port}")
+    with closed_port() as port:
+        run = _run(three_photos, prefect_server, FLICKR_BASE_URL=f"http://127.0.0.1:{port}")
     line = _assert_one_clear_error(run, "ConnectionError talking to 127.0.0.1", "3 tries over")
     assert time.monotonic() - started < 45, line  # was 100 s: six retries with backoff

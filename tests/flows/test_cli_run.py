@@ -22,23 +22,17 @@ import requests
 
 from tests.flows.cli_runs import start_cli_run
 from tests.photos import SHARED_PHOTOS, jpeg_bytes
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.ports import closed_port
 
 
 @pytest.mark.skipif(
     not SHARED_PHOTOS.is_dir(), reason=f"sample photos not found at {SHARED_PHOTOS}"
 )
 def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_path: Path) -> None:
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLICKR_")}
     env.update(
         PREFECT_API_URL=prefect_server,
-        FLICKR_INGEST_SANDBOX_PORT=str(port),
+        FLICKR_INGEST_SANDBOX_PORT="0",  # the system picks it; the run's links say it
         FLICKR_INGEST_API_CALLS_PER_HOUR="360000",
         FLICKR_INGEST_CREDENTIALS_FILE=str(tmp_path / "none.json"),
     )
@@ -55,9 +49,10 @@ def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_p
     assert "local Prefect server" not in run.stdout  # PREFECT_API_URL is the one used
     assert "Sandbox: nothing was sent to flickr.com." in run.stdout
     urls = re.findall(r"Organize on Flickr: (\S+)", run.stdout)
-    assert urls and all(
-        u.startswith(f"http://127.0.0.1:{port}/photos/upload/edit/?ids=") for u in urls
-    )
+    port = re.match(r"http://127\.0\.0\.1:(\d+)/", urls[0] if urls else "")
+    assert port and all(
+        u.startswith(f"http://127.0.0.1:{port[1]}/photos/upload/edit/?ids=") for u in urls
+    ), run.stdout
     report = json.loads(
         next((tmp_path / "flickr-ingest-reports").glob("*/report.json")).read_text()
     )
@@ -75,7 +70,7 @@ def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_p
             "--state",
             str(tmp_path / "flickr-ingest-state" / "sandbox"),
             "--port",
-            str(port),
+            port[1],  # where the links point
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -111,22 +106,25 @@ def _alive(pid: int) -> bool:
 
 def test_demo_without_a_prefect_api_starts_the_local_server_once(tmp_path: Path) -> None:
     home = tmp_path / "prefect-home"
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLICKR_", "PREFECT_"))}
     env.update(
         PREFECT_HOME=str(home),
-        PREFECT_SERVER_API_PORT=str(port),
         FLICKR_INGEST_SANDBOX_PORT="0",
         FLICKR_INGEST_API_CALLS_PER_HOUR="0",
         FLICKR_INGEST_CREDENTIALS_FILE=str(tmp_path / "none.json"),
     )
-    url = f"http://127.0.0.1:{port}"
     record = home / "flickr-ingest-server.json"
     try:
-        first = _cli("demo", env=env, cwd=tmp_path)
+        with socket.socket() as taken:  # the server's port is in use: it takes another
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            env["PREFECT_SERVER_API_PORT"] = str(taken.getsockname()[1])
+            first = _cli("demo", env=env, cwd=tmp_path)
         assert first.returncode == 0, first.stdout + first.stderr
+        recorded = json.loads(record.read_text())
+        pid, url = recorded["pid"], recorded["url"]
+        assert url != f"http://127.0.0.1:{env['PREFECT_SERVER_API_PORT']}"
         assert f"Starting the local Prefect server at {url}" in first.stdout
-        pid = json.loads(record.read_text())["pid"]
         using = f"Using the local Prefect server at {url} (pid {pid}); stop it with"
         assert using in first.stdout
         assert first.stdout.rstrip().endswith("stop it with `flickr-ingest server stop`.")
@@ -270,25 +268,23 @@ def test_an_interrupted_run_still_reports_every_file(
 def test_an_unreachable_s3_endpoint_stops_the_run_in_seconds(
     flow_env: Path, prefect_server: str
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # nothing listens there
     started = time.monotonic()
-    run = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", "s3://photos/inbox/"],
-        cwd=flow_env,
-        env={
-            **os.environ,
-            "PREFECT_API_URL": prefect_server,
-            "FLICKR_INGEST_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    with closed_port() as port:
+        run = subprocess.run(
+            [sys.executable, "-m", "flickr_ingest.cli", "run", "s3://photos/inbox/"],
+            cwd=flow_env,
+            env={
+                **os.environ,
+                "PREFECT_API_URL": prefect_server,
+                "FLICKR_INGEST_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     output = run.stdout + run.stderr
     errors = [line for line in output.splitlines() if line.startswith("Error: ")]
     assert run.returncode == 1 and len(errors) == 1 and "Traceback" not in output, output

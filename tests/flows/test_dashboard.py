@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.prefect_servers import running_prefect_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -33,39 +33,13 @@ BROWSER_FLAGS = [
 
 @pytest.fixture(scope="module")
 def ui_server() -> Iterator[str]:
-    """`prefect server start` with its dashboard, on a free port and a fresh database."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    home = tempfile.mkdtemp(prefix="prefect-ui-")
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PREFECT_HOME": home,
-        "PREFECT_UI_API_URL": f"{url}/api",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    }
-    env.pop("PREFECT_API_URL", None)
-    server = subprocess.Popen(
-        ["prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """Prefect's server with its dashboard, on a fresh database; yields the dashboard's
+    URL."""
+    home = Path(tempfile.mkdtemp(prefix="prefect-ui-"))
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{url}/api/health", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "the Prefect server did not start"
-            time.sleep(0.5)
-        yield url
+        with running_prefect_server(home) as (api_url, _):
+            yield api_url.removesuffix("/api")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -20,6 +20,7 @@ from prefect.client.orchestration import get_client
 from flickr_ingest.flickr.errors import FlickrError
 from flows.ingest import ingest
 from tests.photos import jpeg_bytes
+from tests.ports import closed_port
 
 TRANSIENT_FAULTS = ["lost", "reset", "3", "14", "105", "106", "429", "500", "502", "503", "504"]
 
@@ -182,15 +183,13 @@ def _revoke_after(sandbox, token: str, uploads: int) -> None:
 
 
 def test_sandbox_down_at_the_start_is_a_clear_error(flow_env: Path, monkeypatch) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("FLICKR_BASE_URL", f"http://127.0.0.1:{port}")
     folder = _folder(flow_env, 2, seed=504)
     started = time.monotonic()
-    with pytest.raises(FlickrError, match=r"ConnectionError talking to 127\.0\.0\.1.*3 tries over"):
+    with (
+        closed_port() as port,
+        pytest.raises(FlickrError, match=r"ConnectionError talking to 127\.0\.0\.1.*3 tries over"),
+    ):
+        monkeypatch.setenv("FLICKR_BASE_URL", f"http://127.0.0.1:{port}")
         ingest(source=str(folder))  # the run's default retries: the first call gives up soon
     assert time.monotonic() - started < 20
     report = json.loads(next((flow_env / "reports").glob("*/report.json")).read_text())

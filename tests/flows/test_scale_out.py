@@ -1,17 +1,18 @@
 """Scale-out on real services: a Prefect server on this machine's PostgreSQL and Redis,
 two process workers of one pool, moto's S3 (source, shared ledger, reports) and the
-sandbox, every Flickr setting at its default. 60 photos, triggered twice at once, each
-run split into chunks of 20 that the workers share: every photo reaches the sandbox
-exactly once, one report per run still accounts for every file, and the REST calls stay
-a few per flow run.
+sandbox, every Flickr setting at its default. 60 photos in 3 folders, triggered twice at
+once with an album per folder, each run split into chunks of 20 that the workers share:
+every photo reaches the sandbox exactly once, each album holds its photos once and in
+date-taken order, one report per run still accounts for every file, and the REST calls
+stay a few per flow run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,17 +26,12 @@ import pytest
 import requests
 
 from tests.photos import jpeg_bytes
+from tests.prefect_servers import running_prefect_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = 60
 CHUNK = 20
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _postgres(sql: str) -> None:
@@ -65,37 +61,19 @@ def prefect_on_postgres() -> Iterator[tuple[str, dict[str, str]]]:
 
     redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
     home = Path(tempfile.mkdtemp(prefix="prefect-pg-"))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+    settings = {
         "PREFECT_API_DATABASE_CONNECTION_URL": f"{PG}/{database}",
         "PREFECT_MESSAGING_BROKER": "prefect_redis.messaging",
         "PREFECT_MESSAGING_CACHE": "prefect_redis.messaging",
         "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING": "prefect_redis.ordering",
         "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect_redis.lease_storage",
         "PREFECT_REDIS_MESSAGING_URL": f"redis://127.0.0.1:6379/{redis_db}",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "INFO",
     }
-    server = subprocess.Popen(
-        ["prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
     try:
-        _wait_for(lambda: _healthy(env["PREFECT_API_URL"]), 180, "the Prefect server")
-        yield env["PREFECT_API_URL"], env
+        with running_prefect_server(home, settings) as (api_url, env):
+            yield api_url, env
     finally:
-        server.terminate()
-        try:
-            server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
         _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
         shutil.rmtree(home, ignore_errors=True)
@@ -115,14 +93,17 @@ def _wait_for(condition, seconds: float, what: str) -> None:
         time.sleep(0.5)
 
 
-def _put_photos(s3, bucket: str) -> None:
+def _put_photos(s3, bucket: str) -> dict[str, list[str]]:
+    """60 photos in 3 folders, taken on dates that run against their names; returns, per
+    folder, the photos' sha256 in date-taken order (their album's expected order)."""
+    taken: dict[str, list[tuple[str, str]]] = {}
     for number in range(PHOTOS):
         folder = ("2017", "2018", "2019")[number % 3]
-        s3.put_object(
-            Bucket=bucket,
-            Key=f"archive/{folder}/img{number:03d}.jpg",
-            Body=jpeg_bytes(7000 + number, size=(96, 72)),
-        )
+        stamp = f"{folder}:06:{28 - number // 3:02d} 10:00:00"  # later names, earlier days
+        body = jpeg_bytes(7000 + number, size=(96, 72), taken=stamp)
+        s3.put_object(Bucket=bucket, Key=f"archive/{folder}/img{number:03d}.jpg", Body=body)
+        taken.setdefault(folder, []).append((stamp, hashlib.sha256(body).hexdigest()))
+    return {folder: [sha for _, sha in sorted(photos)] for folder, photos in taken.items()}
 
 
 def _start_worker(name: str, env: dict[str, str]) -> subprocess.Popen:
@@ -142,7 +123,7 @@ def test_two_workers_share_chunks_and_the_ledger(
     prefect_on_postgres, sandbox, moto_server: str, s3, bucket: str, tmp_path: Path
 ) -> None:
     api_url, server_env = prefect_on_postgres
-    _put_photos(s3, bucket)
+    album_order = _put_photos(s3, bucket)
     account = sandbox.account
     env = {
         **server_env,
@@ -156,6 +137,9 @@ def test_two_workers_share_chunks_and_the_ledger(
         "FLICKR_INGEST_REPORT_DIR": f"s3://{bucket}/reports",
         "FLICKR_INGEST_STATE_DIR": str(tmp_path / "state"),
         "FLICKR_INGEST_S3_ENDPOINT_URL": moto_server,
+        # moto's test credentials: the server started before this test set them.
+        **{name: os.environ[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")},
+        "AWS_DEFAULT_REGION": os.environ["AWS_DEFAULT_REGION"],
         "FLICKR_INGEST_RETRY_BACKOFF_SECONDS": "0.2",
         "FLICKR_INGEST_CONCURRENCY": "8",
     }
@@ -182,6 +166,7 @@ def test_two_workers_share_chunks_and_the_ledger(
                         "source": f"s3://{bucket}/archive/",
                         "chunk_size": CHUNK,
                         "run_id": run_id,
+                        "album": "folder",
                     },
                     timeout=0,
                 )
@@ -217,6 +202,14 @@ def test_two_workers_share_chunks_and_the_ledger(
     photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=30).json()["photos"]
     active = [p for p in photos if p["status"] == "active"]
     assert len(active) == PHOTOS and len({p["sha256"] for p in active}) == PHOTOS
+
+    # One album per folder, though two runs in several processes filled each at once:
+    # each holds its 20 photos, in date-taken order.
+    albums = requests.get(f"{sandbox.url}/sandbox/albums", timeout=30).json()["albums"]
+    sha = {p["id"]: p["sha256"] for p in active}
+    assert sorted(a["title"] for a in albums) == ["2017", "2018", "2019"], albums
+    for album in albums:
+        assert [sha[i] for i in album["photo_ids"]] == album_order[album["title"]], album
 
     # Each run's report accounts for all 300 files; between them, each uploaded once.
     uploaded = 0
