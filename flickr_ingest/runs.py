@@ -27,6 +27,7 @@ from flickr_ingest.report.model import (
     ALREADY_UPLOADED,
     DUPLICATE,
     PLANNED,
+    REPLACED,
     UPLOADED,
     AlbumRecord,
     FileRecord,
@@ -123,6 +124,7 @@ class Run:
             else ("flickr.com" if endpoints.is_flickr else endpoints.rest.split("/")[2])
         )
         self.ledger_account = self.context.account = f"{status.user_nsid}@{host}"
+        self.context.account_is_pro = bool(status.is_pro)
         self.account = f"{status.username} ({status.user_nsid})" + (
             " on the sandbox" if self.sandbox is not None else ""
         )
@@ -275,7 +277,9 @@ class Run:
 
 
 def _on_flickr(record: FileRecord) -> bool:
-    return record.status in (UPLOADED, DUPLICATE, ALREADY_UPLOADED) and bool(record.photo_id)
+    """Whether the file is on Flickr as `photo_id` now (and so belongs in its album)."""
+    on_flickr = (UPLOADED, REPLACED, DUPLICATE, ALREADY_UPLOADED)
+    return record.status in on_flickr and bool(record.photo_id)
 
 
 # -- opening a run ------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.metadata import MappingOptions
 
 ENV_PREFIX = "FLICKR_INGEST_"
+#: What happens to a file edited at a path sent before (`on_change`).
+ON_CHANGE_CHOICES = ("replace", "upload", "skip")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ class IngestSettings:
     chunk_size: int = 0
     chunk_deployment: str = "ingest/batch"
     dry_run: bool = False
+    # A file edited at a path sent before: "replace" its photo (same id, albums, comments,
+    # faves), "upload" it as a new photo, or "skip" it (reported as changed)
+    on_change: str = "replace"
+    update_metadata: bool = False  # on replace, also set title, description and tags anew
     retries: int = 6
     retry_backoff_seconds: float = 2.0
     # Flickr's budget of REST calls per API key, shared by every worker; 0 = no limit
@@ -69,6 +75,10 @@ class IngestSettings:
         if self.api_calls_per_hour < 0 or self.uploads_per_hour < 0:
             raise ConfigurationError(
                 "api_calls_per_hour and uploads_per_hour cannot be negative (0 = no limit)"
+            )
+        if self.on_change not in ON_CHANGE_CHOICES:
+            raise ConfigurationError(
+                f"on_change must be one of {', '.join(ON_CHANGE_CHOICES)}, not {self.on_change!r}"
             )
         if self.s3_endpoint_url is not None and not _is_http_url(self.s3_endpoint_url):
             raise ConfigurationError(

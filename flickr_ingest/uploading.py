@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from flickr_ingest import filetypes
+from flickr_ingest import filetypes, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.files import CheckedReader, NotARegularFile, open_regular
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
+from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
 from flickr_ingest.planning import Decision
 from flickr_ingest.report import model
@@ -70,6 +71,7 @@ class UploadContext:
     work_dir: Path  # temporary copies of remote objects
     thumbs_dir: Path | None
     stop: StopSignal
+    account_is_pro: bool = True  # only Pro accounts may replace (known after connect)
 
 
 def record_for(decision: Decision, status: str, **values: Any) -> model.FileRecord:
@@ -126,7 +128,8 @@ def _upload_open_file(
         decision = replace(decision, candidate=candidate)
     print_, fields, details = _prepare(ctx, decision, item, stream, attempt)
     holder = f"{ctx.run_id}:{item.uri}"
-    known, claim = _claim_or_known(ctx, decision, print_, holder)
+    here = ctx.ledger.photo_at(ctx.account, item.uri)  # what this path was sent as
+    known, claim = _claim_or_known(ctx, decision, print_, holder, here)
     if known is not None:
         status, photo_id, duplicate_of, reason = known
         return record_for(
@@ -137,6 +140,9 @@ def _upload_open_file(
             reason=reason,
             **details,
         )
+    edit = syncing.edit_of(here, print_.sha256)
+    if edit is not None and ctx.settings.on_change != syncing.UPLOAD:
+        return _replace_or_report(ctx, decision, item, stream, fields, print_, edit, details)
     try:
         photo_id, status, reason = _send(
             ctx, stream, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
@@ -153,6 +159,51 @@ def _upload_open_file(
     duplicate_of = photo_id if status == model.DUPLICATE else None
     return record_for(
         decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
+    )
+
+
+def _replace_or_report(
+    ctx: UploadContext,
+    decision: Decision,
+    item: SourceItem,
+    stream: BinaryIO,
+    fields: FlickrFields,
+    print_: Fingerprint,
+    edit: PathRecord,
+    details: dict[str, Any],
+) -> model.FileRecord:
+    """A file edited at a path sent before (its bytes claimed): replace its photo, or
+    say why not (`syncing`)."""
+    holder = f"{ctx.run_id}:{item.uri}"
+    on_change = ctx.settings.on_change
+    if on_change == syncing.SKIP:
+        status, reason = syncing.not_replaced(edit, on_change)
+    elif not ctx.account_is_pro:
+        why = f"Flickr replaces photos only on Pro accounts; {syncing.UPLOAD_INSTEAD}"
+        status, reason = syncing.not_replaced(edit, on_change, why)
+    else:
+        stream.seek(0)
+        try:
+            status, reason = syncing.replace_photo(
+                ctx.client,
+                ctx.ledger,
+                ctx.account,
+                edit,
+                CheckedReader(stream, print_.size),
+                item.name,
+                print_,
+                fields if ctx.settings.update_metadata else None,
+            )
+        except errors.FlickrError as error:
+            if errors.is_retryable(error):  # keep the claim: this task comes back for it
+                raise
+            ctx.ledger.release(ctx.account, print_.sha256, holder)
+            return _refused(ctx, decision, error, details)
+    if status != model.REPLACED:  # a replace's record released the claim
+        ctx.ledger.release(ctx.account, print_.sha256, holder)
+    replaced = edit.sha256 if status == model.REPLACED else None
+    return record_for(
+        decision, status, photo_id=edit.photo_id, reason=reason, replaced_sha256=replaced, **details
     )
 
 
@@ -208,19 +259,31 @@ def _item(decision: Decision) -> SourceItem:
 
 
 def _claim_or_known(
-    ctx: UploadContext, decision: Decision, print_: Fingerprint, holder: str
+    ctx: UploadContext,
+    decision: Decision,
+    print_: Fingerprint,
+    holder: str,
+    here: PathRecord | None,
 ) -> tuple[tuple[str, str, str | None, str] | None, str]:
-    """Claim these bytes, or learn that they are on Flickr already: returns
-    ((status, photo id, duplicate of, reason) or None, the claim's answer). While another
-    task uploads the same bytes, wait for it."""
+    """Claim these bytes, or learn that they are on Flickr already (from this path, or
+    moved from another: the ledger learns the new path): returns ((status, photo id,
+    duplicate of, reason) or None, the claim's answer). While another task uploads the
+    same bytes, wait for it."""
     claim = ""
+    uri = decision.candidate.uri
     while True:
         known = ctx.ledger.upload_for(ctx.account, print_.sha256)
         if known is not None:
             if claim:
                 ctx.ledger.release(ctx.account, print_.sha256, holder)
-            if known.source == decision.candidate.uri:
+            if known.source == uri or syncing.is_here(here, known.photo_id, print_.sha256):
                 reason = f"already on Flickr as photo {known.photo_id}"
+                return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
+            if syncing.moved_from(ctx.source, known.source, uri):
+                syncing.learn_move(
+                    ctx.ledger, ctx.account, known.source, uri, known.photo_id, print_.sha256
+                )
+                reason = f"moved from {known.source}; already on Flickr as photo {known.photo_id}"
                 return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
             reason = f"same bytes as {known.source}, already on Flickr as photo {known.photo_id}"
             return (model.DUPLICATE, known.photo_id, known.photo_id, reason), ""

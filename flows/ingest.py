@@ -33,6 +33,7 @@ from flickr_ingest.runs import (
     unopened_report,
 )
 from flickr_ingest.settings import IngestSettings
+from flickr_ingest.syncing import missing_records, would_replace
 from flickr_ingest.uploading import failed_record, record_for
 from flows.artifacts import Progress, publish
 from flows.chunks import upload_in_chunks
@@ -124,7 +125,9 @@ def ingest(
         announce_plan(decisions)
         if settings.dry_run:
             records = [
-                record_for(d, PLANNED if d.action == UPLOAD else d.action, reason=d.reason)
+                record_for(d, PLANNED, reason=_would_replace(run, settings, d))
+                if d.action == UPLOAD
+                else record_for(d, d.action, reason=d.reason)
                 for d in decisions
             ]
             for record in records:
@@ -139,6 +142,7 @@ def ingest(
                 records = _upload_all(decisions, run_id, settings, finished)
             if run.albums is not None:
                 albums = _arrange_albums(run_id, settings, run.album_members(records), notes)
+        records += _missing(run, settings, decisions)
         stopped = run.stop_reason()
         if stopped:
             notes.append(f"Uploading stopped early: {stopped}")
@@ -159,6 +163,23 @@ def ingest(
         settle_budget()  # the REST budget's credit is paid before this process may end
         close_run(run_id)
     return _summary(report, paths)
+
+
+def _would_replace(run: Run, settings: IngestSettings, decision: Decision) -> str | None:
+    """A dry run's word on a planned file whose path was sent before (a dry run reads no
+    bytes: its version changed, so its bytes may have)."""
+    return would_replace(
+        run.context.ledger, run.ledger_account, decision.candidate.uri, settings.on_change
+    )
+
+
+def _missing(run: Run, settings: IngestSettings, decisions: list[Decision]) -> list[FileRecord]:
+    """Files sent from this source before and no longer in it; only a run that listed the
+    whole source (no keys, no filters) can tell."""
+    if settings.keys is not None or settings.include or settings.exclude:
+        return []
+    listed = {decision.candidate.uri for decision in decisions}
+    return missing_records(run.context.ledger, run.ledger_account, run.context.source, listed)
 
 
 def _with_tries(error: Exception, settings: IngestSettings, seconds: float) -> Exception:

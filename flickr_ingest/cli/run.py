@@ -20,7 +20,7 @@ from flickr_ingest.cli.prefect_server import (
     use_prefect_server,
 )
 from flickr_ingest.errors import FlickrIngestError
-from flickr_ingest.settings import ENV_PREFIX, IngestSettings
+from flickr_ingest.settings import ENV_PREFIX, ON_CHANGE_CHOICES, IngestSettings
 
 #: Exit status when the run finished but some files failed (1 is for errors).
 EXIT_SOME_FAILED = 2
@@ -45,6 +45,8 @@ def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
         "album": args.album,
         "album_separator": args.album_separator,
         "follow_links": args.follow_links or None,
+        "on_change": args.on_change,
+        "update_metadata": args.update_metadata or None,
     }
 
 
@@ -212,6 +214,18 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--album-separator", help="joins folder names for --album path (default ' / ')"
+    )
+    parser.add_argument(
+        "--on-change",
+        choices=ON_CHANGE_CHOICES,
+        help="a file edited since it was sent: replace its photo, keeping its id, albums,"
+        " comments and faves (default; Flickr Pro only), upload it as a new photo, or skip it",
+    )
+    parser.add_argument(
+        "--update-metadata",
+        action="store_true",
+        help="when replacing, also set the photo's title, description and tags from the file"
+        " (by default they are kept: they may have been edited on Flickr)",
     )
     parser.add_argument("--s3-endpoint-url", help="S3-compatible endpoint (MinIO, R2, moto)")
     parser.add_argument(

@@ -219,6 +219,26 @@ class FlickrClient:
     def delete_photo(self, photo_id: str) -> None:
         self.call("flickr.photos.delete", post=True, photo_id=photo_id)
 
+    def add_tags(self, photo_id: str, tags: Sequence[str]) -> None:
+        self.call("flickr.photos.addTags", post=True, photo_id=photo_id, tags=format_tags(tags))
+
+    def remove_tag(self, tag_id: str) -> None:
+        """Remove a tag by its id as getInfo gives it (`<user>-<photo>-<tag>`)."""
+        self.call("flickr.photos.removeTag", post=True, tag_id=tag_id)
+
+    def set_tags(self, photo_id: str, tags: Sequence[str]) -> None:
+        """Make `tags` the photo's only tags."""
+        self.call("flickr.photos.setTags", post=True, photo_id=photo_id, tags=format_tags(tags))
+
+    def set_meta(self, photo_id: str, *, title: str, description: str) -> None:
+        self.call(
+            "flickr.photos.setMeta",
+            post=True,
+            photo_id=photo_id,
+            title=title,
+            description=description,
+        )
+
     # -- albums (Flickr's "photosets") ----------------------------------------------------
 
     def albums(self) -> list[Album]:

@@ -7,6 +7,14 @@ on this host that no longer runs, or (anywhere) a claim older than `claim_timeou
 What a crash between Flickr's answer and `record_upload` leaves open is closed on
 Flickr's side, by `dedup_check` and the checksum machine tag.
 
+Paths make runs a sync: the ledger also remembers, for each source file (its URI: the
+path of a local file, the key of an S3 object), the photo it was last sent as and the
+SHA-256 it had then (`photo_at`). A file whose bytes changed at the same path replaces
+its photo; `begin_replace` notes the replace before it is sent, with the photo's
+`originalsecret` (which Flickr changes on every replace), so that a run killed between
+the replace and `record_upload` is completed by the next one, not replaced twice.
+`record_upload` records the path too, in the same step.
+
 Albums are recorded the same way: `claim(account, album_claim_key(title), key)` makes
 one task the album's creator; `record_album` keeps its id (the first record wins).
 """
@@ -58,6 +66,18 @@ class Upload:
     source: str
 
 
+@dataclass(frozen=True)
+class PathRecord:
+    """The photo a source file was last sent as, and the bytes it had then; while a
+    replace is under way, the bytes being sent and the photo's `originalsecret` before."""
+
+    uri: str
+    photo_id: str
+    sha256: str
+    replacing_sha256: str | None = None
+    replacing_secret: str | None = None
+
+
 class Ledger(Protocol):
     claim_timeout: float
 
@@ -74,6 +94,18 @@ class Ledger(Protocol):
     def release(self, account: str, sha256: str, key: str) -> None: ...
 
     def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload: ...
+
+    def forget_upload(self, account: str, sha256: str, photo_id: str) -> None: ...
+
+    def photo_at(self, account: str, uri: str) -> PathRecord | None: ...
+
+    def record_path(self, account: str, uri: str, photo_id: str, sha256: str) -> None: ...
+
+    def forget_path(self, account: str, uri: str) -> None: ...
+
+    def begin_replace(self, account: str, uri: str, sha256: str, originalsecret: str) -> None: ...
+
+    def uris_under(self, account: str, prefix: str) -> list[str]: ...
 
     def album_id(self, account: str, title: str) -> str | None: ...
 

@@ -7,6 +7,9 @@ Atomicity comes from S3's conditional writes: a record or a claim is created wit
     uploads/<account>/<sha256>          the record: {"photo_id", "source", "recorded"}
     index/<account>/<sha256>/<photo_id> the same, readable from a listing alone
     seen/<hash of source and version>/<sha256>   what a source file's bytes hash to
+    paths/<account>/<URI, %-quoted>     {"uri", "photo_id", "sha256", "replacing_…"}: the
+                                        photo a source file was last sent as
+    paths-hashed/<account>/<hash of URI>  the same, for a URI too long for a key
     claims/<account>/<sha256>           {"holder", "claimed"} while a task uploads them
     albums/<account>/<hash of title>    {"title", "album_id"}: the album made for a title
     claims/<account>/album-<hash>       while a task finds or creates that album
@@ -22,12 +25,22 @@ import json
 import threading
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from botocore.exceptions import ClientError
 
-from flickr_ingest.ledger.base import BUSY, CLAIMED, RECLAIMED, Upload, holder_id, may_take_over
+from flickr_ingest.ledger.base import (
+    BUSY,
+    CLAIMED,
+    RECLAIMED,
+    PathRecord,
+    Upload,
+    holder_id,
+    may_take_over,
+)
 from flickr_ingest.sources.s3 import parse_s3_uri
+
+_MAX_KEY_BYTES = 1024
 
 
 def _slug(account: str) -> str:
@@ -120,6 +133,9 @@ class S3Ledger:
         return Upload(sha256, record["photo_id"], record["source"])
 
     def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload:
+        """The path first: a run killed before the upload's record finds the file's photo
+        by its path, with these very bytes, and records the upload then."""
+        self.record_path(account, source, photo_id, sha256)
         body = json.dumps({"photo_id": photo_id, "source": source, "recorded": time.time()})
         try:
             self.client.put_object(
@@ -141,7 +157,79 @@ class S3Ledger:
         )
         upload = self.upload_for(account, sha256)
         assert upload is not None  # it was just written, by us or by the first writer
+        if upload.photo_id != photo_id:  # another task recorded these bytes first
+            self.record_path(account, source, upload.photo_id, sha256)
         return upload
+
+    def forget_upload(self, account: str, sha256: str, photo_id: str) -> None:
+        upload = self.upload_for(account, sha256)
+        if upload is None or upload.photo_id != photo_id:
+            return
+        for key in (
+            self._key("uploads", _slug(account), sha256),
+            self._key("index", _slug(account), sha256, photo_id),
+        ):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        with self._lock:
+            self._index.pop((account, sha256), None)
+
+    # -- paths ---------------------------------------------------------------------------
+
+    def _path_key(self, account: str, uri: str) -> str:
+        """Keys keep the URI readable and listable by prefix; S3 keys end at 1,024 bytes."""
+        key = self._key("paths", _slug(account), quote(uri, safe="/"))
+        if len(key.encode()) <= _MAX_KEY_BYTES:
+            return key
+        return self._key("paths-hashed", _slug(account), hashlib.sha256(uri.encode()).hexdigest())
+
+    def photo_at(self, account: str, uri: str) -> PathRecord | None:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._path_key(account, uri))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        record = json.loads(answer["Body"].read())
+        return PathRecord(
+            uri,
+            record["photo_id"],
+            record["sha256"],
+            record.get("replacing_sha256"),
+            record.get("replacing_secret"),
+        )
+
+    def record_path(self, account: str, uri: str, photo_id: str, sha256: str) -> None:
+        self._put_path(account, PathRecord(uri, photo_id, sha256))
+
+    def forget_path(self, account: str, uri: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._path_key(account, uri))
+
+    def begin_replace(self, account: str, uri: str, sha256: str, originalsecret: str) -> None:
+        current = self.photo_at(account, uri)
+        if current is not None:
+            self._put_path(
+                account,
+                PathRecord(uri, current.photo_id, current.sha256, sha256, originalsecret),
+            )
+
+    def uris_under(self, account: str, prefix: str) -> list[str]:
+        """From one listing of the prefix (URIs too long for a key are not listed)."""
+        base = self._key("paths", _slug(account)) + "/"
+        keys = self._list(base + quote(prefix, safe="/"))
+        return [unquote(key[len(base) :]) for key in keys]
+
+    def _put_path(self, account: str, record: PathRecord) -> None:
+        body = json.dumps(
+            {
+                "uri": record.uri,
+                "photo_id": record.photo_id,
+                "sha256": record.sha256,
+                "replacing_sha256": record.replacing_sha256,
+                "replacing_secret": record.replacing_secret,
+            }
+        ).encode()
+        key = self._path_key(account, record.uri)
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
 
     # -- claims --------------------------------------------------------------------------
 

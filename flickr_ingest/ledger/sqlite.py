@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flickr_ingest.ledger.base import BUSY, CLAIMED, RECLAIMED, Upload, holder_id, may_take_over
+from flickr_ingest.ledger.base import (
+    BUSY,
+    CLAIMED,
+    RECLAIMED,
+    PathRecord,
+    Upload,
+    holder_id,
+    may_take_over,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
@@ -18,6 +26,11 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE TABLE IF NOT EXISTS seen (
     source TEXT NOT NULL, version TEXT NOT NULL, sha256 TEXT NOT NULL,
     PRIMARY KEY (source, version));
+CREATE TABLE IF NOT EXISTS paths (
+    account TEXT NOT NULL, uri TEXT NOT NULL, photo_id TEXT NOT NULL, sha256 TEXT NOT NULL,
+    replacing_sha256 TEXT, replacing_secret TEXT, PRIMARY KEY (account, uri));
+CREATE INDEX IF NOT EXISTS paths_by_photo ON paths (account, photo_id);
+CREATE INDEX IF NOT EXISTS uploads_by_source ON uploads (account, source);
 CREATE TABLE IF NOT EXISTS albums (
     account TEXT NOT NULL, title TEXT NOT NULL, album_id TEXT NOT NULL,
     PRIMARY KEY (account, title));
@@ -113,7 +126,8 @@ class SqliteLedger:
             )
 
     def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload:
-        """Record that Flickr holds these bytes as `photo_id`; the first record wins."""
+        """Record that Flickr holds these bytes as `photo_id`, sent from `source` (whose
+        path record now names it); the first record of the bytes wins."""
         with self._write() as db:
             db.execute(
                 "INSERT OR IGNORE INTO uploads VALUES (?, ?, ?, ?, ?)",
@@ -124,7 +138,62 @@ class SqliteLedger:
                 "SELECT sha256, photo_id, source FROM uploads WHERE account = ? AND sha256 = ?",
                 (account, sha256),
             ).fetchone()
+            _put_path(db, account, source, row[1], sha256)
         return Upload(*row)
+
+    def forget_upload(self, account: str, sha256: str, photo_id: str) -> None:
+        """Drop the record of bytes that `photo_id` no longer holds (it was replaced)."""
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM uploads WHERE account = ? AND sha256 = ? AND photo_id = ?",
+                (account, sha256, photo_id),
+            )
+
+    # -- paths ---------------------------------------------------------------------------
+
+    def photo_at(self, account: str, uri: str) -> PathRecord | None:
+        """The photo the file at `uri` was last sent as. Uploads recorded before paths
+        were tell it by their own record, until the photo has a path record."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT uri, photo_id, sha256, replacing_sha256, replacing_secret FROM paths"
+                " WHERE account = ? AND uri = ?",
+                (account, uri),
+            ).fetchone()
+            if row is None:
+                row = self._db.execute(
+                    "SELECT source, photo_id, sha256 FROM uploads WHERE account = ? AND"
+                    " source = ? AND NOT EXISTS (SELECT 1 FROM paths WHERE account ="
+                    " uploads.account AND photo_id = uploads.photo_id)"
+                    " ORDER BY recorded DESC LIMIT 1",
+                    (account, uri),
+                ).fetchone()
+        return PathRecord(*row) if row else None
+
+    def record_path(self, account: str, uri: str, photo_id: str, sha256: str) -> None:
+        with self._write() as db:
+            _put_path(db, account, uri, photo_id, sha256)
+
+    def forget_path(self, account: str, uri: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM paths WHERE account = ? AND uri = ?", (account, uri))
+
+    def begin_replace(self, account: str, uri: str, sha256: str, originalsecret: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE paths SET replacing_sha256 = ?, replacing_secret = ?"
+                " WHERE account = ? AND uri = ?",
+                (sha256, originalsecret, account, uri),
+            )
+
+    def uris_under(self, account: str, prefix: str) -> list[str]:
+        """The URIs of every path record that starts with `prefix`."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT uri FROM paths WHERE account = ? AND substr(uri, 1, ?) = ? ORDER BY uri",
+                (account, len(prefix), prefix),
+            ).fetchall()
+        return [row[0] for row in rows]
 
     def album_id(self, account: str, title: str) -> str | None:
         with self._lock:
@@ -149,3 +218,11 @@ class SqliteLedger:
                 "DELETE FROM albums WHERE account = ? AND title = ? AND album_id = ?",
                 (account, title, album_id),
             )
+
+
+def _put_path(db: sqlite3.Connection, account: str, uri: str, photo_id: str, sha256: str) -> None:
+    """The file at `uri` is `photo_id` with these bytes; no replace is under way."""
+    db.execute(
+        "INSERT OR REPLACE INTO paths VALUES (?, ?, ?, ?, NULL, NULL)",
+        (account, uri, photo_id, sha256),
+    )

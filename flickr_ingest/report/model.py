@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 #: Version of report.json's layout; bump on any change a reader must know about.
-SCHEMA_VERSION = 2  # 2: albums (api_calls added within 2: readers ignore unknown members)
+#: 3: statuses replaced, changed and missing; files[].replaced_sha256.
+SCHEMA_VERSION = 3  # 2: albums (and api_calls: readers ignore unknown members)
 
 UPLOADED = "uploaded"
 DUPLICATE = "duplicate"
@@ -15,8 +16,22 @@ ALREADY_UPLOADED = "already_uploaded"
 SKIPPED = "skipped"
 DEFERRED = "deferred"
 FAILED = "failed"
-PLANNED = "planned"  # dry runs only: would be uploaded
-STATUSES = (UPLOADED, DUPLICATE, ALREADY_UPLOADED, SKIPPED, DEFERRED, FAILED, PLANNED)
+PLANNED = "planned"  # dry runs only: would be uploaded (or replace its photo)
+REPLACED = "replaced"  # edited at its path: its photo now holds the new bytes, same id
+CHANGED = "changed"  # edited at its path, and not replaced (the reason says why and what to do)
+MISSING = "missing"  # on Flickr, no longer in the source (nothing is deleted from Flickr)
+STATUSES = (
+    UPLOADED,
+    REPLACED,
+    DUPLICATE,
+    ALREADY_UPLOADED,
+    CHANGED,
+    MISSING,
+    SKIPPED,
+    DEFERRED,
+    FAILED,
+    PLANNED,
+)
 #: Statuses that leave nothing for the user to fix (the run exits 0 with only these).
 OK_STATUSES = frozenset(STATUSES) - {FAILED}
 
@@ -40,6 +55,7 @@ class FileRecord:
     thumbnail: str | None = None  # path inside the report folder
     album: str | None = None  # the album title the file belongs in
     album_id: str | None = None
+    replaced_sha256: str | None = None  # replaced: the bytes the photo held before
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -14,8 +14,11 @@ from flickr_ingest.tags import is_machine_tag
 MARKDOWN_FULL_LISTING = 1000
 _COLOURS = {
     "uploaded": "#2e7d32",
+    "replaced": "#00838f",
     "duplicate": "#1565c0",
     "already_uploaded": "#546e7a",
+    "changed": "#ad1457",
+    "missing": "#6d4c41",
     "skipped": "#8d6e63",
     "deferred": "#ef6c00",
     "failed": "#c62828",

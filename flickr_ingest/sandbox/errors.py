@@ -26,6 +26,24 @@ class PhotoNotFound(FlickrFault):
     code, message = 1, "Photo not found"
 
 
+class TagNotFound(FlickrFault):
+    """flickr.photos.removeTag: no such tag, or not the caller's (sandbox/edits.py)."""
+
+    code, message = 1, "Tag not found"
+
+
+class MaximumTagsReached(FlickrFault):
+    """addTags and setTags: the photo would hold too many tags; nothing changed."""
+
+    code, message = 2, "Maximum number of tags reached"
+
+
+class NoTitleOrDescription(FlickrFault):
+    """flickr.photos.setMeta with neither argument."""
+
+    code, message = 2, "At least one of title or description must be set"
+
+
 class NotProAccount(FlickrFault):
     """Replace is for Pro accounts (replace.api; recorded in janko/flickr-objects' 2012
     cassette `Flickr_UploadClient/replaces.yml`)."""

@@ -81,6 +81,28 @@ def get_info(state: SandboxState, principal: Principal, params: Params) -> dict[
     return state.photos.photo_info(principal, required_arg(params, "photo_id"), state.site_url)
 
 
+def add_tags(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    return state.edits.add_tags(
+        principal, required_arg(params, "photo_id"), required_arg(params, "tags")
+    )
+
+
+def remove_tag(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    state.edits.remove_tag(principal, required_arg(params, "tag_id"))
+    return {}
+
+
+def set_tags(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    state.edits.set_tags(principal, required_arg(params, "photo_id"), params.get("tags", ""))
+    return {}
+
+
+def set_meta(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    return state.edits.set_meta(
+        principal, required_arg(params, "photo_id"), params.get("title"), params.get("description")
+    )
+
+
 def delete_photo(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
     state.delete_photo(principal, required_arg(params, "photo_id"))
     return {}
@@ -162,6 +184,10 @@ REST_METHODS: dict[str, tuple[RestHandler, bool]] = {
     "flickr.photos.search": (search, False),
     "flickr.photos.getInfo": (get_info, False),
     "flickr.photos.delete": (delete_photo, True),
+    "flickr.photos.addTags": (add_tags, True),
+    "flickr.photos.removeTag": (remove_tag, True),
+    "flickr.photos.setTags": (set_tags, True),
+    "flickr.photos.setMeta": (set_meta, True),
     "flickr.photos.upload.checkTickets": (check_tickets, False),
     "flickr.photosets.create": (create_album, True),
     "flickr.photosets.addPhoto": (add_to_album, True),

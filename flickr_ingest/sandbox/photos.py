@@ -14,6 +14,7 @@ from flickr_ingest import filetypes
 from flickr_ingest.metadata import read_file_metadata
 from flickr_ingest.sandbox import errors
 from flickr_ingest.sandbox.accounts import MB, AccountLimits, Accounts, Principal, require
+from flickr_ingest.sandbox.edits import tag_id
 from flickr_ingest.sandbox.store import Store, StoredFile
 from flickr_ingest.tags import MAX_TAGS, is_machine_tag, normalise_tag, parse_tags
 
@@ -503,7 +504,7 @@ class Photos:
                 "tags": {
                     "tag": [
                         {
-                            "id": f"{row['id']}-{tag['position']}",
+                            "id": tag_id(row["owner"], row["id"], tag["normalised"]),
                             "author": row["owner"],
                             "authorname": owner["username"],
                             "raw": tag["raw"],

@@ -3,7 +3,7 @@
 Methods take Python values and return plain data shaped like Flickr's JSON answers, or
 raise the Flickr faults of `errors`. Split by subject: `store` (SQLite and files),
 `accounts` (apps, accounts, tokens, OAuth checks), `photos` (uploads, tickets, queries),
-`albums` (photosets).
+`albums` (photosets), `edits` (tags, title and description after upload).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flickr_ingest.sandbox.accounts import Accounts, Principal
 from flickr_ingest.sandbox.albums import Albums
+from flickr_ingest.sandbox.edits import PhotoEdits
 from flickr_ingest.sandbox.photos import Photos
 from flickr_ingest.sandbox.store import Store
 
@@ -22,6 +23,7 @@ class SandboxState:
         self.accounts = Accounts(self.store)
         self.photos = Photos(self.store, self.accounts)
         self.albums = Albums(self.store)
+        self.edits = PhotoEdits(self.store)
         #: Where the sandbox's own photo pages are, for the absolute URLs in its answers.
         self.site_url = "https://www.flickr.com"
 

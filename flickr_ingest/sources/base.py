@@ -46,6 +46,16 @@ class Source(Protocol):
 
     def open(self, item: SourceItem) -> AbstractContextManager[BinaryIO]: ...
 
+    @property
+    def root_uri(self) -> str:
+        """The URI every item's URI starts with."""
+        ...
+
+    def holds(self, uri: str) -> bool | None:
+        """Whether a file is at `uri` now (any URI of this kind of source, inside the
+        root or not); None when that cannot be told."""
+        ...
+
 
 def is_junk(relative_path: str) -> bool:
     """Housekeeping files and anything inside a hidden folder."""

@@ -122,6 +122,18 @@ class LocalSource:
     def open(self, item: SourceItem) -> AbstractContextManager[BinaryIO]:
         return open(uri_to_path(item.uri), "rb")
 
+    @property
+    def root_uri(self) -> str:
+        return path_to_uri(self.root) + ("" if self.root.is_file() else "/")
+
+    def holds(self, uri: str) -> bool | None:
+        if not uri.startswith("file://"):
+            return None
+        try:
+            return uri_to_path(uri).is_file()
+        except OSError:
+            return None
+
 
 _OUTSIDE = "a link leading outside the source folder (not followed; --follow-links allows it)"
 

@@ -146,6 +146,23 @@ class S3Source:
     def _key(self, item: SourceItem) -> str:
         return unquote(urlsplit(item.uri).path.lstrip("/"))
 
+    @property
+    def root_uri(self) -> str:
+        return object_uri(self.bucket, self.prefix)
+
+    def holds(self, uri: str) -> bool | None:
+        if not uri.startswith("s3://"):
+            return None
+        bucket, key = parse_s3_uri(uri)
+        try:
+            self.api_calls += 1
+            self.client.head_object(Bucket=bucket, Key=key)
+        except Exception as error:
+            if _is_client_error(error) and _error_code(error) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            return None  # no access, no connection: cannot tell
+        return True
+
     def read_head(self, item: SourceItem, length: int) -> bytes:
         return self.read_range(item, 0, length)
 

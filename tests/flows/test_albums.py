@@ -92,7 +92,7 @@ def test_three_folders_make_three_ordered_albums_and_reruns_change_nothing(
         FOLDERS, PER_FOLDER
     )
     report = json.loads(Path(summary["report"]["json"]).read_text())
-    assert report["schema_version"] == 2
+    assert report["schema_version"] == 3
     for record in report["files"]:
         assert record["album"] == record["relative_path"].split("/")[0]
         assert record["album_id"] in {a["album_id"] for a in report["albums"]}

@@ -36,11 +36,14 @@ def test_demo_archive_uploads_once_and_reports_every_file(flow_env: Path, sandbo
     make_demo_photos(folder, per_album=2)
     summary = ingest(source=str(folder), concurrency=4)
     report = _report(summary)
-    assert summary["ok"] and report["schema_version"] == 2
+    assert summary["ok"] and report["schema_version"] == 3
     assert report["totals"] == {
         "uploaded": 6,
+        "replaced": 0,
         "duplicate": 1,
         "already_uploaded": 0,
+        "changed": 0,
+        "missing": 0,
         "skipped": 2,
         "deferred": 0,
         "failed": 0,

@@ -37,6 +37,32 @@ def test_the_first_record_wins(ledger) -> None:
     assert ledger.upload_for("someone-else", "aa") is None
 
 
+def test_paths_follow_uploads_replaces_and_moves(ledger) -> None:
+    from flickr_ingest.ledger.base import PathRecord
+
+    hostile = "file:///photos/" + "x" * 1100 + "/%2e%2e/ü.jpg"  # too long for an S3 key
+    for uri in ("file:///photos/2019/a.jpg", hostile):
+        assert ledger.photo_at("me", uri) is None
+        ledger.record_upload("me", f"aa{len(uri)}", "111", uri)
+        assert ledger.photo_at("me", uri) == PathRecord(uri, "111", f"aa{len(uri)}")
+    uri = "file:///photos/2019/a.jpg"
+    # A replace under way, then done: the new bytes are the photo's; the old ones are not.
+    ledger.begin_replace("me", uri, "bb", "secret-before")
+    assert ledger.photo_at("me", uri) == PathRecord(uri, "111", "aa25", "bb", "secret-before")
+    ledger.record_upload("me", "bb", "111", uri)
+    ledger.forget_upload("me", "aa25", "111")
+    assert ledger.photo_at("me", uri) == PathRecord(uri, "111", "bb")
+    assert ledger.upload_for("me", "aa25") is None and ledger.known_photo_id("me", "aa25") is None
+    ledger.forget_upload("me", "bb", "999")  # not that photo's bytes: kept
+    assert ledger.upload_for("me", "bb").photo_id == "111"
+    # A move: the new path learns the photo, the old one is forgotten.
+    ledger.record_path("me", "file:///photos/2019/sub/a.jpg", "111", "bb")
+    ledger.forget_path("me", uri)
+    assert ledger.photo_at("me", uri) is None
+    assert ledger.uris_under("me", "file:///photos/2019/") == ["file:///photos/2019/sub/a.jpg"]
+    assert ledger.uris_under("someone-else", "file:///photos/") == []
+
+
 def test_known_hashes_by_source_version(ledger) -> None:
     ledger.remember_hash("file:///a.jpg", "v1", "aa")
     assert ledger.known_hash("file:///a.jpg", "v1") == "aa"

@@ -1,0 +1,205 @@
+"""Sync: a file sent before, seen again with other bytes at its path, or its bytes seen
+under another path. The part of the upload task that makes runs a sync, not a copy.
+
+- Edited in place (the ledger's photo for its path holds other bytes): the photo is
+  replaced, keeping its id, albums, comments and faves (`on_change` "replace", the
+  default); or the file goes up as a new photo ("upload"); or it is left ("skip").
+  Flickr lets only Pro accounts replace (replace error 1, "Not a pro account"); then, and
+  whenever Flickr refuses, the file is reported `changed` with what to do. It is never
+  uploaded as a second photo behind the user's back.
+- Moved or renamed (its bytes are on Flickr from a path where no file is now): already
+  uploaded, and the ledger learns the new path.
+- Gone (a path the ledger knows under the source, not listed now): reported `missing`.
+  Nothing is ever deleted from Flickr.
+
+A replace happens once. Before it is sent, the ledger notes it with the photo's
+`originalsecret`, which Flickr changes on every replace (recorded: two replaces of one
+photo, two new secrets, janko/flickr-objects `Flickr_Api_General/_replace/*.yml`). A run
+killed between the replace and the ledger's record finds the note and a changed secret,
+and completes the record instead of replacing again. The photo's checksum machine tag is
+moved to the new bytes, so that recovery by tag keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import unquote
+
+from flickr_ingest.content import Fingerprint
+from flickr_ingest.files import CheckedReader
+from flickr_ingest.flickr import FlickrClient, errors
+from flickr_ingest.ledger import Ledger
+from flickr_ingest.ledger.base import PathRecord
+from flickr_ingest.metadata import FlickrFields
+from flickr_ingest.report import model
+from flickr_ingest.sources import Source
+
+REPLACE, UPLOAD, SKIP = "replace", "upload", "skip"
+CHECKSUM_TAG_PREFIX = "checksum:sha256="
+#: Replace's error 1 (replace.api; recorded in janko/flickrie's 2012 cassettes).
+_NOT_PRO = 1
+#: getInfo's error 1: no such photo (deleted on Flickr since it was sent).
+_PHOTO_NOT_FOUND = 1
+UPLOAD_INSTEAD = "to upload it as a new photo, run again with --on-change upload"
+
+
+def edit_of(previous: PathRecord | None, sha256: str) -> PathRecord | None:
+    """The ledger's record of the file's path, if the file was sent with other bytes."""
+    return previous if previous is not None and previous.sha256 != sha256 else None
+
+
+def is_here(previous: PathRecord | None, photo_id: str, sha256: str) -> bool:
+    """Whether the file's own path was sent as `photo_id` with these very bytes."""
+    return previous is not None and (previous.photo_id, previous.sha256) == (photo_id, sha256)
+
+
+def moved_from(source: Source, old_uri: str, uri: str) -> bool:
+    """Whether bytes first sent from `old_uri` and found now at `uri` were moved there:
+    no file is at the old path any more (a file still there makes this one a copy)."""
+    return old_uri != uri and source.holds(old_uri) is False
+
+
+def learn_move(
+    ledger: Ledger, account: str, old_uri: str, uri: str, photo_id: str, sha256: str
+) -> None:
+    """The photo's file is at `uri` now; the old path no longer names it."""
+    ledger.record_path(account, uri, photo_id, sha256)
+    old = ledger.photo_at(account, old_uri)
+    if old is not None and old.photo_id == photo_id:
+        ledger.forget_path(account, old_uri)
+
+
+def not_replaced(edit: PathRecord, on_change: str, why: str | None = None) -> tuple[str, str]:
+    """(status, reason) of an edited file that is left as it is."""
+    if on_change == SKIP:
+        return model.CHANGED, (
+            f"changed since it was sent as photo {edit.photo_id}; left as it is (--on-change skip)"
+        )
+    return model.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
+
+
+def replace_photo(
+    client: FlickrClient,
+    ledger: Ledger,
+    account: str,
+    edit: PathRecord,
+    sent: CheckedReader,
+    filename: str,
+    print_: Fingerprint,
+    fields: FlickrFields | None,
+) -> tuple[str, str | None]:
+    """Replace the photo of `edit` with the file's bytes, exactly once; returns (status,
+    reason): `replaced`, or `changed` with why not. `fields`, when given, are set as the
+    photo's title, description and tags too. Transient errors are raised for a retry,
+    which finds what this attempt did."""
+    try:
+        info = client.photo_info(edit.photo_id)
+    except errors.FlickrAPIError as error:
+        if error.code != _PHOTO_NOT_FOUND:
+            raise
+        return model.CHANGED, (
+            f"changed since it was sent as photo {edit.photo_id}, which is no longer on Flickr;"
+            f" {UPLOAD_INSTEAD}"
+        )
+    secret = info.get("originalsecret") or ""
+    landed = (
+        edit.replacing_sha256 == print_.sha256
+        and bool(edit.replacing_secret)
+        and secret != edit.replacing_secret
+    )
+    reason = None
+    if landed:
+        reason = "an earlier attempt had replaced it (the photo's original secret changed)"
+    else:
+        ledger.begin_replace(account, edit.uri, print_.sha256, secret)
+        try:
+            client.replace(sent, photo_id=edit.photo_id, filename=filename)
+        except errors.FlickrAPIError as error:
+            if error.code == _NOT_PRO:
+                why = f"Flickr replaces photos only on Pro accounts ({error}); {UPLOAD_INSTEAD}"
+                return model.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
+            raise
+        if sent.sha256() != print_.sha256:  # the note says what Flickr holds now
+            ledger.begin_replace(account, edit.uri, sent.sha256(), secret)
+            return model.FAILED, (
+                f"the file changed while it was being sent to replace photo {edit.photo_id};"
+                " the next run replaces it again"
+            )
+    _retag(client, edit.photo_id, _tags_of(info), print_, fields)
+    ledger.record_upload(account, print_.sha256, edit.photo_id, edit.uri)
+    ledger.forget_upload(account, edit.sha256, edit.photo_id)
+    return model.REPLACED, reason
+
+
+def _tags_of(info: dict[str, Any]) -> list[dict[str, Any]]:
+    tags = info.get("tags") or {}
+    return list(tags.get("tag") or []) if isinstance(tags, dict) else []
+
+
+def _retag(
+    client: FlickrClient,
+    photo_id: str,
+    tags: Sequence[dict[str, Any]],
+    print_: Fingerprint,
+    fields: FlickrFields | None,
+) -> None:
+    """Move the checksum tag to the new bytes, leaving the photo's other tags as they are
+    (the user may have edited them on Flickr); or, with `fields`, set title, description
+    and every tag from the file."""
+    if fields is not None:
+        client.set_meta(photo_id, title=fields.title, description=fields.description)
+        client.set_tags(photo_id, [*fields.tags])  # the file's tags hold the new checksum
+        return
+    raws = {str(tag.get("raw", "")): str(tag.get("id", "")) for tag in tags}
+    if print_.machine_tag not in raws:
+        client.add_tags(photo_id, [print_.machine_tag])
+    for raw, tag_id in raws.items():
+        if raw.startswith(CHECKSUM_TAG_PREFIX) and raw != print_.machine_tag and tag_id:
+            client.remove_tag(tag_id)
+
+
+def would_replace(ledger: Ledger, account: str, uri: str, on_change: str) -> str | None:
+    """What a run would do with a file whose path was sent before with another version,
+    said without reading it (for dry runs); None for a path never sent."""
+    previous = ledger.photo_at(account, uri)
+    if previous is None:
+        return None
+    then = f"changed since it was sent as photo {previous.photo_id} (by its version)"
+    if on_change == REPLACE:
+        return f"{then}: would replace that photo, if its bytes changed"
+    if on_change == UPLOAD:
+        return f"{then}: would upload it as a new photo, if its bytes changed"
+    return f"{then}: would leave it (--on-change skip)"
+
+
+def missing_records(
+    ledger: Ledger, account: str, source: Source, listed: set[str]
+) -> list[model.FileRecord]:
+    """Records for the paths the ledger knows under the source that were not listed."""
+    root = source.root_uri
+    records = []
+    for uri in ledger.uris_under(account, root):
+        if uri in listed:
+            continue
+        previous = ledger.photo_at(account, uri)
+        if previous is None:
+            continue
+        records.append(
+            model.FileRecord(
+                source=uri,
+                relative_path=_relative(uri, root),
+                size=0,
+                kind="photo",
+                status=model.MISSING,
+                sha256=previous.sha256,
+                photo_id=previous.photo_id,
+                reason=f"on Flickr as photo {previous.photo_id}; no longer in the source"
+                " (nothing was deleted from Flickr)",
+            )
+        )
+    return records
+
+
+def _relative(uri: str, root: str) -> str:
+    return unquote(uri[len(root) :].lstrip("/")) or unquote(uri.rsplit("/", 1)[-1])

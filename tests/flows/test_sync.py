@@ -1,0 +1,218 @@
+"""Sync (issue #16): a file edited at its path replaces its photo (same id, albums kept);
+a moved file is already uploaded; a file gone from the source is reported missing; a
+free account, or `--on-change skip`, leaves an edited file `changed` with why. Runs go
+through the CLI against the test sandbox over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from flickr_ingest.sandbox import SandboxServer
+from tests.flows.cli_runs import start_cli_run
+from tests.photos import jpeg_bytes
+
+
+def _cli_run(folder: Path, prefect_server: str, *options: str) -> dict:
+    run = subprocess.run(
+        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder), *options],
+        cwd=folder.parent,
+        env={**os.environ, "PREFECT_API_URL": prefect_server},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    reports = sorted((folder.parent / "reports").glob("*/report.json"), key=os.path.getmtime)
+    return json.loads(reports[-1].read_text())
+
+
+def _by_path(report: dict) -> dict[str, dict]:
+    return {record["relative_path"]: record for record in report["files"]}
+
+
+def _sandbox_photos(sandbox: SandboxServer) -> dict[str, dict]:
+    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    return {photo["id"]: photo for photo in photos if photo["status"] == "active"}
+
+
+def _six_photos(flow_env: Path) -> Path:
+    folder = flow_env / "archive"
+    (folder / "trip").mkdir(parents=True)
+    for n in range(6):
+        where = folder / "trip" if n < 3 else folder
+        (where / f"img{n}.jpg").write_bytes(jpeg_bytes(3100 + n, taken="2020:05:01 10:00:00"))
+    return folder
+
+
+def test_an_edited_file_replaces_its_photo_and_a_moved_one_stays(
+    flow_env: Path, prefect_server: str, sandbox: SandboxServer
+) -> None:
+    folder = _six_photos(flow_env)
+    first = _by_path(_cli_run(folder, prefect_server, "--album", "folder"))
+    assert {record["status"] for record in first.values()} == {"uploaded"}
+    edited_id, moved_id = first["trip/img0.jpg"]["photo_id"], first["img4.jpg"]["photo_id"]
+
+    new_bytes = jpeg_bytes(9999, taken="2020:05:01 10:00:00")  # edited in place
+    (folder / "trip" / "img0.jpg").write_bytes(new_bytes)
+    (folder / "sub").mkdir()
+    (folder / "img4.jpg").rename(folder / "sub" / "img4.jpg")  # moved
+    (folder / "img5.jpg").unlink()  # gone
+    uploads_before = _upload_requests(sandbox)
+
+    planned = _by_path(_cli_run(folder, prefect_server, "--dry-run"))["trip/img0.jpg"]
+    assert planned["status"] == "planned" and "would replace that photo" in planned["reason"]
+    second = _by_path(_cli_run(folder, prefect_server, "--album", "folder"))
+    replaced = second["trip/img0.jpg"]
+    assert replaced["status"] == "replaced" and replaced["photo_id"] == edited_id
+    assert replaced["sha256"] == hashlib.sha256(new_bytes).hexdigest()
+    assert replaced["replaced_sha256"] == first["trip/img0.jpg"]["sha256"]
+    moved = second["sub/img4.jpg"]
+    assert moved["status"] == "already_uploaded" and moved["photo_id"] == moved_id
+    assert "moved from" in moved["reason"]
+    missing = second["img5.jpg"]
+    assert missing["status"] == "missing" and missing["photo_id"] == first["img5.jpg"]["photo_id"]
+    assert {second[p]["status"] for p in ("trip/img1.jpg", "trip/img2.jpg", "img3.jpg")} == {
+        "already_uploaded"
+    }
+
+    photos = _sandbox_photos(sandbox)
+    assert len(photos) == 6  # nothing uploaded anew, nothing deleted
+    assert _upload_requests(sandbox) == uploads_before  # one replace, no upload
+    assert photos[edited_id]["sha256"] == hashlib.sha256(new_bytes).hexdigest()
+    tags = photos[edited_id]["tags"]
+    assert f"checksum:sha256={replaced['sha256']}" in tags
+    assert f"checksum:sha256={replaced['replaced_sha256']}" not in tags
+    album = next(a for a in _albums(sandbox) if a["title"] == "trip")
+    assert edited_id in album["photo_ids"]  # albums kept
+
+    third = _by_path(_cli_run(folder, prefect_server))  # nothing left to do
+    assert third["trip/img0.jpg"]["status"] == "already_uploaded"
+    assert third["sub/img4.jpg"]["status"] == "already_uploaded"
+    assert len(_sandbox_photos(sandbox)) == 6
+
+
+@pytest.mark.parametrize("why", ["free account", "skip"])
+def test_an_edited_file_that_is_not_replaced_is_reported_changed(
+    flow_env: Path, prefect_server: str, sandbox: SandboxServer, why: str
+) -> None:
+    folder = _six_photos(flow_env)
+    first = _by_path(_cli_run(folder, prefect_server))
+    (folder / "img3.jpg").write_bytes(jpeg_bytes(8888))
+    options = ("--on-change", "skip") if why == "skip" else ()
+    if why == "free account":
+        _set_pro(sandbox, False)
+    try:
+        second = _by_path(_cli_run(folder, prefect_server, *options))
+    finally:
+        _set_pro(sandbox, True)
+    changed = second["img3.jpg"]
+    assert changed["status"] == "changed" and changed["photo_id"] == first["img3.jpg"]["photo_id"]
+    expected = "--on-change skip" if why == "skip" else "--on-change upload"
+    assert expected in changed["reason"], changed["reason"]
+    assert len(_sandbox_photos(sandbox)) == 6 and "/services/replace" not in str(
+        _request_paths(sandbox)
+    )
+
+
+def _requests(sandbox: SandboxServer) -> list[dict]:
+    return requests.get(f"{sandbox.url}/sandbox/requests", timeout=10).json()["requests"]
+
+
+def _request_paths(sandbox: SandboxServer) -> list[str]:
+    return [entry["path"] for entry in _requests(sandbox)]
+
+
+def _upload_requests(sandbox: SandboxServer) -> int:
+    return sum(1 for path in _request_paths(sandbox) if path.startswith("/services/upload"))
+
+
+def _albums(sandbox: SandboxServer) -> list[dict]:
+    return requests.get(f"{sandbox.url}/sandbox/albums", timeout=10).json()["albums"]
+
+
+def _set_pro(sandbox: SandboxServer, pro: bool) -> None:
+    with sandbox.state.store.transaction() as db:
+        db.execute(
+            "UPDATE accounts SET is_pro = ? WHERE nsid = ?", (int(pro), sandbox.account.user_nsid)
+        )
+
+
+def test_a_run_killed_between_replace_and_ledger_replaces_once(
+    flow_env: Path, prefect_server: str, sandbox: SandboxServer
+) -> None:
+    folder = _six_photos(flow_env)
+    first = _by_path(_cli_run(folder, prefect_server))
+    photo_id = first["img3.jpg"]["photo_id"]
+    new_bytes = jpeg_bytes(7777)
+    new_sha = hashlib.sha256(new_bytes).hexdigest()
+    (folder / "img3.jpg").write_bytes(new_bytes)
+    # The replace is carried out, then its answer is held back: the kill lands in between.
+    sandbox.traffic.update(next_upload_faults=("stalled",), stall_seconds=60)
+    process = start_cli_run(folder, prefect_server)
+    deadline = time.monotonic() + 120
+    while _sandbox_photos(sandbox)[photo_id]["sha256"] != new_sha:
+        assert process.poll() is None and time.monotonic() < deadline, "nothing was replaced"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    secret = _sandbox_photos(sandbox)[photo_id]["originalsecret"]  # new with each replace
+
+    again = _by_path(_cli_run(folder, prefect_server))
+    record = again["img3.jpg"]
+    assert record["status"] == "replaced" and record["photo_id"] == photo_id
+    assert "an earlier attempt had replaced it" in record["reason"]
+    # The replace's answer is still held back (so not in the request log): no other was sent.
+    assert not any(p.startswith("/services/replace") for p in _request_paths(sandbox))
+    photos = _sandbox_photos(sandbox)
+    assert photos[photo_id]["originalsecret"] == secret
+    assert len(photos) == 6 and f"checksum:sha256={new_sha}" in photos[photo_id]["tags"]
+    assert _by_path(_cli_run(folder, prefect_server))["img3.jpg"]["status"] == "already_uploaded"
+
+
+def test_an_s3_object_overwritten_under_its_key_replaces_its_photo(
+    flow_env: Path, sandbox: SandboxServer, client, moto_server: str, s3, bucket: str, monkeypatch
+) -> None:
+    from flows.ingest import ingest
+
+    monkeypatch.setenv("FLICKR_INGEST_LEDGER", f"s3://{bucket}/ledger")  # paths in S3 too
+    monkeypatch.setenv("FLICKR_INGEST_S3_ENDPOINT_URL", moto_server)
+    for n in range(4):
+        s3.put_object(Bucket=bucket, Key=f"inbox/img{n}.jpg", Body=jpeg_bytes(6200 + n))
+    source = f"s3://{bucket}/inbox/"
+    first = _by_path(_report(ingest(source=source)))
+    edited_on_flickr = first["img0.jpg"]["photo_id"]
+    client.set_meta(edited_on_flickr, title="Named on Flickr", description="kept")
+    new_bytes = jpeg_bytes(6299)
+    s3.put_object(Bucket=bucket, Key="inbox/img0.jpg", Body=new_bytes)  # overwritten
+    s3.copy_object(Bucket=bucket, Key="inbox/2020/img1.jpg", CopySource=f"{bucket}/inbox/img1.jpg")
+    s3.delete_object(Bucket=bucket, Key="inbox/img1.jpg")  # moved
+
+    second = _by_path(_report(ingest(source=source)))
+    assert second["img0.jpg"]["status"] == "replaced"
+    assert second["img0.jpg"]["photo_id"] == first["img0.jpg"]["photo_id"]
+    assert second["2020/img1.jpg"]["status"] == "already_uploaded"
+    assert second["2020/img1.jpg"]["photo_id"] == first["img1.jpg"]["photo_id"]
+    photos = _sandbox_photos(sandbox)
+    assert len(photos) == 4
+    assert photos[edited_on_flickr]["sha256"] == hashlib.sha256(new_bytes).hexdigest()
+    assert photos[edited_on_flickr]["title"] == "Named on Flickr"  # kept by default
+
+    monkeypatch.setenv("FLICKR_INGEST_UPDATE_METADATA", "yes")
+    s3.put_object(Bucket=bucket, Key="inbox/img0.jpg", Body=jpeg_bytes(6300))
+    third = _by_path(_report(ingest(source=source)))
+    assert third["img0.jpg"]["status"] == "replaced"
+    assert _sandbox_photos(sandbox)[edited_on_flickr]["title"] == third["img0.jpg"]["title"]
+
+
+def _report(summary: dict) -> dict:
+    return json.loads(Path(summary["report"]["json"]).read_text())
