@@ -74,6 +74,16 @@ class S3Ledger:
             keys += [entry["Key"] for entry in page.get("Contents", [])]
         return keys
 
+    def _read_json(self, key: str) -> dict[str, Any] | None:
+        """The JSON object at `key`, or None if there is none."""
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        return json.loads(answer["Body"].read())
+
     def close(self) -> None:
         """Nothing to close: the client belongs to the run."""
 
@@ -121,16 +131,8 @@ class S3Ledger:
 
     def upload_for(self, account: str, sha256: str) -> Upload | None:
         """The authoritative record (one GET)."""
-        try:
-            answer = self.client.get_object(
-                Bucket=self.bucket, Key=self._key("uploads", _slug(account), sha256)
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-        record = json.loads(answer["Body"].read())
-        return Upload(sha256, record["photo_id"], record["source"])
+        record = self._read_json(self._key("uploads", _slug(account), sha256))
+        return Upload(sha256, record["photo_id"], record["source"]) if record else None
 
     def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload:
         """The path first: a run killed before the upload's record finds the file's photo
@@ -183,13 +185,9 @@ class S3Ledger:
         return self._key("paths-hashed", _slug(account), hashlib.sha256(uri.encode()).hexdigest())
 
     def photo_at(self, account: str, uri: str) -> PathRecord | None:
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._path_key(account, uri))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-        record = json.loads(answer["Body"].read())
+        record = self._read_json(self._path_key(account, uri))
+        if record is None:
+            return None
         return PathRecord(
             uri,
             record["photo_id"],
@@ -276,13 +274,8 @@ class S3Ledger:
         return self._key("albums", _slug(account), hashlib.sha256(title.encode()).hexdigest())
 
     def album_id(self, account: str, title: str) -> str | None:
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._album_key(account, title))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-        return json.loads(answer["Body"].read())["album_id"]
+        record = self._read_json(self._album_key(account, title))
+        return record["album_id"] if record else None
 
     def record_album(self, account: str, title: str, album_id: str) -> str:
         body = json.dumps({"title": title, "album_id": album_id}).encode()
