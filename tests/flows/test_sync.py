@@ -6,6 +6,7 @@ through the CLI against the test sandbox over HTTP."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import signal
@@ -101,27 +102,80 @@ def test_an_edited_file_replaces_its_photo_and_a_moved_one_stays(
     assert len(_sandbox_photos(sandbox)) == 6
 
 
-@pytest.mark.parametrize("why", ["free account", "skip"])
-def test_an_edited_file_that_is_not_replaced_is_reported_changed(
-    flow_env: Path, prefect_server: str, sandbox: SandboxServer, why: str
+def test_an_edited_file_not_replaced_is_changed_until_on_change_upload(
+    flow_env: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from flows.ingest import ingest
+
     folder = _six_photos(flow_env)
-    first = _by_path(_cli_run(folder, prefect_server))
+    first = _by_path(_report(ingest(source=str(folder))))
+    old_id = first["img3.jpg"]["photo_id"]
     (folder / "img3.jpg").write_bytes(jpeg_bytes(8888))
-    options = ("--on-change", "skip") if why == "skip" else ()
-    if why == "free account":
-        _set_pro(sandbox, False)
+
+    monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "skip")
+    skipped = _by_path(_report(ingest(source=str(folder))))["img3.jpg"]
+    assert skipped["status"] == "changed" and skipped["photo_id"] == old_id
+    assert "left as it is (--on-change skip)" in skipped["reason"]
+
+    monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "replace")
+    _set_pro(sandbox, False)
     try:
-        second = _by_path(_cli_run(folder, prefect_server, *options))
+        free = _by_path(_report(ingest(source=str(folder))))["img3.jpg"]
     finally:
         _set_pro(sandbox, True)
-    changed = second["img3.jpg"]
-    assert changed["status"] == "changed" and changed["photo_id"] == first["img3.jpg"]["photo_id"]
-    expected = "--on-change skip" if why == "skip" else "--on-change upload"
-    assert expected in changed["reason"], changed["reason"]
-    assert len(_sandbox_photos(sandbox)) == 6 and "/services/replace" not in str(
-        _request_paths(sandbox)
-    )
+    assert free["status"] == "changed" and "only on Pro accounts" in free["reason"]
+    assert "run again with --on-change upload" in free["reason"]
+    assert len(_sandbox_photos(sandbox)) == 6
+    assert not any(p.startswith("/services/replace") for p in _request_paths(sandbox))
+
+    monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "upload")  # what the reason said to do
+    anew = _by_path(_report(ingest(source=str(folder))))["img3.jpg"]
+    assert anew["status"] == "uploaded" and anew["photo_id"] != old_id
+    photos = _sandbox_photos(sandbox)
+    assert len(photos) == 7 and old_id in photos  # the first photo stays on Flickr
+
+
+def test_a_replace_whose_answer_was_lost_is_sent_once(
+    flow_env: Path, sandbox: SandboxServer
+) -> None:
+    from flows.ingest import ingest
+
+    folder = _six_photos(flow_env)
+    photo_id = _by_path(_report(ingest(source=str(folder))))["trip/img1.jpg"]["photo_id"]
+    (folder / "trip" / "img1.jpg").write_bytes(jpeg_bytes(5555))
+    sandbox.traffic.update(next_upload_faults=("lost",))  # carried out, answer dropped
+    record = _by_path(_report(ingest(source=str(folder))))["trip/img1.jpg"]
+    assert record["status"] == "replaced" and record["photo_id"] == photo_id
+    assert "an earlier attempt had replaced it" in record["reason"]
+    assert sum(1 for p in _request_paths(sandbox) if p.startswith("/services/replace")) == 1
+
+
+def test_flickr_refusing_a_replace_leaves_the_file_changed(client, sandbox, tmp_path) -> None:
+    """Flickr's own refusal (the account is no longer Pro): replace error 1, recorded in
+    janko/flickrie's 2012 cassettes."""
+    from flickr_ingest.content import fingerprint
+    from flickr_ingest.files import CheckedReader
+    from flickr_ingest.ledger import SqliteLedger
+    from flickr_ingest.ledger.base import PathRecord
+    from flickr_ingest.syncing import replace_photo
+
+    photo_id = client.upload(jpeg_bytes(61), filename="a.jpg").photo_id
+    _set_pro(sandbox, False)
+    try:
+        body = io.BytesIO(jpeg_bytes(62))
+        status, reason = replace_photo(
+            client,
+            SqliteLedger(tmp_path / "ledger.sqlite3"),
+            "me",
+            PathRecord("file:///a.jpg", photo_id, "0" * 64),
+            CheckedReader(body, len(body.getvalue())),
+            "a.jpg",
+            fingerprint(io.BytesIO(body.getvalue())),
+            None,
+        )
+    finally:
+        _set_pro(sandbox, True)
+    assert status == "changed" and "Not a pro account" in reason and "--on-change upload" in reason
 
 
 def _requests(sandbox: SandboxServer) -> list[dict]:
