@@ -1,16 +1,20 @@
 """Sync: a file sent before, seen again with other bytes at its path, or its bytes seen
 under another path. The part of the upload task that makes runs a sync, not a copy.
 
-- Edited in place (the ledger's photo for its path holds other bytes): the photo is
-  replaced, keeping its id, albums, comments and faves (`on_change` "replace", the
-  default); or the file goes up as a new photo ("upload"); or it is left ("skip").
+- Edited in place (the ledger's photo for its path holds other bytes, and the file was
+  taken when that photo was): the photo is replaced, keeping its id, albums, comments
+  and faves (`on_change` "replace", the default); or the file goes up as a new photo
+  ("upload"); or it is left ("skip"). A file taken at another time is another picture
+  that took over the name (a new card's DSC_0001): it goes up as a new photo, and the
+  old one stays as it is.
   Flickr lets only Pro accounts replace (replace error 1, "Not a pro account"); then, and
   whenever Flickr refuses, the file is reported `changed` with what to do. It is never
   uploaded as a second photo behind the user's back.
 - Moved or renamed (its bytes are on Flickr from a path where no file is now): already
   uploaded, and the ledger learns the new path.
-- Gone (a path the ledger knows under the source, not listed now): reported `missing`.
-  Nothing is ever deleted from Flickr.
+- Gone (a path the ledger knows under the source, not listed now): reported `missing`,
+  unless a listed file holds its photo's bytes (it was moved there: the ledger learns
+  the new path). Nothing is ever deleted from Flickr.
 
 A replace happens once. Before it is sent, the ledger notes it with the photo's
 `originalsecret`, which Flickr changes on every replace (recorded: two replaces of one
@@ -23,6 +27,7 @@ moved to the new bytes, so that recovery by tag keeps working.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -44,9 +49,27 @@ _PHOTO_NOT_FOUND = 1
 UPLOAD_INSTEAD = "to upload it as a new photo, run again with --on-change upload"
 
 
-def edit_of(previous: PathRecord | None, sha256: str) -> PathRecord | None:
-    """The ledger's record of the file's path, if the file was sent with other bytes."""
-    return previous if previous is not None and previous.sha256 != sha256 else None
+def edit_of(previous: PathRecord | None, sha256: str, taken: str | None) -> PathRecord | None:
+    """The ledger's record of the file's path, if the file is that photo with other bytes:
+    they changed (or a replace to other bytes is noted), and the file was taken when
+    the photo was (a record from before dates were kept says nothing against it)."""
+    if previous is None:
+        return None
+    noted = previous.replacing_sha256
+    changed = previous.sha256 != sha256 or (noted is not None and noted != sha256)
+    same_picture = previous.taken is None or previous.taken == taken
+    return previous if changed and same_picture else None
+
+
+def another_picture(previous: PathRecord | None, sha256: str, taken: str | None) -> str | None:
+    """Why a file at a path sent before goes up as a new photo, if it is another picture."""
+    if previous is None or previous.sha256 == sha256 or edit_of(previous, sha256, taken):
+        return None
+    return (
+        f"another picture (taken {taken or 'at an unknown time'}) took the name of photo"
+        f" {previous.photo_id} (taken {previous.taken}): uploaded as a new photo; that one"
+        " stays as it is"
+    )
 
 
 def is_here(previous: PathRecord | None, photo_id: str, sha256: str) -> bool:
@@ -61,10 +84,16 @@ def moved_from(source: Source, old_uri: str, uri: str) -> bool:
 
 
 def learn_move(
-    ledger: Ledger, account: str, old_uri: str, uri: str, photo_id: str, sha256: str
+    ledger: Ledger,
+    account: str,
+    old_uri: str,
+    uri: str,
+    photo_id: str,
+    sha256: str,
+    taken: str | None = None,
 ) -> None:
     """The photo's file is at `uri` now; the old path no longer names it."""
-    ledger.record_path(account, uri, photo_id, sha256)
+    ledger.record_path(account, uri, photo_id, sha256, taken)
     old = ledger.photo_at(account, old_uri)
     if old is not None and old.photo_id == photo_id:
         ledger.forget_path(account, old_uri)
@@ -79,6 +108,14 @@ def not_replaced(edit: PathRecord, on_change: str, why: str | None = None) -> tu
     return model.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
 
 
+@dataclass(frozen=True)
+class ReplaceOutcome:
+    status: str  # replaced, already_uploaded, changed or failed
+    reason: str | None = None
+    replaced_sha256: str | None = None  # the bytes the photo held before
+    warning: str | None = None  # done, but the photo's tags could not be brought along
+
+
 def replace_photo(
     client: FlickrClient,
     ledger: Ledger,
@@ -87,49 +124,61 @@ def replace_photo(
     sent: CheckedReader,
     filename: str,
     print_: Fingerprint,
+    taken: str | None,
     fields: FlickrFields | None,
-) -> tuple[str, str | None]:
-    """Replace the photo of `edit` with the file's bytes, exactly once; returns (status,
-    reason): `replaced`, or `changed` with why not. `fields`, when given, are set as the
-    photo's title, description and tags too. Transient errors are raised for a retry,
-    which finds what this attempt did."""
+) -> ReplaceOutcome:
+    """Replace the photo of `edit` with the file's bytes, exactly once. `fields`, when
+    given, are set as the photo's title, description and tags too. Transient errors are
+    raised for a retry, which finds what this attempt did from the ledger's note."""
     try:
         info = client.photo_info(edit.photo_id)
     except errors.FlickrAPIError as error:
         if error.code != _PHOTO_NOT_FOUND:
             raise
-        return model.CHANGED, (
-            f"changed since it was sent as photo {edit.photo_id}, which is no longer on Flickr;"
-            f" {UPLOAD_INSTEAD}"
+        return ReplaceOutcome(
+            model.CHANGED,
+            f"changed since it was sent as photo {edit.photo_id}, which is no longer on"
+            f" Flickr; {UPLOAD_INSTEAD}",
         )
     secret = info.get("originalsecret") or ""
-    landed = (
-        edit.replacing_sha256 == print_.sha256
-        and bool(edit.replacing_secret)
-        and secret != edit.replacing_secret
+    noted_landed = bool(edit.replacing_sha256 and edit.replacing_secret) and (
+        secret != edit.replacing_secret
     )
+    holds = edit.replacing_sha256 if noted_landed else edit.sha256  # the photo's bytes now
     reason = None
-    if landed:
+    if holds == print_.sha256 and not noted_landed:  # a noted replace never reached Flickr
+        ledger.record_path(account, edit.uri, edit.photo_id, print_.sha256, taken)
+        return ReplaceOutcome(model.ALREADY_UPLOADED, f"already on Flickr as photo {edit.photo_id}")
+    if holds == print_.sha256:
         reason = "an earlier attempt had replaced it (the photo's original secret changed)"
     else:
         ledger.begin_replace(account, edit.uri, print_.sha256, secret)
         try:
             client.replace(sent, photo_id=edit.photo_id, filename=filename)
         except errors.FlickrAPIError as error:
-            if error.code == _NOT_PRO:
-                why = f"Flickr replaces photos only on Pro accounts ({error}); {UPLOAD_INSTEAD}"
-                return model.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
-            raise
+            if error.code != _NOT_PRO:
+                raise
+            why = f"Flickr replaces photos only on Pro accounts ({error}); {UPLOAD_INSTEAD}"
+            return ReplaceOutcome(
+                model.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
+            )
         if sent.sha256() != print_.sha256:  # the note says what Flickr holds now
             ledger.begin_replace(account, edit.uri, sent.sha256(), secret)
-            return model.FAILED, (
+            return ReplaceOutcome(
+                model.FAILED,
                 f"the file changed while it was being sent to replace photo {edit.photo_id};"
-                " the next run replaces it again"
+                " the next run replaces it again",
             )
-    _retag(client, edit.photo_id, _tags_of(info), print_, fields)
-    ledger.record_upload(account, print_.sha256, edit.photo_id, edit.uri)
-    ledger.forget_upload(account, edit.sha256, edit.photo_id)
-    return model.REPLACED, reason
+    # The ledger first: the replace is done, whatever becomes of the tags.
+    ledger.record_upload(account, print_.sha256, edit.photo_id, edit.uri, taken)
+    for old in {edit.sha256, holds} - {print_.sha256, None}:
+        ledger.forget_upload(account, old, edit.photo_id)
+    try:
+        _retag(client, edit.photo_id, _tags_of(info), print_, fields)
+    except errors.FlickrError as error:
+        warning = f"replaced, but the photo's tags were not updated: {error}"
+        return ReplaceOutcome(model.REPLACED, reason, edit.sha256, warning)
+    return ReplaceOutcome(model.REPLACED, reason, edit.sha256)
 
 
 def _tags_of(info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -152,11 +201,11 @@ def _retag(
         client.set_tags(photo_id, [*fields.tags])  # the file's tags hold the new checksum
         return
     raws = {str(tag.get("raw", "")): str(tag.get("id", "")) for tag in tags}
-    if print_.machine_tag not in raws:
-        client.add_tags(photo_id, [print_.machine_tag])
-    for raw, tag_id in raws.items():
+    for raw, tag_id in raws.items():  # first: a photo at Flickr's 75 tags has room then
         if raw.startswith(CHECKSUM_TAG_PREFIX) and raw != print_.machine_tag and tag_id:
             client.remove_tag(tag_id)
+    if print_.machine_tag not in raws:
+        client.add_tags(photo_id, [print_.machine_tag])
 
 
 def would_replace(ledger: Ledger, account: str, uri: str, on_change: str) -> str | None:
@@ -174,16 +223,30 @@ def would_replace(ledger: Ledger, account: str, uri: str, on_change: str) -> str
 
 
 def missing_records(
-    ledger: Ledger, account: str, source: Source, listed: set[str]
+    ledger: Ledger, account: str, source: Source, listed: dict[str, str | None]
 ) -> list[model.FileRecord]:
-    """Records for the paths the ledger knows under the source that were not listed."""
+    """Records for the paths the ledger knows under the source that were not listed
+    (`listed`: every listed URI, with the photo the ledger knows its bytes as). A gone
+    path whose photo a listed file holds was moved there: the ledger learns that."""
     root = source.root_uri
+    holders = {photo_id: uri for uri, photo_id in listed.items() if photo_id}
     records = []
     for uri in ledger.uris_under(account, root):
-        if uri in listed:
+        if uri in listed or not (root.endswith("/") or uri == root):
             continue
         previous = ledger.photo_at(account, uri)
         if previous is None:
+            continue
+        if previous.photo_id in holders:
+            learn_move(
+                ledger,
+                account,
+                uri,
+                holders[previous.photo_id],
+                previous.photo_id,
+                previous.sha256,
+                previous.taken,
+            )
             continue
         records.append(
             model.FileRecord(

@@ -126,10 +126,10 @@ def _upload_open_file(
     if actual.format != decision.candidate.format:
         candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
         decision = replace(decision, candidate=candidate)
-    print_, fields, details = _prepare(ctx, decision, item, stream, attempt)
+    print_, taken, fields, details = _prepare(ctx, decision, item, stream, attempt)
     holder = f"{ctx.run_id}:{item.uri}"
     here = ctx.ledger.photo_at(ctx.account, item.uri)  # what this path was sent as
-    known, claim = _claim_or_known(ctx, decision, print_, holder, here)
+    known, claim = _claim_or_known(ctx, decision, print_, taken, holder, here)
     if known is not None:
         status, photo_id, duplicate_of, reason = known
         return record_for(
@@ -140,9 +140,10 @@ def _upload_open_file(
             reason=reason,
             **details,
         )
-    edit = syncing.edit_of(here, print_.sha256)
+    edit = syncing.edit_of(here, print_.sha256, taken)
     if edit is not None and ctx.settings.on_change != syncing.UPLOAD:
-        return _replace_or_report(ctx, decision, item, stream, fields, print_, edit, details)
+        prepared = (print_, taken, fields)
+        return _replace_or_report(ctx, decision, item, stream, prepared, edit, details)
     try:
         photo_id, status, reason = _send(
             ctx, stream, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
@@ -155,8 +156,9 @@ def _upload_open_file(
             raise  # (a wait Flickr named is kept by the client's pacing)
         ctx.ledger.release(ctx.account, print_.sha256, holder)
         return _refused(ctx, decision, error, details)
-    ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri)
+    ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken)
     duplicate_of = photo_id if status == model.DUPLICATE else None
+    reason = reason or syncing.another_picture(here, print_.sha256, taken)
     return record_for(
         decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
     )
@@ -167,24 +169,24 @@ def _replace_or_report(
     decision: Decision,
     item: SourceItem,
     stream: BinaryIO,
-    fields: FlickrFields,
-    print_: Fingerprint,
+    prepared: tuple[Fingerprint, str | None, FlickrFields],
     edit: PathRecord,
     details: dict[str, Any],
 ) -> model.FileRecord:
     """A file edited at a path sent before (its bytes claimed): replace its photo, or
     say why not (`syncing`)."""
+    print_, taken, fields = prepared
     holder = f"{ctx.run_id}:{item.uri}"
     on_change = ctx.settings.on_change
     if on_change == syncing.SKIP:
-        status, reason = syncing.not_replaced(edit, on_change)
+        outcome = syncing.ReplaceOutcome(*syncing.not_replaced(edit, on_change))
     elif not ctx.account_is_pro:
         why = f"Flickr replaces photos only on Pro accounts; {syncing.UPLOAD_INSTEAD}"
-        status, reason = syncing.not_replaced(edit, on_change, why)
+        outcome = syncing.ReplaceOutcome(*syncing.not_replaced(edit, on_change, why))
     else:
         stream.seek(0)
         try:
-            status, reason = syncing.replace_photo(
+            outcome = syncing.replace_photo(
                 ctx.client,
                 ctx.ledger,
                 ctx.account,
@@ -192,6 +194,7 @@ def _replace_or_report(
                 CheckedReader(stream, print_.size),
                 item.name,
                 print_,
+                taken,
                 fields if ctx.settings.update_metadata else None,
             )
         except errors.FlickrError as error:
@@ -199,11 +202,17 @@ def _replace_or_report(
                 raise
             ctx.ledger.release(ctx.account, print_.sha256, holder)
             return _refused(ctx, decision, error, details)
-    if status != model.REPLACED:  # a replace's record released the claim
+    if outcome.status != model.REPLACED:  # a replace's record released the claim
         ctx.ledger.release(ctx.account, print_.sha256, holder)
-    replaced = edit.sha256 if status == model.REPLACED else None
+    if outcome.warning:
+        details = {**details, "warnings": (*details["warnings"], outcome.warning)}
     return record_for(
-        decision, status, photo_id=edit.photo_id, reason=reason, replaced_sha256=replaced, **details
+        decision,
+        outcome.status,
+        photo_id=edit.photo_id,
+        reason=outcome.reason,
+        replaced_sha256=outcome.replaced_sha256,
+        **details,
     )
 
 
@@ -213,8 +222,9 @@ def _prepare(
     item: SourceItem,
     stream: BinaryIO,
     attempt: int,
-) -> tuple[Fingerprint, FlickrFields, dict[str, Any]]:
-    """Fingerprint, metadata, Flickr fields and thumbnail of the open file."""
+) -> tuple[Fingerprint, str | None, FlickrFields, dict[str, Any]]:
+    """Fingerprint, date taken, Flickr fields and the record's details (thumbnail
+    included) of the open file."""
     stream.seek(0)
     print_ = fingerprint(stream, check_jpeg=decision.candidate.format == "jpeg")
     ctx.ledger.remember_hash(item.uri, item.version, print_.sha256)
@@ -234,7 +244,7 @@ def _prepare(
         attempts=attempt,
         thumbnail=_thumbnail(ctx, stream, print_, decision.candidate.kind),
     )
-    return print_, fields, details
+    return print_, metadata.date_taken, fields, details
 
 
 def _refused(
@@ -262,6 +272,7 @@ def _claim_or_known(
     ctx: UploadContext,
     decision: Decision,
     print_: Fingerprint,
+    taken: str | None,
     holder: str,
     here: PathRecord | None,
 ) -> tuple[tuple[str, str, str | None, str] | None, str]:
@@ -281,7 +292,7 @@ def _claim_or_known(
                 return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
             if syncing.moved_from(ctx.source, known.source, uri):
                 syncing.learn_move(
-                    ctx.ledger, ctx.account, known.source, uri, known.photo_id, print_.sha256
+                    ctx.ledger, ctx.account, known.source, uri, known.photo_id, print_.sha256, taken
                 )
                 reason = f"moved from {known.source}; already on Flickr as photo {known.photo_id}"
                 return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""

@@ -142,7 +142,7 @@ def ingest(
                 records = _upload_all(decisions, run_id, settings, finished)
             if run.albums is not None:
                 albums = _arrange_albums(run_id, settings, run.album_members(records), notes)
-        records += _missing(run, settings, decisions)
+        records += _missing(run, settings, decisions, notes)
         stopped = run.stop_reason()
         if stopped:
             notes.append(f"Uploading stopped early: {stopped}")
@@ -173,13 +173,19 @@ def _would_replace(run: Run, settings: IngestSettings, decision: Decision) -> st
     )
 
 
-def _missing(run: Run, settings: IngestSettings, decisions: list[Decision]) -> list[FileRecord]:
+def _missing(
+    run: Run, settings: IngestSettings, decisions: list[Decision], notes: list[str]
+) -> list[FileRecord]:
     """Files sent from this source before and no longer in it; only a run that listed the
-    whole source (no keys, no filters) can tell."""
+    whole source (no keys, no filters) can tell. The uploads stand if this step fails."""
     if settings.keys is not None or settings.include or settings.exclude:
         return []
-    listed = {decision.candidate.uri for decision in decisions}
-    return missing_records(run.context.ledger, run.ledger_account, run.context.source, listed)
+    listed = {d.candidate.uri: d.candidate.photo_id for d in decisions}
+    try:
+        return missing_records(run.context.ledger, run.ledger_account, run.context.source, listed)
+    except Exception as error:  # a ledger that cannot be listed: say so, keep the run
+        notes.append(f"Files gone from the source were not looked for: {error}")
+        return []
 
 
 def _with_tries(error: Exception, settings: IngestSettings, seconds: float) -> Exception:

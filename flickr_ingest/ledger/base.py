@@ -68,14 +68,16 @@ class Upload:
 
 @dataclass(frozen=True)
 class PathRecord:
-    """The photo a source file was last sent as, and the bytes it had then; while a
-    replace is under way, the bytes being sent and the photo's `originalsecret` before."""
+    """The photo a source file was last sent as, the bytes it had then and when it was
+    taken (EXIF); while a replace is under way, the bytes being sent and the photo's
+    `originalsecret` before."""
 
     uri: str
     photo_id: str
     sha256: str
     replacing_sha256: str | None = None
     replacing_secret: str | None = None
+    taken: str | None = None
 
 
 class Ledger(Protocol):
@@ -93,13 +95,17 @@ class Ledger(Protocol):
 
     def release(self, account: str, sha256: str, key: str) -> None: ...
 
-    def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload: ...
+    def record_upload(
+        self, account: str, sha256: str, photo_id: str, source: str, taken: str | None = None
+    ) -> Upload: ...
 
     def forget_upload(self, account: str, sha256: str, photo_id: str) -> None: ...
 
     def photo_at(self, account: str, uri: str) -> PathRecord | None: ...
 
-    def record_path(self, account: str, uri: str, photo_id: str, sha256: str) -> None: ...
+    def record_path(
+        self, account: str, uri: str, photo_id: str, sha256: str, taken: str | None = None
+    ) -> None: ...
 
     def forget_path(self, account: str, uri: str) -> None: ...
 

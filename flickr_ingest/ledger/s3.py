@@ -24,8 +24,9 @@ import hashlib
 import json
 import threading
 import time
+from dataclasses import asdict, replace
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
@@ -134,10 +135,12 @@ class S3Ledger:
         record = self._read_json(self._key("uploads", _slug(account), sha256))
         return Upload(sha256, record["photo_id"], record["source"]) if record else None
 
-    def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload:
+    def record_upload(
+        self, account: str, sha256: str, photo_id: str, source: str, taken: str | None = None
+    ) -> Upload:
         """The path first: a run killed before the upload's record finds the file's photo
         by its path, with these very bytes, and records the upload then."""
-        self.record_path(account, source, photo_id, sha256)
+        self.record_path(account, source, photo_id, sha256, taken)
         body = json.dumps({"photo_id": photo_id, "source": source, "recorded": time.time()})
         try:
             self.client.put_object(
@@ -160,7 +163,7 @@ class S3Ledger:
         upload = self.upload_for(account, sha256)
         assert upload is not None  # it was just written, by us or by the first writer
         if upload.photo_id != photo_id:  # another task recorded these bytes first
-            self.record_path(account, source, upload.photo_id, sha256)
+            self.record_path(account, source, upload.photo_id, sha256, taken)
         return upload
 
     def forget_upload(self, account: str, sha256: str, photo_id: str) -> None:
@@ -178,26 +181,26 @@ class S3Ledger:
     # -- paths ---------------------------------------------------------------------------
 
     def _path_key(self, account: str, uri: str) -> str:
-        """Keys keep the URI readable and listable by prefix; S3 keys end at 1,024 bytes."""
-        key = self._key("paths", _slug(account), quote(uri, safe="/"))
+        """Keys keep the URI readable and listable by prefix (URIs are %-encoded already:
+        anything else is encoded here); S3 keys end at 1,024 bytes."""
+        key = self._key("paths", _slug(account), quote(uri, safe="/%:"))
         if len(key.encode()) <= _MAX_KEY_BYTES:
             return key
         return self._key("paths-hashed", _slug(account), hashlib.sha256(uri.encode()).hexdigest())
 
     def photo_at(self, account: str, uri: str) -> PathRecord | None:
+        """The record, or None; a record that does not parse (the bucket is shared) is
+        taken for none, so that the file is sent as new rather than the run failing."""
         record = self._read_json(self._path_key(account, uri))
-        if record is None:
+        try:
+            return _path_record(record) if record is not None else None
+        except (KeyError, TypeError):
             return None
-        return PathRecord(
-            uri,
-            record["photo_id"],
-            record["sha256"],
-            record.get("replacing_sha256"),
-            record.get("replacing_secret"),
-        )
 
-    def record_path(self, account: str, uri: str, photo_id: str, sha256: str) -> None:
-        self._put_path(account, PathRecord(uri, photo_id, sha256))
+    def record_path(
+        self, account: str, uri: str, photo_id: str, sha256: str, taken: str | None = None
+    ) -> None:
+        self._put_path(account, PathRecord(uri, photo_id, sha256, taken=taken))
 
     def forget_path(self, account: str, uri: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._path_key(account, uri))
@@ -207,25 +210,23 @@ class S3Ledger:
         if current is not None:
             self._put_path(
                 account,
-                PathRecord(uri, current.photo_id, current.sha256, sha256, originalsecret),
+                replace(current, replacing_sha256=sha256, replacing_secret=originalsecret),
             )
 
     def uris_under(self, account: str, prefix: str) -> list[str]:
-        """From one listing of the prefix (URIs too long for a key are not listed)."""
+        """From one listing of the prefix, and of the (few) URIs too long for a key."""
         base = self._key("paths", _slug(account)) + "/"
-        keys = self._list(base + quote(prefix, safe="/"))
-        return [unquote(key[len(base) :]) for key in keys]
+        # Sources' URIs are %-encoded already, so a key holds its URI unchanged.
+        uris = [key[len(base) :] for key in self._list(base + quote(prefix, safe="/%:"))]
+        for key in self._list(self._key("paths-hashed", _slug(account)) + "/"):
+            record = self._read_json(key) or {}
+            uri = record.get("uri")
+            if isinstance(uri, str) and uri.startswith(prefix):
+                uris.append(uri)
+        return uris
 
     def _put_path(self, account: str, record: PathRecord) -> None:
-        body = json.dumps(
-            {
-                "uri": record.uri,
-                "photo_id": record.photo_id,
-                "sha256": record.sha256,
-                "replacing_sha256": record.replacing_sha256,
-                "replacing_secret": record.replacing_secret,
-            }
-        ).encode()
+        body = json.dumps(asdict(record)).encode()
         key = self._path_key(account, record.uri)
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
 
@@ -298,3 +299,14 @@ class S3Ledger:
             return
         if json.loads(current["Body"].read())["album_id"] == album_id:
             self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+def _path_record(record: dict[str, Any]) -> PathRecord:
+    return PathRecord(
+        uri=str(record["uri"]),
+        photo_id=str(record["photo_id"]),
+        sha256=str(record["sha256"]),
+        replacing_sha256=record.get("replacing_sha256"),
+        replacing_secret=record.get("replacing_secret"),
+        taken=record.get("taken"),
+    )

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS seen (
     PRIMARY KEY (source, version));
 CREATE TABLE IF NOT EXISTS paths (
     account TEXT NOT NULL, uri TEXT NOT NULL, photo_id TEXT NOT NULL, sha256 TEXT NOT NULL,
-    replacing_sha256 TEXT, replacing_secret TEXT, PRIMARY KEY (account, uri));
+    replacing_sha256 TEXT, replacing_secret TEXT, taken TEXT, PRIMARY KEY (account, uri));
 CREATE INDEX IF NOT EXISTS paths_by_photo ON paths (account, photo_id);
 CREATE INDEX IF NOT EXISTS uploads_by_source ON uploads (account, source);
 CREATE TABLE IF NOT EXISTS albums (
@@ -125,7 +125,9 @@ class SqliteLedger:
                 (account, sha256, holder_id(key)),
             )
 
-    def record_upload(self, account: str, sha256: str, photo_id: str, source: str) -> Upload:
+    def record_upload(
+        self, account: str, sha256: str, photo_id: str, source: str, taken: str | None = None
+    ) -> Upload:
         """Record that Flickr holds these bytes as `photo_id`, sent from `source` (whose
         path record now names it); the first record of the bytes wins."""
         with self._write() as db:
@@ -138,7 +140,7 @@ class SqliteLedger:
                 "SELECT sha256, photo_id, source FROM uploads WHERE account = ? AND sha256 = ?",
                 (account, sha256),
             ).fetchone()
-            _put_path(db, account, source, row[1], sha256)
+            _put_path(db, account, source, row[1], sha256, taken)
         return Upload(*row)
 
     def forget_upload(self, account: str, sha256: str, photo_id: str) -> None:
@@ -156,8 +158,8 @@ class SqliteLedger:
         were tell it by their own record, until the photo has a path record."""
         with self._lock:
             row = self._db.execute(
-                "SELECT uri, photo_id, sha256, replacing_sha256, replacing_secret FROM paths"
-                " WHERE account = ? AND uri = ?",
+                "SELECT uri, photo_id, sha256, replacing_sha256, replacing_secret, taken"
+                " FROM paths WHERE account = ? AND uri = ?",
                 (account, uri),
             ).fetchone()
             if row is None:
@@ -170,9 +172,11 @@ class SqliteLedger:
                 ).fetchone()
         return PathRecord(*row) if row else None
 
-    def record_path(self, account: str, uri: str, photo_id: str, sha256: str) -> None:
+    def record_path(
+        self, account: str, uri: str, photo_id: str, sha256: str, taken: str | None = None
+    ) -> None:
         with self._write() as db:
-            _put_path(db, account, uri, photo_id, sha256)
+            _put_path(db, account, uri, photo_id, sha256, taken)
 
     def forget_path(self, account: str, uri: str) -> None:
         with self._write() as db:
@@ -220,9 +224,16 @@ class SqliteLedger:
             )
 
 
-def _put_path(db: sqlite3.Connection, account: str, uri: str, photo_id: str, sha256: str) -> None:
+def _put_path(
+    db: sqlite3.Connection,
+    account: str,
+    uri: str,
+    photo_id: str,
+    sha256: str,
+    taken: str | None,
+) -> None:
     """The file at `uri` is `photo_id` with these bytes; no replace is under way."""
     db.execute(
-        "INSERT OR REPLACE INTO paths VALUES (?, ?, ?, ?, NULL, NULL)",
-        (account, uri, photo_id, sha256),
+        "INSERT OR REPLACE INTO paths VALUES (?, ?, ?, ?, NULL, NULL, ?)",
+        (account, uri, photo_id, sha256, taken),
     )

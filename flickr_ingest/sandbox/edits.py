@@ -29,7 +29,7 @@ from flickr_ingest.tags import MAX_TAGS, is_machine_tag, normalise_tag, parse_ta
 def tag_id(owner: str, photo_id: str, normalised: str) -> str:
     """A tag's id in Flickr's three-part shape, stable for the same owner, photo and tag."""
     user = int(hashlib.sha256(owner.encode()).hexdigest()[:7], 16)
-    tag = int(hashlib.sha256(normalised.encode()).hexdigest()[:5], 16)
+    tag = int(hashlib.sha256(normalised.encode()).hexdigest()[:12], 16)  # never two alike
     return f"{user}-{photo_id}-{tag}"
 
 
@@ -77,7 +77,8 @@ class PhotoEdits:
         photo_id = parts[1] if len(parts) == 3 else ""
         with self._store.transaction() as db:
             row = db.execute(
-                "SELECT owner FROM photos WHERE id = ? AND status = 'active'", (photo_id,)
+                "SELECT owner FROM photos WHERE id = ? AND status IN ('active', 'processing')",
+                (photo_id,),
             ).fetchone()
             if row is None or row["owner"] != nsid:
                 raise errors.TagNotFound()
@@ -98,10 +99,10 @@ class PhotoEdits:
             normalised = normalise_tag(raw)
             if normalised and normalised not in {n for _, n in wanted}:
                 wanted.append((raw, normalised))
-        if len(wanted) > MAX_TAGS:
-            raise errors.MaximumTagsReached()
         with self._store.transaction() as db:
-            self._own_photo(db, nsid, photo_id)
+            self._own_photo(db, nsid, photo_id)  # before the limit: 1 wins over 2
+            if len(wanted) > MAX_TAGS:
+                raise errors.MaximumTagsReached()
             db.execute("DELETE FROM tags WHERE photo_id = ?", (photo_id,))
             for position, (raw, normalised) in enumerate(wanted):
                 _insert_tag(db, photo_id, position, raw, normalised)

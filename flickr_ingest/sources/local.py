@@ -107,7 +107,11 @@ class LocalSource:
             return SourceItem(path_to_uri(path), relative, 0, "", _why(error))
         if not path.is_file():
             return SourceItem(path_to_uri(path), relative, 0, "", "not a regular file")
-        return SourceItem(path_to_uri(path), relative, stat.st_size, str(stat.st_mtime_ns))
+        # The version says whether the bytes may have changed since a run last hashed
+        # them: size and mtime, as rsync decides (an edit that keeps the mtime, as
+        # `exiftool -P` does, still changes the size).
+        version = f"{stat.st_mtime_ns}:{stat.st_size}"
+        return SourceItem(path_to_uri(path), relative, stat.st_size, version)
 
     def read_head(self, item: SourceItem, length: int) -> bytes:
         return self.read_range(item, 0, length)
@@ -124,7 +128,10 @@ class LocalSource:
 
     @property
     def root_uri(self) -> str:
-        return path_to_uri(self.root) + ("" if self.root.is_file() else "/")
+        """The folder's URI with its closing "/" (so that `a/` is no prefix of `ab/`);
+        a single file's own URI."""
+        uri = path_to_uri(self.root)
+        return uri if self.root.is_file() or uri.endswith("/") else uri + "/"
 
     def holds(self, uri: str) -> bool | None:
         if not uri.startswith("file://"):

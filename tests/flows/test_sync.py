@@ -22,6 +22,9 @@ from flickr_ingest.sandbox import SandboxServer
 from tests.flows.cli_runs import start_cli_run
 from tests.photos import jpeg_bytes
 
+#: When the six photos were taken; their edits keep it, as photo editors do.
+TAKEN = "2020:05:01 10:00:00"
+
 
 def _cli_run(folder: Path, prefect_server: str, *options: str) -> dict:
     run = subprocess.run(
@@ -51,7 +54,7 @@ def _six_photos(flow_env: Path) -> Path:
     (folder / "trip").mkdir(parents=True)
     for n in range(6):
         where = folder / "trip" if n < 3 else folder
-        (where / f"img{n}.jpg").write_bytes(jpeg_bytes(3100 + n, taken="2020:05:01 10:00:00"))
+        (where / f"img{n}.jpg").write_bytes(jpeg_bytes(3100 + n, taken=TAKEN))
     return folder
 
 
@@ -63,7 +66,7 @@ def test_an_edited_file_replaces_its_photo_and_a_moved_one_stays(
     assert {record["status"] for record in first.values()} == {"uploaded"}
     edited_id, moved_id = first["trip/img0.jpg"]["photo_id"], first["img4.jpg"]["photo_id"]
 
-    new_bytes = jpeg_bytes(9999, taken="2020:05:01 10:00:00")  # edited in place
+    new_bytes = jpeg_bytes(9999, taken=TAKEN)  # edited in place: the same picture
     (folder / "trip" / "img0.jpg").write_bytes(new_bytes)
     (folder / "sub").mkdir()
     (folder / "img4.jpg").rename(folder / "sub" / "img4.jpg")  # moved
@@ -110,7 +113,7 @@ def test_an_edited_file_not_replaced_is_changed_until_on_change_upload(
     folder = _six_photos(flow_env)
     first = _by_path(_report(ingest(source=str(folder))))
     old_id = first["img3.jpg"]["photo_id"]
-    (folder / "img3.jpg").write_bytes(jpeg_bytes(8888))
+    (folder / "img3.jpg").write_bytes(jpeg_bytes(8888, taken=TAKEN))
 
     monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "skip")
     skipped = _by_path(_report(ingest(source=str(folder))))["img3.jpg"]
@@ -142,7 +145,7 @@ def test_a_replace_whose_answer_was_lost_is_sent_once(
 
     folder = _six_photos(flow_env)
     photo_id = _by_path(_report(ingest(source=str(folder))))["trip/img1.jpg"]["photo_id"]
-    (folder / "trip" / "img1.jpg").write_bytes(jpeg_bytes(5555))
+    (folder / "trip" / "img1.jpg").write_bytes(jpeg_bytes(5555, taken=TAKEN))
     sandbox.traffic.update(next_upload_faults=("lost",))  # carried out, answer dropped
     record = _by_path(_report(ingest(source=str(folder))))["trip/img1.jpg"]
     assert record["status"] == "replaced" and record["photo_id"] == photo_id
@@ -163,7 +166,7 @@ def test_flickr_refusing_a_replace_leaves_the_file_changed(client, sandbox, tmp_
     _set_pro(sandbox, False)
     try:
         body = io.BytesIO(jpeg_bytes(62))
-        status, reason = replace_photo(
+        outcome = replace_photo(
             client,
             SqliteLedger(tmp_path / "ledger.sqlite3"),
             "me",
@@ -172,10 +175,87 @@ def test_flickr_refusing_a_replace_leaves_the_file_changed(client, sandbox, tmp_
             "a.jpg",
             fingerprint(io.BytesIO(body.getvalue())),
             None,
+            None,
         )
     finally:
         _set_pro(sandbox, True)
-    assert status == "changed" and "Not a pro account" in reason and "--on-change upload" in reason
+    assert outcome.status == "changed" and "Not a pro account" in outcome.reason
+    assert "--on-change upload" in outcome.reason
+
+
+def test_another_picture_that_takes_a_name_goes_up_as_a_new_photo(
+    flow_env: Path, sandbox: SandboxServer
+) -> None:
+    """A new card's DSC_0001 at the path of the last card's: taken at another time, so
+    not an edit. The first photo keeps its picture, whether the old file was gone a run
+    before or moved away in the same interval."""
+    from flows.ingest import ingest
+
+    folder = flow_env / "inbox"
+    folder.mkdir()
+    card1 = jpeg_bytes(4101, taken="2021:01:01 09:00:00")
+    (folder / "DSC_0001.JPG").write_bytes(card1)
+    (folder / "DSC_0002.JPG").write_bytes(jpeg_bytes(4102, taken="2021:01:01 09:05:00"))
+    first = _by_path(_report(ingest(source=str(folder))))
+    photo_1, photo_2 = first["DSC_0001.JPG"]["photo_id"], first["DSC_0002.JPG"]["photo_id"]
+
+    (folder / "DSC_0001.JPG").unlink()
+    gone = _by_path(_report(ingest(source=str(folder))))
+    assert gone["DSC_0001.JPG"]["status"] == "missing"
+    (folder / "DSC_0001.JPG").write_bytes(jpeg_bytes(4201, taken="2022:02:02 10:00:00"))
+    (folder / "old").mkdir()  # the same in one interval: moved away, a new one in its place
+    (folder / "DSC_0002.JPG").rename(folder / "old" / "DSC_0002.JPG")
+    (folder / "DSC_0002.JPG").write_bytes(jpeg_bytes(4202, taken="2022:02:02 10:05:00"))
+    second = _by_path(_report(ingest(source=str(folder))))
+
+    for name in ("DSC_0001.JPG", "DSC_0002.JPG"):
+        assert second[name]["status"] == "uploaded", second[name]
+        assert second[name]["photo_id"] not in (photo_1, photo_2)
+        assert "another picture" in second[name]["reason"]
+    assert second["old/DSC_0002.JPG"]["photo_id"] == photo_2
+    photos = _sandbox_photos(sandbox)
+    assert len(photos) == 4 and photos[photo_1]["sha256"] == hashlib.sha256(card1).hexdigest()
+    assert photos[photo_2]["sha256"] == first["DSC_0002.JPG"]["sha256"]  # untouched
+
+
+def test_a_copy_left_alone_takes_over_its_photo_and_its_edits_replace_it(
+    flow_env: Path, sandbox: SandboxServer
+) -> None:
+    """cp a b; run; rm a; run: b is the photo's file now (a is not missing); an edit of
+    b then replaces the photo, even with the photo at Flickr's 75 tags."""
+    from flows.ingest import ingest
+
+    folder = flow_env / "archive"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(jpeg_bytes(4301, taken="2020:03:03 08:00:00"))
+    photo_id = _by_path(_report(ingest(source=str(folder))))["a.jpg"]["photo_id"]
+    (folder / "b.jpg").write_bytes((folder / "a.jpg").read_bytes())
+    assert _by_path(_report(ingest(source=str(folder))))["b.jpg"]["status"] == "duplicate"
+    (folder / "a.jpg").unlink()
+    third = _report(ingest(source=str(folder)))
+    assert [f["relative_path"] for f in third["files"]] == ["b.jpg"], third["files"]
+
+    tags = sandbox.state.photos.all_photos()[0]["tags"]  # the checksum tag, and more
+    sandbox_client_tags = [*tags, *(f"user{n}" for n in range(75 - len(tags)))]
+    _owner_client(sandbox).set_tags(photo_id, sandbox_client_tags)
+    new_bytes = jpeg_bytes(4302, taken="2020:03:03 08:00:00")  # the same picture, edited
+    (folder / "b.jpg").write_bytes(new_bytes)
+    edited = _by_path(_report(ingest(source=str(folder))))["b.jpg"]
+    assert edited["status"] == "replaced" and edited["photo_id"] == photo_id
+    assert not edited["warnings"]
+    photo = _sandbox_photos(sandbox)[photo_id]
+    assert f"checksum:sha256={hashlib.sha256(new_bytes).hexdigest()}" in photo["tags"]
+    assert len(photo["tags"]) == 75 and "user0" in photo["tags"]  # the user's tags kept
+
+
+def _owner_client(sandbox: SandboxServer):
+    from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient
+
+    account = sandbox.account
+    credentials = Credentials(
+        account.api_key, account.api_secret, account.oauth_token, account.oauth_token_secret
+    )
+    return FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url))
 
 
 def _requests(sandbox: SandboxServer) -> list[dict]:
@@ -207,7 +287,7 @@ def test_a_run_killed_between_replace_and_ledger_replaces_once(
     folder = _six_photos(flow_env)
     first = _by_path(_cli_run(folder, prefect_server))
     photo_id = first["img3.jpg"]["photo_id"]
-    new_bytes = jpeg_bytes(7777)
+    new_bytes = jpeg_bytes(7777, taken=TAKEN)
     new_sha = hashlib.sha256(new_bytes).hexdigest()
     (folder / "img3.jpg").write_bytes(new_bytes)
     # The replace is carried out, then its answer is held back: the kill lands in between.

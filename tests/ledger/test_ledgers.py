@@ -56,7 +56,8 @@ def test_paths_follow_uploads_replaces_and_moves(ledger) -> None:
     ledger.forget_upload("me", "bb", "999")  # not that photo's bytes: kept
     assert ledger.upload_for("me", "bb").photo_id == "111"
     # A move: the new path learns the photo, the old one is forgotten.
-    ledger.record_path("me", "file:///photos/2019/sub/a.jpg", "111", "bb")
+    ledger.record_path("me", "file:///photos/2019/sub/a.jpg", "111", "bb", "2019:05:01 10:00:00")
+    assert ledger.photo_at("me", "file:///photos/2019/sub/a.jpg").taken == "2019:05:01 10:00:00"
     ledger.forget_path("me", uri)
     assert ledger.photo_at("me", uri) is None
     assert ledger.uris_under("me", "file:///photos/2019/") == ["file:///photos/2019/sub/a.jpg"]

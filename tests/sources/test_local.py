@@ -37,7 +37,13 @@ def test_items_carry_size_version_and_uri(tmp_path: Path) -> None:
     source = open_source(str(tmp_path))
     item = next(i for i in source.list() if i.name == "e f + ü.jpg")
     assert item.size == (tmp_path / "e f + ü.jpg").stat().st_size
-    assert item.version == str((tmp_path / "e f + ü.jpg").stat().st_mtime_ns)
+    stat = (tmp_path / "e f + ü.jpg").stat()
+    assert item.version == f"{stat.st_mtime_ns}:{stat.st_size}"
+    # An edit that keeps the mtime (exiftool -P) still changes the version.
+    (tmp_path / "e f + ü.jpg").write_bytes(b"\xff\xd8\xff" + b"x" * 50)
+    os.utime(tmp_path / "e f + ü.jpg", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    edited = next(i for i in source.list() if i.name == "e f + ü.jpg")
+    assert edited.version != item.version
     assert item.uri.startswith("file://") and "%20" in item.uri
     assert source.read_head(item, 3) == b"\xff\xd8\xff"
     with source.open(item) as stream:
