@@ -16,7 +16,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from benchmarks import albums, cpu, discovery, memory, metadata, overhead, throughput
+from benchmarks import albums, cpu, discovery, memory, metadata, overhead, scale, throughput
 from benchmarks.common import write_result
 
 
@@ -33,6 +33,13 @@ def _plan(quick: bool) -> list[tuple[str, ModuleType, Callable[[], dict[str, Any
         ("metadata", metadata, lambda: metadata.run(200 if quick else 1000)),
         ("B5 REST calls with albums", albums, lambda: albums.run(200 if quick else 2000, 10)),
         ("CPU per photo", cpu, lambda: cpu.run(30 if quick else 120, 1 if quick else 2)),
+        # The sizes (a million, 100,000) take `python3 -m benchmarks.scale
+        # --dry-files 1000000 --real-files 100000`, about 25 minutes alone.
+        (
+            "B6 at scale",
+            scale,
+            lambda: scale.run(5000, 500) if quick else scale.run(100_000, 10_000),
+        ),
     ]
 
 

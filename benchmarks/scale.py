@@ -1,0 +1,148 @@
+"""B6, an archive at scale (issue 18): a dry run over a local folder of many tiny files
+and a real run of fewer onto the sandbox, each `flickr-ingest run` in its own process
+with every setting at its default: wall time, ms per file, the process's peak RSS, and
+the sizes of the reports it wrote. The Prefect server is the local one the CLI starts
+(its memory is not the run's).
+
+    python3 -m benchmarks.scale [--dry-files 100000] [--real-files 20000]
+
+Targets (issue 18): a 1,000,000-file dry run in at most 10 minutes and 1 GB; a
+100,000-file real run at at most 10 ms a file and 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import point_pipeline_at, sandbox_process, write_result
+from tests.photos import jpeg_bytes
+
+MB = 1024 * 1024
+DRY_TARGET = {"seconds_per_million": 600, "peak_rss_mb": 1024}
+REAL_TARGET = {"ms_per_file": 10.0, "peak_rss_mb": 1024}
+
+
+def make_files(folder: Path, count: int) -> None:
+    """`count` tiny JPEGs, 1,000 a folder, each with bytes of its own (a comment segment
+    after the start marker), so that a real run uploads every one."""
+    template = jpeg_bytes(1, size=(16, 16))
+    for number in range(count):
+        sub = folder / f"{number // 1000:04d}"
+        if number % 1000 == 0:
+            sub.mkdir(parents=True, exist_ok=True)
+        note = f"file {number}".encode()
+        segment = b"\xff\xfe" + (len(note) + 2).to_bytes(2, "big") + note
+        (sub / f"IMG_{number:07d}.jpg").write_bytes(template[:2] + segment + template[2:])
+
+
+def measure_run(folder: Path, work: Path, *options: str) -> dict[str, Any]:
+    """One `flickr-ingest run` in its own process: wall seconds, its peak RSS (the
+    kernel's high-water mark for that process, from wait4) and its report sizes."""
+    reports = work / "reports"
+    before = set(reports.glob("*")) if reports.exists() else set()
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603  (our own command, fixed arguments)
+        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder), *options],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 2):
+        raise RuntimeError(f"run failed: {process.stderr.read().decode()[-3000:]}")
+    (report,) = set(reports.glob("*")) - before
+    sizes = {
+        path.name: round(path.stat().st_size / MB, 2)
+        for path in sorted(report.iterdir())
+        if path.is_file()
+    }
+    return {
+        "wall_seconds": round(wall, 1),
+        "peak_rss_mb": round(usage.ru_maxrss * 1024 / MB, 1),
+        "report_mb": sizes,
+    }
+
+
+def run(dry_files: int, real_files: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    os.environ["PREFECT_HOME"] = str(work / "prefect")  # a local server of its own
+    results: dict[str, Any] = {"dry_files": dry_files, "real_files": real_files}
+    try:
+        with sandbox_process() as account:
+            point_pipeline_at(account, work)
+            os.environ.pop("PREFECT_API_URL", None)
+            _cli("server", "start")  # started before the clock runs: runs reuse it
+            dry = work / "dry"
+            make_files(dry, dry_files)
+            measured = measure_run(dry, work, "--dry-run")
+            measured["ms_per_file"] = round(1000 * measured["wall_seconds"] / dry_files, 3)
+            results["dry_run"] = measured
+            print(f"  B6 dry run, {dry_files:,} files: {measured}", file=sys.stderr)
+            real = work / "real"
+            make_files(real, real_files)
+            measured = measure_run(real, work, "--concurrency", "16")
+            measured["ms_per_file"] = round(1000 * measured["wall_seconds"] / real_files, 2)
+            results["real_run"] = measured
+            print(f"  B6 real run, {real_files:,} files: {measured}", file=sys.stderr)
+    finally:
+        _cli("server", "stop")
+    return results
+
+
+def _cli(*args: str) -> None:
+    subprocess.run(  # noqa: S603  (our own command, fixed arguments)
+        [sys.executable, "-m", "flickr_ingest.cli", *args], capture_output=True, check=False
+    )
+
+
+def targets_met(result: dict[str, Any]) -> bool:
+    dry, real = result["dry_run"], result["real_run"]
+    per_million = dry["wall_seconds"] * 1_000_000 / result["dry_files"]
+    return (
+        per_million <= DRY_TARGET["seconds_per_million"]
+        and dry["peak_rss_mb"] <= DRY_TARGET["peak_rss_mb"]
+        and real["ms_per_file"] <= REAL_TARGET["ms_per_file"]
+        and real["peak_rss_mb"] <= REAL_TARGET["peak_rss_mb"]
+    )
+
+
+def table(result: dict[str, Any]) -> list[str]:
+    dry, real = result["dry_run"], result["real_run"]
+
+    def sizes(measured: dict[str, Any]) -> str:
+        return ", ".join(f"{name} {mb} MB" for name, mb in measured["report_mb"].items())
+
+    return [
+        "| B6: at scale | wall | ms/file | peak RSS | reports |",
+        "|---|---|---|---|---|",
+        f"| dry run, {result['dry_files']:,} files | {dry['wall_seconds']} s "
+        f"| {dry['ms_per_file']} | {dry['peak_rss_mb']} MB | {sizes(dry)} |",
+        f"| real run, {result['real_files']:,} files, 16 at once | {real['wall_seconds']} s "
+        f"| {real['ms_per_file']} | {real['peak_rss_mb']} MB | {sizes(real)} |",
+        "| target (issue 18) | 1,000,000 files ≤ 600 s | real ≤ 10 | ≤ 1,024 MB | open in < 2 s |",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dry-files", type=int, default=100_000)
+    parser.add_argument("--real-files", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    result = run(args.dry_files, args.real_files)
+    path = write_result("scale", result)
+    print("\n".join(table(result)))
+    print(f"results: {path}")
+    return 0 if targets_met(result) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
