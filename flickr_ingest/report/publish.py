@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flickr_ingest.paths import check_run_id, child
-from flickr_ingest.report.writers import REPORT_FILES
+from flickr_ingest.report.writers import RECORDS_FILE, REPORT_FILES
 from flickr_ingest.sources.s3 import parse_s3_uri
 
 
@@ -31,18 +31,28 @@ def publish(
 def load_report_json(
     destination: str, run_id: str, *, s3_client: Any = None
 ) -> dict[str, Any] | None:
-    """The report.json a run published under `destination`, or None if it wrote none."""
-    name = REPORT_FILES["json"]
+    """The report.json a run published under `destination`, or None if it wrote none;
+    with its every file, from records.jsonl when a big run's report.json points there."""
+    data = _read_text(destination, run_id, REPORT_FILES["json"], s3_client)
+    if data is None:
+        return None
+    report = json.loads(data)
+    if report.get("records") == RECORDS_FILE:
+        lines = _read_text(destination, run_id, RECORDS_FILE, s3_client) or ""
+        report["files"] = [json.loads(line) for line in lines.splitlines() if line.strip()]
+    return report
+
+
+def _read_text(destination: str, run_id: str, name: str, s3_client: Any) -> str | None:
     if not destination.startswith("s3://"):
         path = child(Path(destination).expanduser(), run_id) / name
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        return path.read_text(encoding="utf-8") if path.exists() else None
     bucket, prefix = parse_s3_uri(destination)
-    base = _base(prefix, run_id)
     try:
-        body = s3_client.get_object(Bucket=bucket, Key=f"{base}/{name}")["Body"].read()
+        body = s3_client.get_object(Bucket=bucket, Key=f"{_base(prefix, run_id)}/{name}")["Body"]
     except s3_client.exceptions.NoSuchKey:
         return None
-    return json.loads(body)
+    return body.read().decode("utf-8")
 
 
 def _base(prefix: str, run_id: str) -> str:

@@ -10,8 +10,16 @@ from flickr_ingest.report.escaping import html_text, markdown_text, markdown_url
 from flickr_ingest.report.model import FAILED, UPLOADED, FileRecord, RunReport
 from flickr_ingest.tags import is_machine_tag
 
-#: Beyond this many files, report.md lists only the files that need attention.
-MARKDOWN_FULL_LISTING = 1000
+#: report.json lists every file up to this many; above, the list is in records.jsonl
+#: (one JSON record a line, in the same shape) and report.json says so ("records").
+INLINE_RECORDS = 10_000
+RECORDS_FILE = "records.jsonl"
+#: report.md and report.html list every file up to this many; above, the files that
+#: need a look first, then the first of the others, this many in all (a browser opens
+#: them at once; every file is in report.json or records.jsonl).
+LISTED_FILES = 1000
+#: Statuses that need no look: the file is on Flickr as it should be (or would be).
+_QUIET = frozenset({UPLOADED, "already_uploaded", "replaced", "planned"})
 _COLOURS = {
     "uploaded": "#2e7d32",
     "replaced": "#00838f",
@@ -33,10 +41,32 @@ REPORT_FILES = {"json": "report.json", "markdown": "report.md", "html": "report.
 def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {kind: folder / name for kind, name in REPORT_FILES.items()}
-    paths["json"].write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False), "utf-8")
+    data = report.to_json()
+    if len(report.files) > INLINE_RECORDS:
+        with (folder / RECORDS_FILE).open("w", encoding="utf-8") as records:
+            for entry in data.pop("files"):
+                records.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        data["records"] = RECORDS_FILE
+    paths["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False), "utf-8")
     paths["markdown"].write_text(to_markdown(report), "utf-8")
     paths["html"].write_text(to_html(report), "utf-8")
     return paths
+
+
+def listed_files(report: RunReport) -> tuple[list[FileRecord], str | None]:
+    """The files report.md and report.html list, and what they leave out, if anything:
+    every file of a small run; of a big one, the files that need a look, then the first
+    of the others, LISTED_FILES in all."""
+    if len(report.files) <= LISTED_FILES:
+        return list(report.files), None
+    attention = [r for r in report.files if r.status not in _QUIET][:LISTED_FILES]
+    others = [r for r in report.files if r.status in _QUIET][: LISTED_FILES - len(attention)]
+    where = RECORDS_FILE if len(report.files) > INLINE_RECORDS else REPORT_FILES["json"]
+    note = (
+        f"{len(report.files):,} files: listed here are {len(attention):,} that need a look"
+        f" and {len(others):,} of the others; every file is in {where}."
+    )
+    return attention + others, note
 
 
 def summary_line(report: RunReport) -> str:
@@ -92,14 +122,9 @@ def to_markdown(report: RunReport) -> str:
             for a in report.albums
             for p in a.problems
         ]
-    attention = [r for r in report.files if r.status not in (UPLOADED, "already_uploaded")]
-    listing = report.files if len(report.files) <= MARKDOWN_FULL_LISTING else attention
-    title = (
-        "## Files"
-        if listing is report.files
-        else "## Files that were not uploaded (all files: report.json)"
-    )
-    lines += [title, "", "| file | status | photo | album | reason |", "|---|---|---|---|---|"]
+    listing, left_out = listed_files(report)
+    lines += ["## Files", ""] + ([f"> {markdown_text(left_out)}", ""] if left_out else [])
+    lines += ["| file | status | photo | album | reason |", "|---|---|---|---|---|"]
     for record in listing:
         photo = record.photo_id or record.duplicate_of or ""
         lines.append(
@@ -160,6 +185,8 @@ def to_html(report: RunReport) -> str:
         else ""
     )
     failed = sum(1 for r in report.files if r.status == FAILED)
+    listing, left_out = listed_files(report)
+    left_out_note = f"<p class='note'>{e(left_out)}</p>" if left_out else ""
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>flickr-ingest report {e(report.run_id)}</title><style>"
@@ -179,9 +206,9 @@ def to_html(report: RunReport) -> str:
         f"<ul class='totals'>{totals}</ul>"
         "<h2>Organize on Flickr</h2>"
         f"<ul class='organize'>{links or '<li>nothing uploaded</li>'}</ul>{album_section}"
-        "<h2>Files</h2><table><tr><th></th><th>file</th><th>status</th><th>photo</th>"
-        "<th>album</th><th>reason</th>"
+        f"<h2>Files</h2>{left_out_note}<table><tr><th></th><th>file</th><th>status</th>"
+        "<th>photo</th><th>album</th><th>reason</th>"
         "<th>bytes</th><th>attempts</th></tr>"
-        + "".join(_row(record) for record in report.files)
+        + "".join(_row(record) for record in listing)
         + "</table></body></html>"
     )
