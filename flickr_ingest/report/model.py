@@ -36,7 +36,7 @@ STATUSES = (
 OK_STATUSES = frozenset(STATUSES) - {FAILED}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileRecord:
     source: str
     relative_path: str
@@ -76,7 +76,7 @@ class FileRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlbumRecord:
     """An album the run touched, as the run left it."""
 
@@ -96,7 +96,7 @@ class AlbumRecord:
         return cls(**{**data, "problems": tuple(data.get("problems", ()))})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunReport:
     run_id: str
     started_at: str
@@ -123,8 +123,9 @@ class RunReport:
     def ok(self) -> bool:
         return all(record.status in OK_STATUSES for record in self.files)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self, *, with_files: bool = True) -> dict[str, Any]:
+        """report.json's content; without `files` when they are written apart."""
+        data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "run_id": self.run_id,
             "started_at": self.started_at,
@@ -138,8 +139,10 @@ class RunReport:
             "notes": list(self.notes),
             "albums": [album.to_json() for album in self.albums],
             "api_calls": dict(sorted(self.api_calls.items())),
-            "files": [record.to_json() for record in self.files],
         }
+        if with_files:
+            data["files"] = [record.to_json() for record in self.files]
+        return data
 
 
 def files_and_albums(report_json: dict[str, Any]) -> tuple[list[FileRecord], list[AlbumRecord]]:

@@ -41,11 +41,12 @@ REPORT_FILES = {"json": "report.json", "markdown": "report.md", "html": "report.
 def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {kind: folder / name for kind, name in REPORT_FILES.items()}
-    data = report.to_json()
-    if len(report.files) > INLINE_RECORDS:
+    inline = len(report.files) <= INLINE_RECORDS
+    data = report.to_json(with_files=inline)
+    if not inline:  # one record at a time: never the whole list as text
         with (folder / RECORDS_FILE).open("w", encoding="utf-8") as records:
-            for entry in data.pop("files"):
-                records.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            for record in report.files:
+                records.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
         data["records"] = RECORDS_FILE
     paths["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False), "utf-8")
     paths["markdown"].write_text(to_markdown(report), "utf-8")

@@ -18,7 +18,7 @@ class SourceError(FlickrIngestError):
     """A source cannot be listed or read (missing folder, no such bucket, no access)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceItem:
     """One file of a source. `problem` says why it cannot be read, if it cannot."""
 
@@ -68,7 +68,7 @@ def is_junk(relative_path: str) -> bool:
     return name.startswith("._") or name == ".DS_Store"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PathFilter:
     """Include/exclude globs, matched against the relative path and against the name."""
 
