@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -22,4 +23,11 @@ def start_cli_run(folder: Path, prefect_api: str, **settings: str) -> subprocess
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group: the kill takes every child too
+        # Ctrl-C as in a terminal, even where this test runs with SIGINT ignored (a
+        # background job of a shell ignores it, and its children inherit that).
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
