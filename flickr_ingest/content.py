@@ -10,6 +10,8 @@ from typing import BinaryIO
 from flickr_ingest.metadata.jpeg import ScanChecker
 
 _CHUNK = 1024 * 1024
+#: The machine tag that names a photo's bytes on Flickr; the hash follows it.
+CHECKSUM_TAG_PREFIX = "checksum:sha256="
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Fingerprint:
     @property
     def machine_tag(self) -> str:
         """The tag that finds this content on Flickr again: `checksum:sha256=<hex>`."""
-        return f"checksum:sha256={self.sha256}"
+        return CHECKSUM_TAG_PREFIX + self.sha256
 
 
 def fingerprint(

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from flickr_ingest.content import Fingerprint
+from flickr_ingest.content import CHECKSUM_TAG_PREFIX, Fingerprint
 from flickr_ingest.files import CheckedReader
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import Ledger
@@ -41,12 +41,12 @@ from flickr_ingest.report import model
 from flickr_ingest.sources import Source
 
 REPLACE, UPLOAD, SKIP = "replace", "upload", "skip"
-CHECKSUM_TAG_PREFIX = "checksum:sha256="
 #: Replace's error 1 (replace.api; recorded in janko/flickrie's 2012 cassettes).
 _NOT_PRO = 1
 #: getInfo's error 1: no such photo (deleted on Flickr since it was sent).
 _PHOTO_NOT_FOUND = 1
 UPLOAD_INSTEAD = "to upload it as a new photo, run again with --on-change upload"
+SKIPPED_BY_OPTION = "left as it is (--on-change skip)"
 
 
 def edit_of(previous: PathRecord | None, sha256: str, taken: str | None) -> PathRecord | None:
@@ -99,21 +99,24 @@ def learn_move(
         ledger.forget_path(account, old_uri)
 
 
-def not_replaced(edit: PathRecord, on_change: str, why: str | None = None) -> tuple[str, str]:
-    """(status, reason) of an edited file that is left as it is."""
-    if on_change == SKIP:
-        return model.CHANGED, (
-            f"changed since it was sent as photo {edit.photo_id}; left as it is (--on-change skip)"
-        )
-    return model.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
-
-
 @dataclass(frozen=True)
 class ReplaceOutcome:
     status: str  # replaced, already_uploaded, changed or failed
     reason: str | None = None
     replaced_sha256: str | None = None  # the bytes the photo held before
     warning: str | None = None  # done, but the photo's tags could not be brought along
+
+
+def not_replaced(edit: PathRecord, why: str) -> ReplaceOutcome:
+    """The outcome for an edited file left as it is, and why."""
+    return ReplaceOutcome(
+        model.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
+    )
+
+
+def only_pro(detail: str = "") -> str:
+    """Why an edited file is not replaced on an account that is not Pro."""
+    return f"Flickr replaces photos only on Pro accounts{detail}; {UPLOAD_INSTEAD}"
 
 
 def replace_photo(
@@ -158,10 +161,7 @@ def replace_photo(
         except errors.FlickrAPIError as error:
             if error.code != _NOT_PRO:
                 raise
-            why = f"Flickr replaces photos only on Pro accounts ({error}); {UPLOAD_INSTEAD}"
-            return ReplaceOutcome(
-                model.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
-            )
+            return not_replaced(edit, only_pro(f" ({error})"))
         if sent.sha256() != print_.sha256:  # the note says what Flickr holds now
             ledger.begin_replace(account, edit.uri, sent.sha256(), secret)
             return ReplaceOutcome(

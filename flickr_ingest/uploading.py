@@ -143,7 +143,7 @@ def _upload_open_file(
     edit = syncing.edit_of(here, print_.sha256, taken)
     if edit is not None and ctx.settings.on_change != syncing.UPLOAD:
         prepared = (print_, taken, fields)
-        return _replace_or_report(ctx, decision, item, stream, prepared, edit, details)
+        return _replace_or_report(ctx, decision, item, stream, prepared, edit, holder, details)
     try:
         photo_id, status, reason = _send(
             ctx, stream, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
@@ -171,18 +171,16 @@ def _replace_or_report(
     stream: BinaryIO,
     prepared: tuple[Fingerprint, str | None, FlickrFields],
     edit: PathRecord,
+    holder: str,
     details: dict[str, Any],
 ) -> model.FileRecord:
-    """A file edited at a path sent before (its bytes claimed): replace its photo, or
-    say why not (`syncing`)."""
+    """A file edited at a path sent before (its bytes claimed by `holder`): replace its
+    photo, or say why not (`syncing`)."""
     print_, taken, fields = prepared
-    holder = f"{ctx.run_id}:{item.uri}"
-    on_change = ctx.settings.on_change
-    if on_change == syncing.SKIP:
-        outcome = syncing.ReplaceOutcome(*syncing.not_replaced(edit, on_change))
+    if ctx.settings.on_change == syncing.SKIP:
+        outcome = syncing.not_replaced(edit, syncing.SKIPPED_BY_OPTION)
     elif not ctx.account_is_pro:
-        why = f"Flickr replaces photos only on Pro accounts; {syncing.UPLOAD_INSTEAD}"
-        outcome = syncing.ReplaceOutcome(*syncing.not_replaced(edit, on_change, why))
+        outcome = syncing.not_replaced(edit, syncing.only_pro())
     else:
         stream.seek(0)
         try:

@@ -79,13 +79,6 @@ def prefect_on_postgres() -> Iterator[tuple[str, dict[str, str]]]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _healthy(api_url: str) -> bool:
-    try:
-        return requests.get(f"{api_url}/health", timeout=2).ok
-    except requests.RequestException:
-        return False
-
-
 def _wait_for(condition, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
