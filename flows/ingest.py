@@ -239,30 +239,33 @@ def _upload_all(
             announce_file(records[index])
     pending = deque(upload_groups(decisions, settings.concurrency))
     progress = Progress(sum(len(group) for group in pending))
-    upload = with_retries(upload_files, settings)
-    in_flight: dict[PrefectFuture, list[int]] = {}
-    run = get_run(run_id)
-    while pending or in_flight:
-        stopped = run.stop_reason() if run else None
-        while pending and len(in_flight) < settings.concurrency and not stopped:
-            group = pending.popleft()
-            in_flight[upload.submit([decisions[i] for i in group], run_id, settings)] = group
-        if stopped and pending:  # a quota or auth failure: no new uploads
-            for index in (i for group in pending for i in group):
-                records[index] = record_for(
-                    decisions[index], DEFERRED, reason=f"not attempted: {stopped}"
-                )
-                announce_file(records[index])
-            pending.clear()
-        if not in_flight:
-            break
-        future = next(as_completed(list(in_flight)))
-        group = in_flight.pop(future)
-        finished = _records(future, [decisions[i] for i in group], run)
-        for index, record in zip(group, finished, strict=True):
-            records[index] = record
-            announce_file(record)
-            progress.advance()
+    try:
+        upload = with_retries(upload_files, settings)
+        in_flight: dict[PrefectFuture, list[int]] = {}
+        run = get_run(run_id)
+        while pending or in_flight:
+            stopped = run.stop_reason() if run else None
+            while pending and len(in_flight) < settings.concurrency and not stopped:
+                group = pending.popleft()
+                in_flight[upload.submit([decisions[i] for i in group], run_id, settings)] = group
+            if stopped and pending:  # a quota or auth failure: no new uploads
+                for index in (i for group in pending for i in group):
+                    records[index] = record_for(
+                        decisions[index], DEFERRED, reason=f"not attempted: {stopped}"
+                    )
+                    announce_file(records[index])
+                pending.clear()
+            if not in_flight:
+                break
+            future = next(as_completed(list(in_flight)))
+            group = in_flight.pop(future)
+            finished = _records(future, [decisions[i] for i in group], run)
+            for index, record in zip(group, finished, strict=True):
+                records[index] = record
+                announce_file(record)
+                progress.advance()
+    finally:
+        progress.close()
     return [records[index] for index in sorted(records)]
 
 
