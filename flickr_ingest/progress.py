@@ -1,9 +1,9 @@
 """A run's progress as it happens: who hears of it, and the arithmetic a display needs.
 
 The flow announces its plan once (`announce_plan`) and each file as it is accounted for
-(`announce_file`); listeners in the same process (the CLI's display) hear both. `Tally`
-turns what was heard into files and bytes done of the total, a rate and the time left.
-Nothing here draws anything: `flickr_ingest/cli/progress.py` does.
+(`account_for`, which also keeps its record); listeners in the same process (the CLI's
+display) hear both. `Tally` turns what was heard into files and bytes done of the total,
+a rate and the time left. Nothing here draws anything: `flickr_ingest/cli/progress.py` does.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Protocol
 
 from flickr_ingest.planning import UPLOAD, Decision
 from flickr_ingest.report.model import FileRecord
+from flickr_ingest.report.records import RecordLog
 
 
 class RunListener(Protocol):
@@ -50,7 +51,9 @@ def announce_plan(decisions: Sequence[Decision]) -> None:
         listener.planned(decisions)
 
 
-def announce_file(record: FileRecord) -> None:
+def account_for(records: RecordLog, record: FileRecord) -> None:
+    """A file is accounted for: its record is kept and every listener hears of it."""
+    records.add(record)
     for listener in _listeners():
         listener.finished(record)
 

@@ -9,6 +9,7 @@ import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ from flickr_ingest.report.model import (
     RunReport,
 )
 from flickr_ingest.report.publish import publish
-from flickr_ingest.report.writers import write_report
+from flickr_ingest.report.records import RecordLog
+from flickr_ingest.report.writers import RECORDS_FILE, write_report
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import open_source
 from flickr_ingest.sources.s3 import make_client
@@ -201,7 +203,7 @@ class Run:
             separator=self.settings.album_separator,
         )
 
-    def album_members(self, records: list[FileRecord]) -> dict[str, list[str]]:
+    def album_members(self, records: Iterable[FileRecord]) -> dict[str, list[str]]:
         """Album title -> the photo ids of this run that belong in it."""
         members: dict[str, list[str]] = {}
         for record in records:
@@ -213,35 +215,38 @@ class Run:
     def arrange_albums(self, members: dict[str, list[str]]) -> list[AlbumRecord]:
         return self.albums.arrange(members) if self.albums is not None else []
 
-    def with_albums(self, records: list[FileRecord], albums: list[AlbumRecord]) -> list[FileRecord]:
+    def with_albums(self, records: RecordLog, albums: list[AlbumRecord]) -> RecordLog:
         """The records with their album title (and id, where the album exists)."""
         if self.albums is None:  # no album setting (or never connected)
             return records
         ids = {album.title: album.album_id for album in albums}
-        placed = []
-        for record in records:
+
+        def placed(record: FileRecord) -> FileRecord:
             title = self.album_title(record.relative_path)
-            in_album = title is not None and (_on_flickr(record) or record.status == PLANNED)
-            placed.append(
-                replace(record, album=title, album_id=ids.get(title or "")) if in_album else record
-            )
-        return placed
+            if title is None or not (_on_flickr(record) or record.status == PLANNED):
+                return record
+            return replace(record, album=title, album_id=ids.get(title))
+
+        return records.rewritten(placed)
+
+    def record_log(self) -> RecordLog:
+        """Where this run's records go as they are made (moved into the report folder
+        at the end when report.json does not list them itself)."""
+        return RecordLog(self.context.work_dir / RECORDS_FILE)
 
     def stop_reason(self) -> str | None:
         return self.context.stop.reason()
 
     def report(
         self,
-        records: list[FileRecord],
+        records: RecordLog,
         *,
         notes: list[str],
         dry_run: bool = False,
         albums: list[AlbumRecord] | None = None,
         more_calls: dict[str, int] | None = None,
     ) -> RunReport:
-        photo_ids = list(
-            dict.fromkeys(r.photo_id for r in records if r.status == "uploaded" and r.photo_id)
-        )
+        photo_ids = records.uploaded_photo_ids
         notes = list(notes)
         if self.uses_sandbox:
             notes.insert(
@@ -254,7 +259,7 @@ class Run:
             source=self.settings.source,
             sandbox=self.uses_sandbox,
             account=self.account,
-            files=tuple(records),
+            files=records,
             organize_urls=tuple(self.client.endpoints.organize_urls(photo_ids)),
             notes=tuple(notes),
             dry_run=dry_run,

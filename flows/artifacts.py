@@ -19,12 +19,9 @@ from prefect.artifacts import (
 
 from flickr_ingest.report.escaping import markdown_text
 from flickr_ingest.report.model import RunReport
-from flickr_ingest.report.writers import summary_line, to_markdown
+from flickr_ingest.report.writers import listed_files, summary_line, to_markdown
 
 logger = logging.getLogger(__name__)
-
-#: The dashboard's table shows at most this many rows; report.json has them all.
-TABLE_ROWS = 2000
 
 
 class Progress:
@@ -78,8 +75,9 @@ class Progress:
 
 
 def table_rows(report: RunReport) -> list[dict[str, object]]:
-    """The files table; Prefect's dashboard renders every string cell as Markdown, so
-    each one is escaped."""
+    """The files table: the files the report lists (those that need a look first, a
+    thousand at most; report.json or records.jsonl has them all). Prefect's dashboard
+    renders every string cell as Markdown, so each one is escaped."""
     return [
         {
             "file": markdown_text(r.relative_path),
@@ -89,7 +87,7 @@ def table_rows(report: RunReport) -> list[dict[str, object]]:
             "attempts": r.attempts,
             "title": markdown_text(r.title or ""),
         }
-        for r in report.files[:TABLE_ROWS]
+        for r in listed_files(report)[0]
     ]
 
 

@@ -16,9 +16,10 @@ from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
 from flickr_ingest.planning import UPLOAD, Decision, chunks, source_key
-from flickr_ingest.progress import announce_file
-from flickr_ingest.report.model import FAILED, FileRecord, files_and_albums
+from flickr_ingest.progress import account_for
+from flickr_ingest.report.model import FAILED, files_and_albums
 from flickr_ingest.report.publish import load_report_json
+from flickr_ingest.report.records import RecordLog
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.uploading import record_for
 
@@ -26,12 +27,19 @@ _POLL_SECONDS = 2.0
 
 
 def upload_in_chunks(
-    decisions: list[Decision], run_id: str, settings: IngestSettings, *, s3_client: object
-) -> tuple[list[FileRecord], Counter[str]]:
-    """Start one flow run per chunk, wait for all of them; returns every file's record and
-    the chunk runs' Flickr requests by method."""
+    decisions: list[Decision],
+    run_id: str,
+    settings: IngestSettings,
+    records: RecordLog,
+    *,
+    s3_client: object,
+) -> Counter[str]:
+    """Start one flow run per chunk, wait for all of them; every file's record goes into
+    `records`. Returns the chunk runs' Flickr requests by method."""
     logger = get_run_logger()
-    records = [record_for(d, d.action, reason=d.reason) for d in decisions if d.action != UPLOAD]
+    for decision in decisions:
+        if decision.action != UPLOAD:
+            account_for(records, record_for(decision, decision.action, reason=decision.reason))
     started: list[tuple[str, list[Decision], object]] = []
     for number, chunk in enumerate(chunks(decisions, settings.chunk_size), start=1):
         chunk_id = f"{run_id}-chunk{number:03d}"
@@ -66,9 +74,8 @@ def upload_in_chunks(
             chunk_records = files_and_albums(report)[0]
             calls.update(report.get("api_calls", {}))
         for record in chunk_records:
-            announce_file(record)
-        records += chunk_records
-    return records, calls
+            account_for(records, record)
+    return calls
 
 
 def _wait_for(flow_run_ids: list[object]) -> dict[object, str]:

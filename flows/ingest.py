@@ -20,8 +20,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flickr_ingest.flickr.errors import TransportError
 from flickr_ingest.paths import check_run_id
 from flickr_ingest.planning import UPLOAD, Decision, plan, upload_groups
-from flickr_ingest.progress import announce_file, announce_plan
+from flickr_ingest.progress import account_for, announce_plan
 from flickr_ingest.report.model import DEFERRED, PLANNED, AlbumRecord, FileRecord, RunReport
+from flickr_ingest.report.records import RecordLog
 from flickr_ingest.report.writers import summary_line
 from flickr_ingest.runs import (
     Run,
@@ -97,8 +98,8 @@ def ingest(
             get_run_logger().warning("The report of a run that could not start was not written")
         raise
     decisions: list[Decision] = []
-    finished: dict[int, FileRecord] = {}  # by decision index, as files are accounted for
-    records: list[FileRecord] = []
+    records = run.record_log()  # every file's record, on disk as it is made
+    planned_done = False  # every planned file has its record (uploaded, failed, deferred…)
     albums: list[AlbumRecord] = []
     notes: list[str] = []
     chunk_calls: dict[str, int] = {}
@@ -124,33 +125,33 @@ def ingest(
         decisions = plan(discover_files(run_id, settings), quota)
         announce_plan(decisions)
         if settings.dry_run:
-            records = [
-                record_for(d, PLANNED, reason=_would_replace(run, settings, d))
-                if d.action == UPLOAD
-                else record_for(d, d.action, reason=d.reason)
-                for d in decisions
-            ]
-            for record in records:
-                announce_file(record)
+            for d in decisions:
+                if d.action == UPLOAD:
+                    account_for(
+                        records, record_for(d, PLANNED, reason=_would_replace(run, settings, d))
+                    )
+                else:
+                    account_for(records, record_for(d, d.action, reason=d.reason))
+        elif settings.chunk_size and _uploads(decisions) > settings.chunk_size:
+            chunk_calls = upload_in_chunks(
+                decisions, run_id, settings, records, s3_client=run.s3_client
+            )
+            notes.append(f"Uploaded in chunk runs of up to {settings.chunk_size} files.")
         else:
-            if settings.chunk_size and _uploads(decisions) > settings.chunk_size:
-                records, chunk_calls = upload_in_chunks(
-                    decisions, run_id, settings, s3_client=run.s3_client
-                )
-                notes.append(f"Uploaded in chunk runs of up to {settings.chunk_size} files.")
-            else:
-                records = _upload_all(decisions, run_id, settings, finished)
-            if run.albums is not None:
-                albums = _arrange_albums(run_id, settings, run.album_members(records), notes)
-        records += _missing(run, settings, decisions, notes)
+            _upload_all(decisions, run_id, settings, records)
+        planned_done = True
+        if run.albums is not None and not settings.dry_run:
+            albums = _arrange_albums(run_id, settings, run.album_members(records), notes)
+        for record in _missing(run, settings, decisions, notes):
+            records.add(record)
         stopped = run.stop_reason()
         if stopped:
             notes.append(f"Uploading stopped early: {stopped}")
     except BaseException as error:
         if not notes:
             notes.append(f"The run failed: {type(error).__name__}: {error}")
-        if decisions and not records:  # stopped mid-upload: account for every file anyway
-            records = _so_far(decisions, finished, run)
+        if decisions and not planned_done:  # stopped mid-upload: account for every file
+            _so_far(decisions, run, records)
         raise
     finally:
         records = run.with_albums(records, albums)
@@ -210,33 +211,28 @@ def ingest_in_this_process(**parameters: Any) -> dict[str, Any]:
         return ingest(**parameters)
 
 
-def _so_far(
-    decisions: list[Decision], finished: dict[int, FileRecord], run: Run
-) -> list[FileRecord]:
-    """Every file of a run that stopped mid-upload: what finished (also inside groups
-    still at work), and the rest, which the next run completes (a file sent just before
-    the stop is found there by its checksum)."""
+def _so_far(decisions: list[Decision], run: Run, records: RecordLog) -> None:
+    """Every file of a run that stopped mid-upload gets its record: what finished inside
+    groups still at work, and the rest, which the next run completes (a file sent just
+    before the stop is found there by its checksum)."""
     why = "not finished: the run stopped before this file was done; the next run completes it"
-    return [
-        finished.get(i)
-        or run.finished_in_a_group(d.candidate.uri)
-        or record_for(d, DEFERRED, reason=why)
-        for i, d in enumerate(decisions)
-    ]
+    accounted = {record.source for record in records}  # read back from disk, once
+    for decision in decisions:
+        if decision.candidate.uri not in accounted:
+            records.add(
+                run.finished_in_a_group(decision.candidate.uri)
+                or record_for(decision, DEFERRED, reason=why)
+            )
 
 
 def _upload_all(
-    decisions: list[Decision],
-    run_id: str,
-    settings: IngestSettings,
-    records: dict[int, FileRecord],
-) -> list[FileRecord]:
-    """Upload tasks, one per group of files, at most `concurrency` at once. `records`
-    fills, by decision index, as files are accounted for."""
-    for index, decision in enumerate(decisions):
+    decisions: list[Decision], run_id: str, settings: IngestSettings, records: RecordLog
+) -> None:
+    """Upload tasks, one per group of files, at most `concurrency` at once; each file's
+    record goes into `records` as it is accounted for."""
+    for decision in decisions:
         if decision.action != UPLOAD:
-            records[index] = record_for(decision, decision.action, reason=decision.reason)
-            announce_file(records[index])
+            account_for(records, record_for(decision, decision.action, reason=decision.reason))
     pending = deque(upload_groups(decisions, settings.concurrency))
     progress = Progress(sum(len(group) for group in pending))
     try:
@@ -250,23 +246,18 @@ def _upload_all(
                 in_flight[upload.submit([decisions[i] for i in group], run_id, settings)] = group
             if stopped and pending:  # a quota or auth failure: no new uploads
                 for index in (i for group in pending for i in group):
-                    records[index] = record_for(
-                        decisions[index], DEFERRED, reason=f"not attempted: {stopped}"
-                    )
-                    announce_file(records[index])
+                    why = f"not attempted: {stopped}"
+                    account_for(records, record_for(decisions[index], DEFERRED, reason=why))
                 pending.clear()
             if not in_flight:
                 break
             future = next(as_completed(list(in_flight)))
             group = in_flight.pop(future)
-            finished = _records(future, [decisions[i] for i in group], run)
-            for index, record in zip(group, finished, strict=True):
-                records[index] = record
-                announce_file(record)
+            for record in _records(future, [decisions[i] for i in group], run):
+                account_for(records, record)
                 progress.advance()
     finally:
         progress.close()
-    return [records[index] for index in sorted(records)]
 
 
 def _records(future: PrefectFuture, decisions: list[Decision], run: Run | None) -> list[FileRecord]:

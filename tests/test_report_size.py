@@ -9,7 +9,8 @@ from pathlib import Path
 
 from flickr_ingest.report.model import FileRecord, RunReport
 from flickr_ingest.report.publish import load_report_json
-from flickr_ingest.report.writers import INLINE_RECORDS, LISTED_FILES, write_report
+from flickr_ingest.report.records import LISTED_FILES
+from flickr_ingest.report.writers import INLINE_RECORDS, write_report
 
 
 def _report(uploaded: int, failed: int, skipped: int) -> RunReport:

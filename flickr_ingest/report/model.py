@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flickr_ingest.report.records import RecordLog
 
 #: Version of report.json's layout; bump on any change a reader must know about.
 #: 3: statuses replaced, changed and missing; files[].replaced_sha256.
@@ -96,7 +99,7 @@ class AlbumRecord:
         return cls(**{**data, "problems": tuple(data.get("problems", ()))})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RunReport:
     run_id: str
     started_at: str
@@ -104,7 +107,8 @@ class RunReport:
     source: str
     sandbox: bool
     account: str
-    files: tuple[FileRecord, ...]
+    #: Every file's record: a RecordLog (a run's, on disk), or records to keep in one.
+    files: RecordLog | Iterable[FileRecord]
     organize_urls: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # run-level messages (stopped early, …)
     dry_run: bool = False
@@ -112,19 +116,30 @@ class RunReport:
     #: Requests to Flickr by REST method ("upload"/"replace" for those endpoints)
     api_calls: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        from flickr_ingest.report.records import RecordLog  # it builds on this module
+
+        if not isinstance(self.files, RecordLog):
+            object.__setattr__(self, "files", RecordLog.of(self.files))
+
+    @property
+    def records(self) -> RecordLog:
+        return self.files  # type: ignore[return-value]  (made one in __post_init__)
+
     @property
     def totals(self) -> dict[str, int]:
         """Files per status ("planned" only in dry runs)."""
-        counts = Counter(record.status for record in self.files)
+        counts = self.records.totals
         shown = STATUSES if self.dry_run else tuple(s for s in STATUSES if s != PLANNED)
         return {status: counts.get(status, 0) for status in shown}
 
     @property
     def ok(self) -> bool:
-        return all(record.status in OK_STATUSES for record in self.files)
+        return self.records.ok
 
     def to_json(self, *, with_files: bool = True) -> dict[str, Any]:
-        """report.json's content; without `files` when they are written apart."""
+        """report.json's content; without `files` when they are written apart (with
+        them, in path order)."""
         data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "run_id": self.run_id,
@@ -141,7 +156,8 @@ class RunReport:
             "api_calls": dict(sorted(self.api_calls.items())),
         }
         if with_files:
-            data["files"] = [record.to_json() for record in self.files]
+            ordered = sorted(self.records, key=lambda record: record.relative_path)
+            data["files"] = [record.to_json() for record in ordered]
         return data
 
 

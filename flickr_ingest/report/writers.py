@@ -7,19 +7,14 @@ import json
 from pathlib import Path
 
 from flickr_ingest.report.escaping import html_text, markdown_text, markdown_url
-from flickr_ingest.report.model import FAILED, UPLOADED, FileRecord, RunReport
+from flickr_ingest.report.model import FAILED, FileRecord, RunReport
+from flickr_ingest.report.records import QUIET
 from flickr_ingest.tags import is_machine_tag
 
 #: report.json lists every file up to this many; above, the list is in records.jsonl
 #: (one JSON record a line, in the same shape) and report.json says so ("records").
 INLINE_RECORDS = 10_000
 RECORDS_FILE = "records.jsonl"
-#: report.md and report.html list every file up to this many; above, the files that
-#: need a look first, then the first of the others, this many in all (a browser opens
-#: them at once; every file is in report.json or records.jsonl).
-LISTED_FILES = 1000
-#: Statuses that need no look: the file is on Flickr as it should be (or would be).
-_QUIET = frozenset({UPLOADED, "already_uploaded", "replaced", "planned"})
 _COLOURS = {
     "uploaded": "#2e7d32",
     "replaced": "#00838f",
@@ -41,12 +36,10 @@ REPORT_FILES = {"json": "report.json", "markdown": "report.md", "html": "report.
 def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {kind: folder / name for kind, name in REPORT_FILES.items()}
-    inline = len(report.files) <= INLINE_RECORDS
+    inline = len(report.records) <= INLINE_RECORDS
     data = report.to_json(with_files=inline)
-    if not inline:  # one record at a time: never the whole list as text
-        with (folder / RECORDS_FILE).open("w", encoding="utf-8") as records:
-            for record in report.files:
-                records.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+    if not inline:  # the run's own records file moves in: never the whole list in memory
+        report.records.move_to(folder / RECORDS_FILE)
         data["records"] = RECORDS_FILE
     paths["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False), "utf-8")
     paths["markdown"].write_text(to_markdown(report), "utf-8")
@@ -57,24 +50,25 @@ def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
 def listed_files(report: RunReport) -> tuple[list[FileRecord], str | None]:
     """The files report.md and report.html list, and what they leave out, if anything:
     every file of a small run; of a big one, the files that need a look, then the first
-    of the others, LISTED_FILES in all."""
-    if len(report.files) <= LISTED_FILES:
-        return list(report.files), None
-    attention = [r for r in report.files if r.status not in _QUIET][:LISTED_FILES]
-    others = [r for r in report.files if r.status in _QUIET][: LISTED_FILES - len(attention)]
-    where = RECORDS_FILE if len(report.files) > INLINE_RECORDS else REPORT_FILES["json"]
+    of the others, LISTED_FILES in all (a browser opens them at once; every file is in
+    report.json or records.jsonl)."""
+    listing, left_out = report.records.listing()
+    if not left_out:
+        return listing, None
+    attention = sum(1 for record in listing if record.status not in QUIET)
+    where = RECORDS_FILE if len(report.records) > INLINE_RECORDS else REPORT_FILES["json"]
     note = (
-        f"{len(report.files):,} files: listed here are {len(attention):,} that need a look"
-        f" and {len(others):,} of the others; every file is in {where}."
+        f"{len(report.records):,} files: listed here are {attention:,} that need a look"
+        f" and {len(listing) - attention:,} of the others; every file is in {where}."
     )
-    return attention + others, note
+    return listing, note
 
 
 def summary_line(report: RunReport) -> str:
     totals = ", ".join(
         f"{count} {status.replace('_', ' ')}" for status, count in report.totals.items() if count
     )
-    return f"{len(report.files)} file(s): {totals or 'nothing to do'}"
+    return f"{len(report.records)} file(s): {totals or 'nothing to do'}"
 
 
 def calls_line(report: RunReport) -> str:
@@ -185,7 +179,7 @@ def to_html(report: RunReport) -> str:
         if report.sandbox
         else ""
     )
-    failed = sum(1 for r in report.files if r.status == FAILED)
+    failed = report.records.totals[FAILED]
     listing, left_out = listed_files(report)
     left_out_note = f"<p class='note'>{e(left_out)}</p>" if left_out else ""
     return (

@@ -104,3 +104,9 @@ def test_killed_runs_resume_to_exactly_once(flow_env: Path, sandbox, prefect_ser
     assert {f["status"] for f in last["files"]} <= {"uploaded", "already_uploaded"}
     photo_ids = {f["photo_id"] for f in last["files"]}
     assert photo_ids == {p["id"] for p in stored}
+    # Each killed run left its records so far on disk (written as files were accounted
+    # for, up to its last second): every photo they name as uploaded is on the sandbox.
+    journals = list((flow_env / "state" / "tmp").glob("*/records.jsonl"))
+    assert len(journals) == KILLS
+    journaled = [json.loads(line) for path in journals for line in path.read_text().splitlines()]
+    assert {r["photo_id"] for r in journaled if r["status"] == "uploaded"} <= photo_ids

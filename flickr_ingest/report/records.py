@@ -1,0 +1,159 @@
+"""A run's file records, written to disk as they are made (one JSON record a line), with
+what the report needs counted as they pass: totals, the photo ids uploaded, and the few
+records report.md and report.html list. A run of a million files holds no list of them.
+
+The file is fsynced every SYNC_EVERY records and at least every SYNC_SECONDS, so a run
+that dies leaves the records of what it did (the next run's ledger makes sure nothing is
+sent twice; this file says what the dead run had done).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from flickr_ingest.report.model import (
+    ALREADY_UPLOADED,
+    OK_STATUSES,
+    PLANNED,
+    REPLACED,
+    UPLOADED,
+    FileRecord,
+)
+
+SYNC_EVERY = 1000
+SYNC_SECONDS = 1.0
+#: report.md and report.html list every file up to this many; above, the files that
+#: need a look first, then the first of the others, this many in all.
+LISTED_FILES = 1000
+#: Statuses that need no look: the file is on Flickr as it should be (or would be).
+QUIET = frozenset({UPLOADED, ALREADY_UPLOADED, REPLACED, PLANNED})
+
+
+class RecordLog:
+    """Every file's record of one run. With a `path`, the records are lines of that file
+    (created empty); without one, lines in memory (small reports, tests)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._lines: list[str] = []
+        self._file: TextIO | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("w", encoding="utf-8")
+        self.totals: Counter[str] = Counter()
+        self._uploaded: dict[str, None] = {}  # photo ids, in upload order, once each
+        self._attention: list[FileRecord] = []  # the first LISTED_FILES that need a look
+        self._quiet: list[FileRecord] = []  # the first LISTED_FILES of the others
+        self._unsynced = 0
+        self._synced_at = time.monotonic()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, records: Iterable[FileRecord], path: Path | None = None) -> RecordLog:
+        log = cls(path)
+        for record in records:
+            log.add(record)
+        log.close()
+        return log
+
+    def add(self, record: FileRecord) -> None:
+        line = json.dumps(record.to_json(), ensure_ascii=False)
+        with self._lock:
+            if self._file is None and self.path is not None:
+                raise ValueError(f"{self.path} is closed: no record can be added")
+            if self._file is None:
+                self._lines.append(line)
+            else:
+                self._file.write(line + "\n")
+                self._unsynced += 1
+                if (
+                    self._unsynced >= SYNC_EVERY
+                    or time.monotonic() - self._synced_at >= SYNC_SECONDS
+                ):
+                    self._sync()
+            self.totals[record.status] += 1
+            if record.status == UPLOADED and record.photo_id:
+                self._uploaded[record.photo_id] = None
+            kept = self._quiet if record.status in QUIET else self._attention
+            if len(kept) < LISTED_FILES:
+                kept.append(record)
+
+    def close(self) -> None:
+        """No more records: the file is synced and closed (it can still be read)."""
+        with self._lock:
+            if self._file is not None:
+                self._sync()
+                self._file.close()
+                self._file = None
+
+    def _sync(self) -> None:  # with the lock held
+        assert self._file is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._unsynced = 0
+        self._synced_at = time.monotonic()
+
+    def __len__(self) -> int:
+        return sum(self.totals.values())
+
+    def __iter__(self) -> Iterator[FileRecord]:
+        """Every record, in the order they were added (read back from the file)."""
+        if self.path is None:
+            lines: Iterable[str] = list(self._lines)
+            yield from (FileRecord.from_json(json.loads(line)) for line in lines)
+            return
+        with self._lock:
+            if self._file is not None:
+                self._file.flush()
+        with self.path.open(encoding="utf-8") as file:
+            for line in file:
+                yield FileRecord.from_json(json.loads(line))
+
+    @property
+    def ok(self) -> bool:
+        return all(status in OK_STATUSES for status in self.totals)
+
+    @property
+    def uploaded_photo_ids(self) -> list[str]:
+        return list(self._uploaded)
+
+    def listing(self) -> tuple[list[FileRecord], int]:
+        """The records report.md and report.html list (those that need a look, then
+        others, LISTED_FILES in all, each part by path) and how many are left out."""
+        attention = sorted(self._attention, key=_by_path)
+        quiet = sorted(self._quiet, key=_by_path)[: LISTED_FILES - len(attention)]
+        return attention + quiet, len(self) - len(attention) - len(quiet)
+
+    def rewritten(self, change: Callable[[FileRecord], FileRecord]) -> RecordLog:
+        """A log of every record changed by `change`, in the place of this one."""
+        self.close()
+        if self.path is None:
+            return RecordLog.of(change(record) for record in self)
+        new = RecordLog.of(
+            (change(record) for record in self), self.path.with_name(self.path.name + ".new")
+        )
+        os.replace(new.path, self.path)  # type: ignore[arg-type]
+        new.path = self.path
+        return new
+
+    def move_to(self, path: Path) -> None:
+        """Write the records at `path` (the log reads from there from now on)."""
+        self.close()
+        if self.path is None:
+            path.write_text("".join(line + "\n" for line in self._lines), encoding="utf-8")
+            return
+        if self.path != path:
+            shutil.move(self.path, path)  # a rename on one file system, else a copy
+            self.path = path
+
+
+def _by_path(record: FileRecord) -> str:
+    return record.relative_path

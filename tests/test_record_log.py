@@ -1,0 +1,95 @@
+"""A run's records on disk as they are made (issue #18), at small sizes: the log counts
+what the report needs as records pass, keeps only the few the pages list, and its file is
+readable while the run goes on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flickr_ingest.report import records as records_module
+from flickr_ingest.report.model import FileRecord, RunReport
+from flickr_ingest.report.records import RecordLog
+from flickr_ingest.report.writers import INLINE_RECORDS, RECORDS_FILE, write_report
+
+
+def _record(number: int, status: str) -> FileRecord:
+    return FileRecord(
+        source=f"file:///archive/{number:05d}.jpg",
+        relative_path=f"{number:05d}.jpg",
+        size=10 + number,
+        kind="photo",
+        status=status,
+        photo_id=str(900 + number) if status == "uploaded" else None,
+    )
+
+
+def test_records_reach_the_file_as_they_are_made(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(records_module, "SYNC_EVERY", 3)
+    monkeypatch.setattr(records_module, "SYNC_SECONDS", 3600.0)
+    log = RecordLog(tmp_path / "journal.jsonl")
+    for number in range(7):
+        log.add(_record(number, "uploaded"))
+    # Six have been written out (two syncs of three); the seventh waits for the next.
+    on_disk = (tmp_path / "journal.jsonl").read_text().splitlines()
+    assert [json.loads(line)["relative_path"] for line in on_disk] == [
+        f"{n:05d}.jpg" for n in range(6)
+    ]
+    assert [r.relative_path for r in log] == [f"{n:05d}.jpg" for n in range(7)]
+    log.close()
+    assert len((tmp_path / "journal.jsonl").read_text().splitlines()) == 7
+    with pytest.raises(ValueError, match="closed"):
+        log.add(_record(8, "uploaded"))
+
+
+def test_totals_ids_and_listing_are_kept_as_records_pass(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(records_module, "LISTED_FILES", 5)
+    log = RecordLog(tmp_path / "journal.jsonl")
+    for number in range(20):  # failures come late: the listing still puts them first
+        log.add(_record(number, "failed" if number >= 17 else "uploaded"))
+    log.add(_record(3, "uploaded"))  # the same photo id twice counts once among the ids
+    assert log.totals == {"uploaded": 18, "failed": 3} and len(log) == 21
+    assert not log.ok
+    assert log.uploaded_photo_ids == [str(900 + n) for n in range(17)]
+    listing, left_out = log.listing()
+    assert [r.status for r in listing] == ["failed"] * 3 + ["uploaded"] * 2
+    assert left_out == 16
+    # What is kept in memory is the listing's worth, not every record.
+    assert len(log._attention) + len(log._quiet) <= 2 * 5
+
+
+def test_rewriting_keeps_every_record_in_the_same_place(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    log = RecordLog.of((_record(n, "uploaded") for n in range(4)), path)
+    changed = log.rewritten(lambda r: replace(r, album="Trip"))
+    assert changed.path == path and not path.with_name("journal.jsonl.new").exists()
+    assert [r.album for r in changed] == ["Trip"] * 4 and changed.totals == {"uploaded": 4}
+
+
+def test_a_big_report_moves_the_run_s_own_file_and_a_small_one_lists_it_inline(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr("flickr_ingest.report.writers.INLINE_RECORDS", 5)
+    journal = tmp_path / "work" / "records.jsonl"
+    big = RecordLog.of((_record(n, "uploaded") for n in range(8)), journal)
+    report = RunReport("run", "t0", "t1", "/archive", True, "me", files=big)
+    write_report(report, tmp_path / "big")
+    data = json.loads((tmp_path / "big" / "report.json").read_text())
+    assert data["records"] == RECORDS_FILE and "files" not in data
+    assert not journal.exists()  # moved, not copied
+    assert len((tmp_path / "big" / RECORDS_FILE).read_text().splitlines()) == 8
+    assert big.path == tmp_path / "big" / RECORDS_FILE and len(list(big)) == 8
+
+    small_journal = tmp_path / "work2" / "records.jsonl"
+    backwards = (_record(n, "uploaded") for n in reversed(range(3)))
+    small = RunReport(
+        "run", "t0", "t1", "/a", True, "me", files=RecordLog.of(backwards, small_journal)
+    )
+    write_report(small, tmp_path / "small")
+    data = json.loads((tmp_path / "small" / "report.json").read_text())
+    assert [f["relative_path"] for f in data["files"]] == ["00000.jpg", "00001.jpg", "00002.jpg"]
+    assert not (tmp_path / "small" / RECORDS_FILE).exists()
+    assert INLINE_RECORDS >= 5  # the real threshold is not the patched one
