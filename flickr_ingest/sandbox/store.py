@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS tokens (
     nsid TEXT, perms TEXT, callback TEXT, verifier TEXT, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (
     api_key TEXT NOT NULL, nonce TEXT NOT NULL, seen REAL NOT NULL, PRIMARY KEY (api_key, nonce));
+-- Every signed request forgets the nonces too old to be replayed: without this index that
+-- scanned the whole window (tens of thousands of rows), under the store's one lock.
+CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces (seen);
 CREATE TABLE IF NOT EXISTS photos (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, owner TEXT NOT NULL,
     secret TEXT NOT NULL, originalsecret TEXT NOT NULL, status TEXT NOT NULL,
