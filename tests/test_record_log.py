@@ -12,6 +12,7 @@ import pytest
 
 from flickr_ingest.report import records as records_module
 from flickr_ingest.report.model import FileRecord, RunReport
+from flickr_ingest.report.publish import load_report_json
 from flickr_ingest.report.records import RecordLog
 from flickr_ingest.report.writers import INLINE_RECORDS, RECORDS_FILE, write_report
 
@@ -28,21 +29,36 @@ def _record(number: int, status: str) -> FileRecord:
 
 
 def test_records_reach_the_file_as_they_are_made(tmp_path: Path, monkeypatch) -> None:
+    synced: list[int] = []
     monkeypatch.setattr(records_module, "SYNC_EVERY", 3)
     monkeypatch.setattr(records_module, "SYNC_SECONDS", 3600.0)
+    monkeypatch.setattr(records_module.os, "fsync", lambda fd: synced.append(fd))
     log = RecordLog(tmp_path / "journal.jsonl")
     for number in range(7):
         log.add(_record(number, "uploaded"))
-    # Six have been written out (two syncs of three); the seventh waits for the next.
-    on_disk = (tmp_path / "journal.jsonl").read_text().splitlines()
-    assert [json.loads(line)["relative_path"] for line in on_disk] == [
-        f"{n:05d}.jpg" for n in range(6)
-    ]
+        # Each line is in the file at once (a killed process would leave it there).
+        lines = (tmp_path / "journal.jsonl").read_text().splitlines()
+        assert json.loads(lines[-1])["relative_path"] == f"{number:05d}.jpg"
+    assert len(synced) == 2  # fsynced every third record
     assert [r.relative_path for r in log] == [f"{n:05d}.jpg" for n in range(7)]
     log.close()
-    assert len((tmp_path / "journal.jsonl").read_text().splitlines()) == 7
+    assert len(synced) == 3 and len((tmp_path / "journal.jsonl").read_text().splitlines()) == 7
     with pytest.raises(ValueError, match="closed"):
         log.add(_record(8, "uploaded"))
+
+
+def test_a_log_whose_disk_fails_still_closes_and_reads(tmp_path: Path, monkeypatch) -> None:
+    log = RecordLog(tmp_path / "journal.jsonl")
+    log.add(_record(1, "uploaded"))
+
+    def no_space(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(records_module.os, "fsync", no_space)
+    with pytest.raises(OSError, match="No space"):
+        log.close()
+    log.close()  # closed after all: a second close does not raise again
+    assert [r.relative_path for r in log] == ["00001.jpg"]
 
 
 def test_totals_ids_and_listing_are_kept_as_records_pass(tmp_path: Path, monkeypatch) -> None:
@@ -74,14 +90,18 @@ def test_a_big_report_moves_the_run_s_own_file_and_a_small_one_lists_it_inline(
 ) -> None:
     monkeypatch.setattr("flickr_ingest.report.writers.INLINE_RECORDS", 5)
     journal = tmp_path / "work" / "records.jsonl"
-    big = RecordLog.of((_record(n, "uploaded") for n in range(8)), journal)
-    report = RunReport("run", "t0", "t1", "/archive", True, "me", files=big)
+    # A name may hold characters str.splitlines() splits on; JSON leaves them as they are.
+    odd = replace(_record(8, "uploaded"), relative_path="line\u2028sep\x85next\u2029.jpg")
+    big = RecordLog.of([*(_record(n, "uploaded") for n in range(8)), odd], journal)
+    report = RunReport("big", "t0", "t1", "/archive", True, "me", files=big)
     write_report(report, tmp_path / "big")
     data = json.loads((tmp_path / "big" / "report.json").read_text())
     assert data["records"] == RECORDS_FILE and "files" not in data
     assert not journal.exists()  # moved, not copied
-    assert len((tmp_path / "big" / RECORDS_FILE).read_text().splitlines()) == 8
-    assert big.path == tmp_path / "big" / RECORDS_FILE and len(list(big)) == 8
+    assert big.path == tmp_path / "big" / RECORDS_FILE and len(list(big)) == 9
+    loaded = load_report_json(str(tmp_path), "big")  # how a chunk's report is read
+    assert loaded is not None and len(loaded["files"]) == 9
+    assert loaded["files"][-1]["relative_path"] == odd.relative_path
 
     small_journal = tmp_path / "work2" / "records.jsonl"
     backwards = (_record(n, "uploaded") for n in reversed(range(3)))

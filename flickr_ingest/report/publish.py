@@ -39,7 +39,9 @@ def load_report_json(
     report = json.loads(data)
     if report.get("records") == RECORDS_FILE:
         lines = _read_text(destination, run_id, RECORDS_FILE, s3_client) or ""
-        report["files"] = [json.loads(line) for line in lines.splitlines() if line.strip()]
+        # One record a line, split on "\n" only: a path may hold U+2028 and the like,
+        # which JSON leaves as they are and str.splitlines() would split on.
+        report["files"] = [json.loads(line) for line in lines.split("\n") if line.strip()]
     return report
 
 

@@ -2,9 +2,11 @@
 what the report needs counted as they pass: totals, the photo ids uploaded, and the few
 records report.md and report.html list. A run of a million files holds no list of them.
 
-The file is fsynced every SYNC_EVERY records and at least every SYNC_SECONDS, so a run
-that dies leaves the records of what it did (the next run's ledger makes sure nothing is
-sent twice; this file says what the dead run had done).
+Each line is handed to the kernel as it is written (a killed run keeps it), and the
+file is fsynced every SYNC_EVERY records or at the first record after SYNC_SECONDS (a
+machine that loses power keeps all but the last few). So a run that dies leaves the
+records of what it did: the next run's ledger makes sure nothing is sent twice; this file
+says what the dead run had done.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class RecordLog:
                 self._lines.append(line)
             else:
                 self._file.write(line + "\n")
+                self._file.flush()  # in the kernel's hands now: a killed run keeps it
                 self._unsynced += 1
                 if (
                     self._unsynced >= SYNC_EVERY
@@ -90,9 +93,11 @@ class RecordLog:
         """No more records: the file is synced and closed (it can still be read)."""
         with self._lock:
             if self._file is not None:
-                self._sync()
-                self._file.close()
-                self._file = None
+                try:
+                    self._sync()
+                finally:  # a full disk still leaves a closed log that can be read
+                    self._file.close()
+                    self._file = None
 
     def _sync(self) -> None:  # with the lock held
         assert self._file is not None
@@ -151,7 +156,9 @@ class RecordLog:
             path.write_text("".join(line + "\n" for line in self._lines), encoding="utf-8")
             return
         if self.path != path:
-            shutil.move(self.path, path)  # a rename on one file system, else a copy
+            # A rename on one file system, else a copy of the bytes only (copying modes
+            # and times fails on some network mounts after the data is across).
+            shutil.move(self.path, path, copy_function=shutil.copyfile)
             self.path = path
 
 
