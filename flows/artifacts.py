@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextvars
-import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
+from prefect import get_run_logger
 from prefect.artifacts import (
     create_link_artifact,
     create_markdown_artifact,
@@ -20,8 +20,6 @@ from prefect.artifacts import (
 from flickr_ingest.report.escaping import markdown_text
 from flickr_ingest.report.model import RunReport
 from flickr_ingest.report.writers import listed_files, summary_line, to_markdown
-
-logger = logging.getLogger(__name__)
 
 
 class Progress:
@@ -71,7 +69,7 @@ class Progress:
                     return
                 self._closed.wait(self.interval)  # at most one update an interval
         except Exception as error:  # the dashboard's gauge is not worth failing a run for
-            logger.warning("The progress artifact was not kept up to date: %s", error)
+            get_run_logger().warning("The progress artifact was not kept up to date: %s", error)
 
 
 def table_rows(report: RunReport) -> list[dict[str, object]]:
