@@ -61,7 +61,9 @@ class FileRecord:
     replaced_sha256: str | None = None  # replaced: the bytes the photo held before
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Field by field, not dataclasses.asdict: every record of a run passes through
+        # here as it is made, and asdict's deep copy was most of the cost.
+        data = {name: getattr(self, name) for name in _FILE_RECORD_FIELDS}
         data["tags"] = list(self.tags)
         data["warnings"] = list(self.warnings)
         return data
@@ -77,6 +79,9 @@ class FileRecord:
                 "warnings": tuple(data.get("warnings", ())),
             }
         )
+
+
+_FILE_RECORD_FIELDS = tuple(f.name for f in fields(FileRecord))
 
 
 @dataclass(frozen=True, slots=True)
