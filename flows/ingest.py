@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture, as_completed
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from flickr_ingest.flickr.errors import TransportError
 from flickr_ingest.paths import check_run_id
@@ -243,7 +244,9 @@ def _upload_all(
             stopped = run.stop_reason() if run else None
             while pending and len(in_flight) < settings.concurrency and not stopped:
                 group = pending.popleft()
-                in_flight[upload.submit([decisions[i] for i in group], run_id, settings)] = group
+                # quote: Prefect would otherwise walk every decision looking for futures.
+                group_decisions = quote([decisions[i] for i in group])
+                in_flight[upload.submit(group_decisions, run_id, settings)] = group
             if stopped and pending:  # a quota or auth failure: no new uploads
                 for index in (i for group in pending for i in group):
                     why = f"not attempted: {stopped}"

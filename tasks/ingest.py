@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.runtime import task_run
 from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote
 
 from flickr_ingest.flickr.errors import TransportError, is_retryable
 from flickr_ingest.planning import Candidate, Decision, Quota
@@ -78,6 +79,8 @@ def discover_files(run_id: str, settings: IngestSettings) -> list[Candidate]:
 
 def _group_name() -> str:
     decisions = task_run.parameters["decisions"]
+    if isinstance(decisions, quote):  # the flow passes them quoted (not walked by Prefect)
+        decisions = decisions.unquote()
     first = decisions[0].candidate.relative_path
     return f"upload {first}" + (f" and {len(decisions) - 1} more" if len(decisions) > 1 else "")
 

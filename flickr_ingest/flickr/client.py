@@ -106,11 +106,14 @@ class FlickrClient:
         )
         self._owns_session = session is None
         self._session = session or requests.Session()
+        #: Proxies and CA bundle from the environment, by scheme and host (see _environment)
+        self._environments: dict[tuple[str, str], dict[str, Any]] = {}
         if self._owns_session:
             adapter = _Adapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
             self._session.mount("http://", adapter)
             self._session.mount("https://", adapter)
             self._session.headers["User-Agent"] = f"flickr-ingest/{__version__}"
+            self._session.trust_env = False  # read once per host instead (_environment)
 
     def __repr__(self) -> str:
         return (
@@ -398,9 +401,26 @@ class FlickrClient:
         with self._calls_lock:
             self.calls[name] += 1
 
+    def _environment(self, url: str) -> dict[str, Any]:
+        """What the environment says for requests to this URL's host: proxies
+        (HTTPS_PROXY, NO_PROXY…) and the CA bundle (REQUESTS_CA_BUNDLE…). requests works
+        this out again for every request, about 0.5 ms each; here once per host."""
+        if not self._owns_session:  # a session handed in keeps its own ways
+            return {}
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.netloc)
+        with self._calls_lock:
+            if origin not in self._environments:
+                found = requests.Session().merge_environment_settings(url, {}, None, None, None)
+                self._environments[origin] = {
+                    name: found[name] for name in ("proxies", "verify", "cert")
+                }
+            return self._environments[origin]
+
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send one request; every foreign exception becomes a FlickrError here."""
         where = _where(url)
+        kwargs = {**self._environment(url), **kwargs}
         try:
             response = self._session.request(method, url, timeout=self.timeout, **kwargs)
             # Read the body inside the try: a connection dropped mid-answer fails here.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flickr_ingest.report.escaping import html_text, markdown_text, markdown_url
 from flickr_ingest.report.model import FAILED, FileRecord, RunReport
@@ -64,6 +65,18 @@ def listed_files(report: RunReport) -> tuple[list[FileRecord], str | None]:
     return listing, note
 
 
+def organize_links(report: RunReport) -> list[tuple[str, str]]:
+    """Each organize URL with a short label ("photos 101–200"): a big run has a thousand
+    of them, each a hundred ids long, and their text twice over made most of report.html."""
+    links, first = [], 1
+    for url in report.organize_urls:
+        count = urlsplit(url).query.count(",") + 1
+        last = first + count - 1
+        links.append((f"photos {first:,}–{last:,}" if count > 1 else f"photo {first:,}", url))
+        first += count
+    return links
+
+
 def summary_line(report: RunReport) -> str:
     totals = ", ".join(
         f"{count} {status.replace('_', ' ')}" for status, count in report.totals.items() if count
@@ -102,7 +115,9 @@ def to_markdown(report: RunReport) -> str:
     lines += [f"> {markdown_text(note)}" for note in report.notes] + ([""] if report.notes else [])
     if report.organize_urls:
         lines += ["## Organize on Flickr", ""]
-        lines += [f"- <{markdown_url(url)}>" for url in report.organize_urls] + [""]
+        lines += [f"- [{label}]({markdown_url(url)})" for label, url in organize_links(report)] + [
+            ""
+        ]
     if report.albums:
         lines += ["## Albums", "", "| album | photos | added now | reordered | link |"]
         lines += ["|---|---|---|---|---|"]
@@ -165,7 +180,9 @@ def to_html(report: RunReport) -> str:
         f"<li style='color:{_COLOURS[s]}'>{e(s.replace('_', ' '))}: <b>{report.totals[s]}</b></li>"
         for s in report.totals
     )
-    links = "".join(f"<li><a href='{e(url)}'>{e(url)}</a></li>" for url in report.organize_urls)
+    links = "".join(
+        f"<li><a href='{e(url)}'>{e(label)}</a></li>" for label, url in organize_links(report)
+    )
     notes = "".join(f"<p class='note'>{e(n)}</p>" for n in report.notes)
     albums = "".join(
         f"<li><a href='{e(a.url)}'>{e(a.title)}</a>: {a.photo_count} photo(s)"

@@ -351,3 +351,22 @@ def test_unreachable_means_no_connection_was_made(client, sandbox, credentials) 
         with nobody, pytest.raises(errors.TransportError) as refused:
             nobody.test_login()
     assert refused.value.unreachable and "ConnectionError" in str(refused.value)
+
+
+def test_proxies_from_the_environment_are_used_and_no_proxy_is_honoured(
+    credentials, sandbox: SandboxServer, monkeypatch
+) -> None:
+    """The client reads proxy settings once per host, not per request; they still apply:
+    a proxy nobody listens on fails the request, and NO_PROXY naming the host skips it."""
+    with closed_port() as port:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with (
+            FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url)) as proxied,
+            pytest.raises(errors.TransportError, match="ProxyError"),
+        ):
+            proxied.test_login()
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        with FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url)) as direct:
+            assert direct.test_login().username

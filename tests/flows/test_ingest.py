@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
 
 from flickr_ingest.demo import make_demo_photos
 from flickr_ingest.flickr.errors import AuthError
@@ -92,8 +97,15 @@ def test_artifacts_on_the_flow_run(flow_env: Path, sandbox) -> None:
     this_run = ArtifactFilter(
         flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
     )
+    flow_run_id = state.state_details.flow_run_id
     with get_client(sync_client=True) as client:  # this run's artifacts, not the session's
         artifacts = client.read_artifacts(artifact_filter=this_run)
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    # Upload task runs are named after their files (the flow passes them quoted).
+    uploads = [run.name for run in task_runs if run.name.startswith("upload ")]
+    assert uploads and all(name.endswith((".jpg", "more")) for name in uploads), uploads
     keys = {a.key for a in artifacts if a.key}
     progress = [a for a in artifacts if a.type == "progress"]
     assert {"ingest-files", "ingest-report", "organize-on-flickr", "ingest-progress"} <= keys
