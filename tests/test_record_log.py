@@ -11,21 +11,11 @@ from pathlib import Path
 import pytest
 
 from flickr_ingest.report import records as records_module
-from flickr_ingest.report.model import FileRecord, RunReport
+from flickr_ingest.report.model import RunReport
 from flickr_ingest.report.publish import load_report_json
 from flickr_ingest.report.records import RecordLog
 from flickr_ingest.report.writers import INLINE_RECORDS, RECORDS_FILE, write_report
-
-
-def _record(number: int, status: str) -> FileRecord:
-    return FileRecord(
-        source=f"file:///archive/{number:05d}.jpg",
-        relative_path=f"{number:05d}.jpg",
-        size=10 + number,
-        kind="photo",
-        status=status,
-        photo_id=str(900 + number) if status == "uploaded" else None,
-    )
+from tests.records import file_record
 
 
 def test_records_reach_the_file_as_they_are_made(tmp_path: Path, monkeypatch) -> None:
@@ -35,21 +25,21 @@ def test_records_reach_the_file_as_they_are_made(tmp_path: Path, monkeypatch) ->
     monkeypatch.setattr(records_module.os, "fsync", lambda fd: synced.append(fd))
     log = RecordLog(tmp_path / "journal.jsonl")
     for number in range(7):
-        log.add(_record(number, "uploaded"))
+        log.add(file_record(number, "uploaded"))
         # Each line is in the file at once (a killed process would leave it there).
         lines = (tmp_path / "journal.jsonl").read_text().splitlines()
-        assert json.loads(lines[-1])["relative_path"] == f"{number:05d}.jpg"
+        assert json.loads(lines[-1])["relative_path"] == f"{number:06d}.jpg"
     assert len(synced) == 2  # fsynced every third record
-    assert [r.relative_path for r in log] == [f"{n:05d}.jpg" for n in range(7)]
+    assert [r.relative_path for r in log] == [f"{n:06d}.jpg" for n in range(7)]
     log.close()
     assert len(synced) == 3 and len((tmp_path / "journal.jsonl").read_text().splitlines()) == 7
     with pytest.raises(ValueError, match="closed"):
-        log.add(_record(8, "uploaded"))
+        log.add(file_record(8, "uploaded"))
 
 
 def test_a_log_whose_disk_fails_still_closes_and_reads(tmp_path: Path, monkeypatch) -> None:
     log = RecordLog(tmp_path / "journal.jsonl")
-    log.add(_record(1, "uploaded"))
+    log.add(file_record(1, "uploaded"))
 
     def no_space(fd: int) -> None:
         raise OSError(28, "No space left on device")
@@ -58,18 +48,18 @@ def test_a_log_whose_disk_fails_still_closes_and_reads(tmp_path: Path, monkeypat
     with pytest.raises(OSError, match="No space"):
         log.close()
     log.close()  # closed after all: a second close does not raise again
-    assert [r.relative_path for r in log] == ["00001.jpg"]
+    assert [r.relative_path for r in log] == ["000001.jpg"]
 
 
 def test_totals_ids_and_listing_are_kept_as_records_pass(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(records_module, "LISTED_FILES", 5)
     log = RecordLog(tmp_path / "journal.jsonl")
     for number in range(20):  # failures come late: the listing still puts them first
-        log.add(_record(number, "failed" if number >= 17 else "uploaded"))
-    log.add(_record(3, "uploaded"))  # the same photo id twice counts once among the ids
+        log.add(file_record(number, "failed" if number >= 17 else "uploaded"))
+    log.add(file_record(3, "uploaded"))  # the same photo id twice counts once among the ids
     assert log.totals == {"uploaded": 18, "failed": 3} and len(log) == 21
     assert not log.ok
-    assert log.uploaded_photo_ids == [str(900 + n) for n in range(17)]
+    assert log.uploaded_photo_ids == [str(50_000 + n) for n in range(17)]
     listing, left_out = log.listing()
     assert [r.status for r in listing] == ["failed"] * 3 + ["uploaded"] * 2
     assert left_out == 16
@@ -79,7 +69,7 @@ def test_totals_ids_and_listing_are_kept_as_records_pass(tmp_path: Path, monkeyp
 
 def test_rewriting_keeps_every_record_in_the_same_place(tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
-    log = RecordLog.of((_record(n, "uploaded") for n in range(4)), path)
+    log = RecordLog.of((file_record(n, "uploaded") for n in range(4)), path)
     changed = log.rewritten(lambda r: replace(r, album="Trip"))
     assert changed.path == path and not path.with_name("journal.jsonl.new").exists()
     assert [r.album for r in changed] == ["Trip"] * 4 and changed.totals == {"uploaded": 4}
@@ -91,8 +81,8 @@ def test_a_big_report_moves_the_run_s_own_file_and_a_small_one_lists_it_inline(
     monkeypatch.setattr("flickr_ingest.report.writers.INLINE_RECORDS", 5)
     journal = tmp_path / "work" / "records.jsonl"
     # A name may hold characters str.splitlines() splits on; JSON leaves them as they are.
-    odd = replace(_record(8, "uploaded"), relative_path="line\u2028sep\x85next\u2029.jpg")
-    big = RecordLog.of([*(_record(n, "uploaded") for n in range(8)), odd], journal)
+    odd = replace(file_record(8, "uploaded"), relative_path="line\u2028sep\x85next\u2029.jpg")
+    big = RecordLog.of([*(file_record(n, "uploaded") for n in range(8)), odd], journal)
     report = RunReport("big", "t0", "t1", "/archive", True, "me", files=big)
     write_report(report, tmp_path / "big")
     data = json.loads((tmp_path / "big" / "report.json").read_text())
@@ -104,12 +94,12 @@ def test_a_big_report_moves_the_run_s_own_file_and_a_small_one_lists_it_inline(
     assert loaded["files"][-1]["relative_path"] == odd.relative_path
 
     small_journal = tmp_path / "work2" / "records.jsonl"
-    backwards = (_record(n, "uploaded") for n in reversed(range(3)))
+    backwards = (file_record(n, "uploaded") for n in reversed(range(3)))
     small = RunReport(
         "run", "t0", "t1", "/a", True, "me", files=RecordLog.of(backwards, small_journal)
     )
     write_report(small, tmp_path / "small")
     data = json.loads((tmp_path / "small" / "report.json").read_text())
-    assert [f["relative_path"] for f in data["files"]] == ["00000.jpg", "00001.jpg", "00002.jpg"]
+    assert [f["relative_path"] for f in data["files"]] == ["000000.jpg", "000001.jpg", "000002.jpg"]
     assert not (tmp_path / "small" / RECORDS_FILE).exists()
     assert INLINE_RECORDS >= 5  # the real threshold is not the patched one

@@ -7,24 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flickr_ingest.report.model import FileRecord, RunReport
+from flickr_ingest.report.model import RunReport
 from flickr_ingest.report.publish import load_report_json
 from flickr_ingest.report.records import LISTED_FILES
 from flickr_ingest.report.writers import INLINE_RECORDS, write_report
+from tests.records import file_record
 
 
 def _report(uploaded: int, failed: int, skipped: int) -> RunReport:
-    def record(number: int, status: str) -> FileRecord:
-        return FileRecord(
-            source=f"file:///archive/{number:06d}.jpg",
-            relative_path=f"{number:06d}.jpg",
-            size=1000 + number,
-            kind="photo",
-            status=status,
-            photo_id=str(50_000 + number) if status == "uploaded" else None,
-            reason=None if status == "uploaded" else f"{status} because of <{number}>",
-        )
-
     statuses = ["uploaded"] * uploaded + ["failed"] * failed + ["skipped"] * skipped
     return RunReport(
         run_id="20261203-120000-abcdef",
@@ -33,7 +23,7 @@ def _report(uploaded: int, failed: int, skipped: int) -> RunReport:
         source="/archive",
         sandbox=True,
         account="someone",
-        files=tuple(record(n, status) for n, status in enumerate(statuses)),
+        files=tuple(file_record(n, status) for n, status in enumerate(statuses)),
     )
 
 
