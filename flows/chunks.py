@@ -15,7 +15,7 @@ from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
-from flickr_ingest.planning import UPLOAD, Decision, chunks, source_key
+from flickr_ingest.planning import Decision, chunks, source_key
 from flickr_ingest.progress import account_for
 from flickr_ingest.report.model import FAILED, files_and_albums
 from flickr_ingest.report.publish import load_report_json
@@ -34,12 +34,10 @@ def upload_in_chunks(
     *,
     s3_client: object,
 ) -> Counter[str]:
-    """Start one flow run per chunk, wait for all of them; every file's record goes into
-    `records`. Returns the chunk runs' Flickr requests by method."""
+    """Start one flow run per chunk of the plan's uploads, wait for all of them; each
+    uploaded file's record goes into `records`. Returns the chunk runs' Flickr requests by
+    method."""
     logger = get_run_logger()
-    for decision in decisions:
-        if decision.action != UPLOAD:
-            account_for(records, record_for(decision, decision.action, reason=decision.reason))
     started: list[tuple[str, list[Decision], object]] = []
     for number, chunk in enumerate(chunks(decisions, settings.chunk_size), start=1):
         chunk_id = f"{run_id}-chunk{number:03d}"

@@ -125,14 +125,14 @@ def ingest(
             raise reported from error
         decisions = plan(discover_files(run_id, settings), quota)
         announce_plan(decisions)
+        for d in decisions:  # skipped, deferred, already uploaded: known from the plan
+            if d.action != UPLOAD:
+                account_for(records, record_for(d, d.action, reason=d.reason))
         if settings.dry_run:
             for d in decisions:
                 if d.action == UPLOAD:
-                    account_for(
-                        records, record_for(d, PLANNED, reason=_would_replace(run, settings, d))
-                    )
-                else:
-                    account_for(records, record_for(d, d.action, reason=d.reason))
+                    reason = _would_replace(run, settings, d)
+                    account_for(records, record_for(d, PLANNED, reason=reason))
         elif settings.chunk_size and _uploads(decisions) > settings.chunk_size:
             chunk_calls = upload_in_chunks(
                 decisions, run_id, settings, records, s3_client=run.s3_client
@@ -229,11 +229,8 @@ def _so_far(decisions: list[Decision], run: Run, records: RecordLog) -> None:
 def _upload_all(
     decisions: list[Decision], run_id: str, settings: IngestSettings, records: RecordLog
 ) -> None:
-    """Upload tasks, one per group of files, at most `concurrency` at once; each file's
-    record goes into `records` as it is accounted for."""
-    for decision in decisions:
-        if decision.action != UPLOAD:
-            account_for(records, record_for(decision, decision.action, reason=decision.reason))
+    """Upload tasks, one per group of the plan's uploads, at most `concurrency` at once;
+    each file's record goes into `records` as it is accounted for."""
     pending = deque(upload_groups(decisions, settings.concurrency))
     progress = Progress(sum(len(group) for group in pending))
     try:

@@ -115,9 +115,8 @@ def to_markdown(report: RunReport) -> str:
     lines += [f"> {markdown_text(note)}" for note in report.notes] + ([""] if report.notes else [])
     if report.organize_urls:
         lines += ["## Organize on Flickr", ""]
-        lines += [f"- [{label}]({markdown_url(url)})" for label, url in organize_links(report)] + [
-            ""
-        ]
+        links = organize_links(report)
+        lines += [f"- [{label}]({markdown_url(url)})" for label, url in links] + [""]
     if report.albums:
         lines += ["## Albums", "", "| album | photos | added now | reordered | link |"]
         lines += ["|---|---|---|---|---|"]
