@@ -24,6 +24,7 @@ from typing import Any
 import psutil
 
 from benchmarks.common import point_pipeline_at, reset, sandbox_process, write_result
+from benchmarks.peak_rss import high_water_mark
 from tests.photos import jpeg_bytes
 
 MB = 1024 * 1024
@@ -40,9 +41,11 @@ def core_only(folder: Path, concurrency: int) -> None:
     try:
         run.connect()
         decisions = plan(run.discover(), Quota.from_status(run.client.upload_status()))
+        records = run.record_log()  # records on disk as they are made, as the flow's are
         with ThreadPoolExecutor(concurrency) as pool:
-            records = list(pool.map(run.upload, [d for d in decisions if d.action == UPLOAD]))
-        assert all(r.status == "uploaded" for r in records), {r.status for r in records}
+            for record in pool.map(run.upload, [d for d in decisions if d.action == UPLOAD]):
+                records.add(record)
+        assert records.totals == {"uploaded": len(decisions)}, records.totals
         run.save(run.report(records, notes=[]))
     finally:
         close_run("bench-core")
@@ -70,19 +73,10 @@ def measure_here(variant: str, folder: Path, concurrency: int) -> dict[str, Any]
     wall, cpu = time.perf_counter(), time.process_time()
     job(folder, concurrency)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    peak = _high_water_mark()
+    peak = high_water_mark()
     if variant == "prefect":
         harness.__exit__(None, None, None)
     return {"wall": wall, "cpu": cpu, "idle_rss": idle, "peak_rss": peak}
-
-
-def _high_water_mark() -> int:
-    """This process's peak RSS in bytes (VmHWM: unlike ru_maxrss, it starts afresh at exec,
-    so it is not the parent's peak)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
 def measure(variant: str, folder: Path, concurrency: int, account: dict) -> dict[str, Any]:
