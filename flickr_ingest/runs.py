@@ -80,7 +80,7 @@ def unopened_report(settings: IngestSettings, run_id: str, error: BaseException)
         source=settings.source,
         sandbox=False,
         account="(not connected)",
-        files=(),
+        files=RecordLog.of(()),
         notes=(f"The run could not start: {error}", "Nothing was uploaded or marked done."),
         dry_run=settings.dry_run,
     )

@@ -9,6 +9,7 @@ import pytest
 
 from flickr_ingest.report.escaping import markdown_text, visible
 from flickr_ingest.report.model import AlbumRecord, FileRecord, RunReport
+from flickr_ingest.report.records import RecordLog
 from flickr_ingest.report.writers import to_html, to_markdown
 
 HOSTILE = [
@@ -53,7 +54,7 @@ def _report() -> RunReport:
         source="s3://b/" + HOSTILE[1],
         sandbox=False,
         account=HOSTILE[2],
-        files=files,
+        files=RecordLog.of(files),
         notes=(f"note {HOSTILE[0]}",),
         albums=(album,),
     )

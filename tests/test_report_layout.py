@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from flickr_ingest.report.model import FileRecord, RunReport
+from flickr_ingest.report.records import RecordLog
 from flickr_ingest.report.writers import write_report
 from flickr_ingest.sandbox import SandboxServer
 from tests.photos import jpeg_bytes
@@ -57,7 +58,7 @@ def test_the_report_table_fits_the_window_and_folds_machine_tags(
         sandbox=True,
         account="me",
         dry_run=False,
-        files=(record,),
+        files=RecordLog.of([record]),
     )
     paths = write_report(report, tmp_path)
     page = browser_page

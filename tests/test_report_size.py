@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flickr_ingest.report.model import RunReport
 from flickr_ingest.report.publish import load_report_json
-from flickr_ingest.report.records import LISTED_FILES
+from flickr_ingest.report.records import LISTED_FILES, RecordLog
 from flickr_ingest.report.writers import INLINE_RECORDS, write_report
 from tests.records import file_record
 
@@ -23,7 +23,7 @@ def _report(uploaded: int, failed: int, skipped: int) -> RunReport:
         source="/archive",
         sandbox=True,
         account="someone",
-        files=tuple(file_record(n, status) for n, status in enumerate(statuses)),
+        files=RecordLog.of(file_record(n, status) for n, status in enumerate(statuses)),
     )
 
 

@@ -108,6 +108,7 @@ class FlickrClient:
         self._session = session or requests.Session()
         #: Proxies and CA bundle from the environment, by scheme and host (see _environment)
         self._environments: dict[tuple[str, str], dict[str, Any]] = {}
+        self._environments_lock = threading.Lock()
         if self._owns_session:
             adapter = _Adapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
             self._session.mount("http://", adapter)
@@ -409,7 +410,7 @@ class FlickrClient:
             return {}
         parts = urlsplit(url)
         origin = (parts.scheme, parts.netloc)
-        with self._calls_lock:
+        with self._environments_lock:
             if origin not in self._environments:
                 found = requests.Session().merge_environment_settings(url, {}, None, None, None)
                 self._environments[origin] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -112,8 +111,8 @@ class RunReport:
     source: str
     sandbox: bool
     account: str
-    #: Every file's record: a RecordLog (a run's, on disk), or records to keep in one.
-    files: RecordLog | Iterable[FileRecord]
+    #: Every file's record (`RecordLog.of(records)` holds a few in memory).
+    files: RecordLog
     organize_urls: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # run-level messages (stopped early, …)
     dry_run: bool = False
@@ -121,26 +120,16 @@ class RunReport:
     #: Requests to Flickr by REST method ("upload"/"replace" for those endpoints)
     api_calls: dict[str, int] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        from flickr_ingest.report.records import RecordLog  # it builds on this module
-
-        if not isinstance(self.files, RecordLog):
-            object.__setattr__(self, "files", RecordLog.of(self.files))
-
-    @property
-    def records(self) -> RecordLog:
-        return self.files  # type: ignore[return-value]  (made one in __post_init__)
-
     @property
     def totals(self) -> dict[str, int]:
         """Files per status ("planned" only in dry runs)."""
-        counts = self.records.totals
+        counts = self.files.totals
         shown = STATUSES if self.dry_run else tuple(s for s in STATUSES if s != PLANNED)
         return {status: counts.get(status, 0) for status in shown}
 
     @property
     def ok(self) -> bool:
-        return self.records.ok
+        return self.files.ok
 
     def to_json(self, *, with_files: bool = True) -> dict[str, Any]:
         """report.json's content; without `files` when they are written apart (with
@@ -161,7 +150,7 @@ class RunReport:
             "api_calls": dict(sorted(self.api_calls.items())),
         }
         if with_files:
-            ordered = sorted(self.records, key=lambda record: record.relative_path)
+            ordered = sorted(self.files, key=lambda record: record.relative_path)
             data["files"] = [record.to_json() for record in ordered]
         return data
 

@@ -37,10 +37,10 @@ REPORT_FILES = {"json": "report.json", "markdown": "report.md", "html": "report.
 def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {kind: folder / name for kind, name in REPORT_FILES.items()}
-    inline = len(report.records) <= INLINE_RECORDS
+    inline = len(report.files) <= INLINE_RECORDS
     data = report.to_json(with_files=inline)
     if not inline:  # the run's own records file moves in: never the whole list in memory
-        report.records.move_to(folder / RECORDS_FILE)
+        report.files.move_to(folder / RECORDS_FILE)
         data["records"] = RECORDS_FILE
     paths["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False), "utf-8")
     paths["markdown"].write_text(to_markdown(report), "utf-8")
@@ -53,13 +53,13 @@ def listed_files(report: RunReport) -> tuple[list[FileRecord], str | None]:
     every file of a small run; of a big one, the files that need a look, then the first
     of the others, LISTED_FILES in all (a browser opens them at once; every file is in
     report.json or records.jsonl)."""
-    listing, left_out = report.records.listing()
+    listing, left_out = report.files.listing()
     if not left_out:
         return listing, None
     attention = sum(1 for record in listing if record.status not in QUIET)
-    where = RECORDS_FILE if len(report.records) > INLINE_RECORDS else REPORT_FILES["json"]
+    where = RECORDS_FILE if len(report.files) > INLINE_RECORDS else REPORT_FILES["json"]
     note = (
-        f"{len(report.records):,} files: listed here are {attention:,} that need a look"
+        f"{len(report.files):,} files: listed here are {attention:,} that need a look"
         f" and {len(listing) - attention:,} of the others; every file is in {where}."
     )
     return listing, note
@@ -81,7 +81,7 @@ def summary_line(report: RunReport) -> str:
     totals = ", ".join(
         f"{count} {status.replace('_', ' ')}" for status, count in report.totals.items() if count
     )
-    return f"{len(report.records)} file(s): {totals or 'nothing to do'}"
+    return f"{len(report.files)} file(s): {totals or 'nothing to do'}"
 
 
 def calls_line(report: RunReport) -> str:
@@ -195,7 +195,7 @@ def to_html(report: RunReport) -> str:
         if report.sandbox
         else ""
     )
-    failed = report.records.totals[FAILED]
+    failed = report.files.totals[FAILED]
     listing, left_out = listed_files(report)
     left_out_note = f"<p class='note'>{e(left_out)}</p>" if left_out else ""
     return (
