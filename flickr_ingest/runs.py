@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flickr_ingest.albums import Albums, album_title, source_root_name, wants_albums
+from flickr_ingest.claims import RunClaim, RunIdInUse
 from flickr_ingest.discovery import discover
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient, errors
@@ -97,6 +98,7 @@ class Run:
     ledger_account: str  # whose uploads the ledger's records are
     sandbox: object | None  # the embedded SandboxServer, when there are no credentials
     context: UploadContext
+    claim: RunClaim  # this run's hold on its id (its folders are named by it)
     s3_client: Any = None
     albums: Albums | None = None  # when the run files photos into albums (after connect)
     _finished: dict[str, FileRecord] = field(default_factory=dict)  # groups being retried
@@ -271,11 +273,14 @@ class Run:
         return save_report(report, self.settings, s3_client=self.s3_client)
 
     def close(self) -> None:
-        self.client.close()
-        self.context.ledger.close()
-        shutil.rmtree(self.context.work_dir, ignore_errors=True)
-        if self.sandbox is not None:
-            self.sandbox.stop()  # type: ignore[attr-defined]
+        try:
+            self.client.close()
+            self.context.ledger.close()
+            shutil.rmtree(self.context.work_dir, ignore_errors=True)
+            if self.sandbox is not None:
+                self.sandbox.stop()  # type: ignore[attr-defined]
+        finally:
+            self.claim.release()  # last: the id's folders are no longer in use
 
     def _sandbox_dir(self) -> Path:
         return self.settings.state_path / "sandbox"
@@ -318,8 +323,8 @@ def open_run(
     embedded sandbox. Registered so that tasks in this process find it by id."""
     run_id = check_run_id(run_id) if run_id is not None else new_run_id()
     with _RUNS_LOCK:
-        if run_id in _RUNS:
-            return _RUNS[run_id]
+        if run_id in _RUNS:  # tasks find their run with get_run; this is a second run
+            raise RunIdInUse(run_id, "in this process")
         run = _open(settings, run_id, resolve_credentials(stored_credentials), s3_client)
         _RUNS[run_id] = run
         return run
@@ -353,47 +358,55 @@ def _open(
         follow_links=settings.follow_links,
     )
     check_folders(settings)
+    claim = RunClaim(settings.state_path / "claims", run_id)  # before anything is written
     sandbox = None
-    if settings.sandbox:
-        credentials = None
-    elif credentials is None and os.environ.get(FLICKR_BASE_URL_VARIABLE):
-        raise ConfigurationError(
-            f"{FLICKR_BASE_URL_VARIABLE} is set but no Flickr credentials are: set "
-            "FLICKR_API_KEY, FLICKR_API_SECRET, FLICKR_OAUTH_TOKEN, FLICKR_OAUTH_TOKEN_SECRET"
+    try:
+        if settings.sandbox:
+            credentials = None
+        elif credentials is None and os.environ.get(FLICKR_BASE_URL_VARIABLE):
+            raise ConfigurationError(
+                f"{FLICKR_BASE_URL_VARIABLE} is set but no Flickr credentials are: set "
+                "FLICKR_API_KEY, FLICKR_API_SECRET, FLICKR_OAUTH_TOKEN, FLICKR_OAUTH_TOKEN_SECRET"
+            )
+        if credentials is None:
+            sandbox, credentials, endpoints = _embedded_sandbox(settings)
+        else:
+            endpoints = Endpoints.from_environment(credentials.base_url)
+        client = FlickrClient(
+            credentials, endpoints=endpoints, pool_size=max(8, settings.concurrency * 2)
         )
-    if credentials is None:
-        sandbox, credentials, endpoints = _embedded_sandbox(settings)
-    else:
-        endpoints = Endpoints.from_environment(credentials.base_url)
-    client = FlickrClient(
-        credentials, endpoints=endpoints, pool_size=max(8, settings.concurrency * 2)
-    )
-    # Uploads obey Flickr's own "slow down" (the Prefect shell shares it between workers).
-    client.pacing = Pacing(uploads=UploadGate(settings.concurrency))
-    state = settings.state_path
-    ledger = open_ledger(settings.ledger, state_dir=state, s3_client=s3_client)
-    folder = report_folder(settings, run_id)
-    context = UploadContext(
-        run_id=run_id,
-        client=client,
-        source=source,
-        ledger=ledger,
-        account="",  # known once connect() has asked Flickr who we are
-        settings=settings,
-        work_dir=child(state / "tmp", run_id),
-        thumbs_dir=folder / "thumbs",
-        stop=StopSignal(child(state / "stop", run_id)),
-    )
-    return Run(
-        run_id=run_id,
-        settings=settings,
-        client=client,
-        account="(not connected)",
-        ledger_account="",
-        sandbox=sandbox,
-        context=context,
-        s3_client=s3_client,
-    )
+        # Uploads obey Flickr's own "slow down" (the Prefect shell shares it between workers).
+        client.pacing = Pacing(uploads=UploadGate(settings.concurrency))
+        state = settings.state_path
+        ledger = open_ledger(settings.ledger, state_dir=state, s3_client=s3_client)
+        folder = report_folder(settings, run_id)
+        context = UploadContext(
+            run_id=run_id,
+            client=client,
+            source=source,
+            ledger=ledger,
+            account="",  # known once connect() has asked Flickr who we are
+            settings=settings,
+            work_dir=child(state / "tmp", run_id),
+            thumbs_dir=folder / "thumbs",
+            stop=StopSignal(child(state / "stop", run_id)),
+        )
+        return Run(
+            run_id=run_id,
+            settings=settings,
+            client=client,
+            account="(not connected)",
+            ledger_account="",
+            sandbox=sandbox,
+            context=context,
+            claim=claim,
+            s3_client=s3_client,
+        )
+    except BaseException:
+        if sandbox is not None:
+            sandbox.stop()  # type: ignore[attr-defined]
+        claim.release()
+        raise
 
 
 def _s3_client_for(settings: IngestSettings) -> Any:

@@ -18,6 +18,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from flickr_ingest.claims import RunIdInUse
 from flickr_ingest.flickr.errors import TransportError
 from flickr_ingest.paths import check_run_id
 from flickr_ingest.planning import UPLOAD, Decision, plan, upload_groups
@@ -92,6 +93,8 @@ def ingest(
             stored_credentials=load_secret_credentials(settings.secret_block),
             s3_client=s3_client_from_block(settings.aws_credentials_block),
         )
+    except RunIdInUse:  # that id's report folder is the other run's: nothing written
+        raise
     except Exception as error:  # no connection, bad credentials: say so, in a report too
         try:
             save_report(unopened_report(settings, run_id, error), settings)

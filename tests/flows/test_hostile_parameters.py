@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from flickr_ingest.claims import RunClaim, RunIdInUse
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.paths import check_run_id, child
 from flows.ingest import ingest
+from tests.photos import jpeg_bytes
 
 HOSTILE_RUN_IDS = ["../../victim", "..", ".", "a/b", "/etc", "a\\..\\b", "", "x" * 101, "a\nb"]
 
@@ -31,6 +33,29 @@ def test_a_run_id_that_climbs_out_deletes_and_writes_nothing_outside(
     assert (victim / "precious.txt").read_text() == "keep me"
     assert sorted(p.name for p in victim.iterdir()) == ["precious.txt"]
     assert not (base / "reports").exists() or not any((base / "reports").iterdir())
+
+
+def test_a_run_id_another_run_holds_is_refused_and_that_run_keeps_its_files(
+    flow_env: Path, sandbox
+) -> None:
+    """A fixed run_id on runs that overlap: the second would truncate the first one's
+    record journal as it starts and delete its folder as it ends."""
+    folder = flow_env / "archive"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(jpeg_bytes(1))
+    journal = flow_env / "state" / "tmp" / "nightly" / "records.jsonl"
+    journal.parent.mkdir(parents=True)
+    journal.write_text('{"relative_path": "the first run\'s record"}\n')
+    first_run = RunClaim(flow_env / "state" / "claims", "nightly")  # still going
+    try:
+        with pytest.raises(RunIdInUse, match="'nightly' is in use by another run"):
+            ingest(source=str(folder), run_id="nightly")
+        assert journal.read_text() == '{"relative_path": "the first run\'s record"}\n'
+        assert not (flow_env / "reports" / "nightly").exists()  # no report in its place
+    finally:
+        first_run.release()
+    summary = ingest(source=str(folder), run_id="nightly")  # the first run is over
+    assert summary["totals"]["uploaded"] == 1
 
 
 @pytest.mark.parametrize("run_id", HOSTILE_RUN_IDS)

@@ -1,0 +1,66 @@
+"""One run at a time per run id on a machine.
+
+A run's temporary folder, record journal and stop flag are named by its id. A second run
+with the same id (a fixed `run_id` parameter on runs that overlap) would truncate the
+first one's records as they are written and delete its folder when it ended. So a run
+claims its id: an exclusive `flock` on a file named by the id. The kernel drops the lock
+when the process dies, so a killed run leaves no claim behind.
+"""
+
+from __future__ import annotations
+
+import fcntl  # POSIX, as the local Prefect server's start is
+import os
+from pathlib import Path
+
+from flickr_ingest.errors import ConfigurationError
+from flickr_ingest.paths import child
+
+
+class RunIdInUse(ConfigurationError):
+    """Another run holds this run id; nothing of it was touched."""
+
+    def __init__(self, run_id: str, where: str) -> None:
+        super().__init__(
+            f"run id {run_id!r} is in use by another run {where}: give each run an id of"
+            " its own, or none (each run then gets a new one)"
+        )
+
+
+class RunClaim:
+    """This process's hold on a run id, until `release` (or the process ends)."""
+
+    def __init__(self, folder: Path, run_id: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = child(folder, run_id)
+        self._fd: int | None = None
+        while self._fd is None:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise RunIdInUse(run_id, "on this machine") from None
+            # The run before us may have removed the file between our open and our lock
+            # (release unlinks it): a lock on that file guards nothing; take a new one.
+            if _same_file(fd, self.path):
+                self._fd = fd
+            else:
+                os.close(fd)
+
+    def release(self) -> None:
+        """Give the id back (removing the file first, while it is still held)."""
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
