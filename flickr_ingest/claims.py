@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl  # POSIX, as the local Prefect server's start is
 import os
+import threading
 from pathlib import Path
 
 from flickr_ingest.errors import ConfigurationError
@@ -34,29 +35,53 @@ class RunClaim:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = child(folder, run_id)
         self._fd: int | None = None
-        while self._fd is None:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise RunIdInUse(run_id, "on this machine") from None
-            # The run before us may have removed the file between our open and our lock
-            # (release unlinks it): a lock on that file guards nothing; take a new one.
-            if _same_file(fd, self.path):
-                self._fd = fd
-            else:
-                os.close(fd)
+        with _HELD_LOCK:  # flock on some file systems (NFS) lets one process in twice
+            if self.path in _HELD:
+                raise RunIdInUse(run_id, "in this process")
+            self._fd = _lock(self.path, run_id)
+            _HELD.add(self.path)
 
     def release(self) -> None:
         """Give the id back (removing the file first, while it is still held)."""
-        if self._fd is None:
-            return
+        with _HELD_LOCK:
+            if self._fd is None:
+                return
+            try:
+                self.path.unlink(missing_ok=True)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+                _HELD.discard(self.path)
+
+
+#: The claims this process holds, by path.
+_HELD: set[Path] = set()
+_HELD_LOCK = threading.Lock()
+
+
+def _lock(path: Path, run_id: str) -> int:
+    """An open descriptor of `path` holding its exclusive lock."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
-            self.path.unlink(missing_ok=True)
-        finally:
-            os.close(self._fd)
-            self._fd = None
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # The run before us may have removed the file between our open and our lock
+            # (release unlinks it): a lock on that file guards nothing; take a new one.
+            if _same_file(fd, path):
+                return fd
+        except BlockingIOError:
+            os.close(fd)
+            raise RunIdInUse(run_id, "on this machine") from None
+        except OSError as error:  # e.g. ENOLCK: a file system without locks
+            os.close(fd)
+            raise ConfigurationError(
+                f"the state folder cannot hold a run's claim on its id ({path.parent}:"
+                f" {error.strerror}); put the state folder (--state-dir) on a local disk"
+            ) from error
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
 
 
 def _same_file(fd: int, path: Path) -> bool:

@@ -347,20 +347,22 @@ def _open(
 ) -> Run:
     if not settings.source:
         raise ConfigurationError("no source given: a folder or s3://bucket/prefix")
-    s3_client = s3_client or _s3_client_for(settings)
-    # The source first: a missing folder fails before anything is started.
-    source = open_source(
-        settings.source,
-        include=settings.include,
-        exclude=settings.exclude,
-        keys=settings.keys,
-        s3_client=s3_client,
-        follow_links=settings.follow_links,
-    )
-    check_folders(settings)
-    claim = RunClaim(settings.state_path / "claims", run_id)  # before anything is written
+    # The id first: while another run holds it, its folders and report are that run's.
+    writable_folder(settings.state_path, "the state folder (--state-dir)")
+    claim = RunClaim(settings.state_path / "claims", run_id)
     sandbox = None
     try:
+        s3_client = s3_client or _s3_client_for(settings)
+        # The source next: a missing folder fails before anything is started.
+        source = open_source(
+            settings.source,
+            include=settings.include,
+            exclude=settings.exclude,
+            keys=settings.keys,
+            s3_client=s3_client,
+            follow_links=settings.follow_links,
+        )
+        check_folders(settings)
         if settings.sandbox:
             credentials = None
         elif credentials is None and os.environ.get(FLICKR_BASE_URL_VARIABLE):
@@ -403,9 +405,11 @@ def _open(
             s3_client=s3_client,
         )
     except BaseException:
-        if sandbox is not None:
-            sandbox.stop()  # type: ignore[attr-defined]
-        claim.release()
+        try:
+            if sandbox is not None:
+                sandbox.stop()  # type: ignore[attr-defined]
+        finally:
+            claim.release()
         raise
 
 

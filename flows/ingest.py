@@ -73,7 +73,6 @@ def ingest(
     "path" or a fixed name), and write an audit report. Above `chunk_size` files to
     upload, chunks of them run as flow runs of their own on the work pool's workers.
     `run_id` names the report (chunk runs get theirs from the run that started them)."""
-    logger = get_run_logger()
     run_id = check_run_id(run_id) if run_id is not None else new_run_id()  # names folders
     settings = IngestSettings.from_environment(
         source=source,
@@ -101,6 +100,17 @@ def ingest(
         except Exception:  # e.g. the report folder is what is wrong: the error says so
             get_run_logger().warning("The report of a run that could not start was not written")
         raise
+    try:
+        return _ingest(run, settings)
+    finally:  # whatever happened: the run's id, sandbox, ledger and folders are let go
+        close_run(run_id)
+
+
+def _ingest(run: Run, settings: IngestSettings) -> dict[str, Any]:
+    """The flow's work on an open run: connect, discover and plan, upload, albums; and
+    the report, written whatever happens."""
+    logger = get_run_logger()
+    run_id = run.run_id
     decisions: list[Decision] = []
     records = run.record_log()  # every file's record, on disk as it is made
     planned_done = False  # every planned file has its record (uploaded, failed, deferred…)
@@ -158,15 +168,20 @@ def ingest(
             _so_far(decisions, run, records)
         raise
     finally:
-        records = run.with_albums(records, albums)
-        report = run.report(
-            records, notes=notes, dry_run=settings.dry_run, albums=albums, more_calls=chunk_calls
-        )
-        paths = run.save(report)
-        publish(report, paths)
-        logger.info("%s; report: %s", summary_line(report), paths["html"])
-        settle_budget()  # the REST budget's credit is paid before this process may end
-        close_run(run_id)
+        try:
+            records = run.with_albums(records, albums)
+            report = run.report(
+                records,
+                notes=notes,
+                dry_run=settings.dry_run,
+                albums=albums,
+                more_calls=chunk_calls,
+            )
+            paths = run.save(report)
+            publish(report, paths)
+            logger.info("%s; report: %s", summary_line(report), paths["html"])
+        finally:
+            settle_budget()  # the REST budget's credit is paid before this process may end
     return _summary(report, paths)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
 import signal
 import subprocess
 import sys
@@ -19,7 +22,7 @@ from tests.conftest import flickr_environment
 
 def test_a_run_id_is_held_by_one_claim_at_a_time(tmp_path: Path) -> None:
     first = RunClaim(tmp_path, "nightly")
-    with pytest.raises(RunIdInUse, match="'nightly' is in use by another run on this machine"):
+    with pytest.raises(RunIdInUse, match="'nightly' is in use by another run in this process"):
         RunClaim(tmp_path, "nightly")
     other = RunClaim(tmp_path, "weekly")  # other ids are free
     first.release()
@@ -45,12 +48,28 @@ def test_a_killed_holder_leaves_no_claim(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(RunIdInUse):
+        with pytest.raises(RunIdInUse, match="another run on this machine"):
             RunClaim(tmp_path, "nightly")
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=10)
     RunClaim(tmp_path, "nightly").release()  # the kernel dropped the dead run's lock
+
+
+def test_a_file_system_without_locks_is_said_and_leaks_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    open_before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        with pytest.raises(ConfigurationError, match=r"No locks available.*on a local disk"):
+            RunClaim(tmp_path, "nightly")
+    assert len(os.listdir("/proc/self/fd")) == open_before
+    monkeypatch.undo()
+    RunClaim(tmp_path, "nightly").release()  # nothing was left held
 
 
 def test_a_claim_cannot_be_named_outside_its_folder(tmp_path: Path) -> None:

@@ -58,6 +58,47 @@ def test_a_run_id_another_run_holds_is_refused_and_that_run_keeps_its_files(
     assert summary["totals"]["uploaded"] == 1
 
 
+def test_a_run_refused_for_a_held_id_writes_no_report_in_that_runs_folder(
+    flow_env: Path, sandbox
+) -> None:
+    """Even when it would have failed anyway (a mistyped source): a "could not start"
+    report in <reports>/nightly would stand for the live run's until that one ends."""
+    first_run = RunClaim(flow_env / "state" / "claims", "nightly")
+    try:
+        with pytest.raises(RunIdInUse):
+            ingest(source=str(flow_env / "typo"), run_id="nightly")
+        assert not (flow_env / "reports" / "nightly").exists()
+    finally:
+        first_run.release()
+
+
+def test_a_run_that_fails_at_its_end_gives_its_id_back(
+    flow_env: Path, sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report could not be saved (a full disk, S3 refusing): the run fails, and the
+    next run with that id in the same process is not refused."""
+    from flickr_ingest.runs import Run, get_run
+
+    folder = flow_env / "archive"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(jpeg_bytes(1))
+    save = Run.save
+    failures = iter([OSError(28, "No space left on device")])
+
+    def save_once_failing(run: Run, report):
+        for error in failures:
+            raise error
+        return save(run, report)
+
+    monkeypatch.setattr(Run, "save", save_once_failing)
+    with pytest.raises(OSError, match="No space left"):
+        ingest(source=str(folder), run_id="weekly")
+    assert get_run("weekly") is None
+    assert not (flow_env / "state" / "claims" / "weekly").exists()
+    summary = ingest(source=str(folder), run_id="weekly")
+    assert summary["totals"]["already_uploaded"] + summary["totals"]["uploaded"] == 1
+
+
 @pytest.mark.parametrize("run_id", HOSTILE_RUN_IDS)
 def test_hostile_run_ids_are_refused(run_id: str) -> None:
     with pytest.raises(ConfigurationError, match="not allowed"):
