@@ -277,6 +277,7 @@ class Run:
             self.client.close()
             self.context.ledger.close()
             shutil.rmtree(self.context.work_dir, ignore_errors=True)
+            self.context.stop.clear()
             if self.sandbox is not None:
                 self.sandbox.stop()  # type: ignore[attr-defined]
         finally:
@@ -393,6 +394,9 @@ def _open(
             thumbs_dir=folder / "thumbs",
             stop=StopSignal(child(state / "stop", run_id)),
         )
+        # A flag left by an earlier run of this id (a retry after a quota stop) is not
+        # this run's: it asks Flickr afresh. The claim makes sure no live run set it.
+        context.stop.clear()
         return Run(
             run_id=run_id,
             settings=settings,

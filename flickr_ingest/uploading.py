@@ -57,6 +57,9 @@ class StopSignal:
         except FileNotFoundError:
             return None
 
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
 
 @dataclass
 class UploadContext:

@@ -151,6 +151,24 @@ def test_quota_used_up_mid_run_defers_the_rest_and_a_later_run_finishes(
     assert len(_photos(sandbox)) == 10
 
 
+def test_a_run_under_an_earlier_runs_id_is_not_held_by_its_stop(flow_env: Path, sandbox) -> None:
+    """A run stopped at the quota flags the stop for its workers; a later run with the
+    same id (a Prefect retry) asks Flickr afresh, also when the earlier one was killed
+    and left its flag."""
+    folder = _folder(flow_env, 6, seed=505)
+    nsid = sandbox.account.user_nsid
+    sandbox.state.accounts.set_limits(nsid, max_items=2)
+    first = _report(ingest(source=str(folder), concurrency=1, run_id="monthly"))
+    assert first["totals"]["uploaded"] == 2 and first["totals"]["deferred"] == 4
+    stop_flags = flow_env / "state" / "stop"
+    assert list(stop_flags.iterdir()) == []  # the run's flag went with the run
+    sandbox.state.accounts.set_limits(nsid, max_items=None)
+    (stop_flags / "monthly").write_text("the account's upload quota is used up (a killed run)")
+    second = _report(ingest(source=str(folder), run_id="monthly"))
+    assert second["totals"]["uploaded"] == 4 and second["totals"]["already_uploaded"] == 2
+    assert not any("stopped early" in note for note in second["notes"])
+
+
 def test_token_revoked_mid_run_stops_without_a_retry_loop(
     flow_env: Path, sandbox, monkeypatch
 ) -> None:
