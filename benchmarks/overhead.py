@@ -41,11 +41,12 @@ def core_only(folder: Path, concurrency: int) -> None:
     try:
         run.connect()
         decisions = plan(run.discover(), Quota.from_status(run.client.upload_status()))
+        uploads = [d for d in decisions if d.action == UPLOAD]
         records = run.record_log()  # records on disk as they are made, as the flow's are
         with ThreadPoolExecutor(concurrency) as pool:
-            for record in pool.map(run.upload, [d for d in decisions if d.action == UPLOAD]):
+            for record in pool.map(run.upload, uploads):
                 records.add(record)
-        assert records.totals == {"uploaded": len(decisions)}, records.totals
+        assert records.totals == {"uploaded": len(uploads)}, records.totals
         run.save(run.report(records, notes=[]))
     finally:
         close_run("bench-core")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flickr_ingest.albums import Albums, album_title, source_root_name, wants_albums
-from flickr_ingest.claims import RunClaim, RunIdInUse
+from flickr_ingest.claims import RunClaim
 from flickr_ingest.discovery import discover
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.flickr import Credentials, Endpoints, FlickrClient, errors
@@ -323,9 +323,7 @@ def open_run(
     """Connect and get everything a run needs; with no credentials at all, start the
     embedded sandbox. Registered so that tasks in this process find it by id."""
     run_id = check_run_id(run_id) if run_id is not None else new_run_id()
-    with _RUNS_LOCK:
-        if run_id in _RUNS:  # tasks find their run with get_run; this is a second run
-            raise RunIdInUse(run_id, "in this process")
+    with _RUNS_LOCK:  # a second run of an id held here is refused by its claim
         run = _open(settings, run_id, resolve_credentials(stored_credentials), s3_client)
         _RUNS[run_id] = run
         return run
