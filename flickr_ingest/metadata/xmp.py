@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
+
+from flickr_ingest.numbers import parse_count
 
 _NS = {
     "x": "adobe:ns:meta/",
@@ -66,18 +67,9 @@ def read_xmp(data: bytes) -> XmpFields | None:
 
 
 def _pixel_size(root: Element) -> tuple[int, int] | None:
-    width = parse_count(_simple(root, "exif", "PixelXDimension"))
-    height = parse_count(_simple(root, "exif", "PixelYDimension"))
+    width = parse_count(_simple(root, "exif", "PixelXDimension"), max_digits=9)
+    height = parse_count(_simple(root, "exif", "PixelYDimension"), max_digits=9)
     return (width, height) if width is not None and height is not None else None
-
-
-_COUNT = re.compile(r"[0-9]{1,9}")
-
-
-def parse_count(text: str | None) -> int | None:
-    """A whole number written in ASCII digits only, else None. (str.isdigit also takes
-    '²' and '١٢٣', which int() then refuses or reads as a number nobody wrote.)"""
-    return int(text) if text is not None and _COUNT.fullmatch(text) else None
 
 
 def _qualified(prefix: str, name: str) -> str:

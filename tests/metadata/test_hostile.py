@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from flickr_ingest.metadata import head_for_metadata, jpeg, read_file_metadata, read_metadata
-from flickr_ingest.metadata.xmp import parse_count, read_xmp
+from flickr_ingest.metadata.xmp import read_xmp
+from flickr_ingest.numbers import parse_count, parse_seconds
 from tests.photos import jpeg_bytes
 
 _COMMENT = b"\xff\xfe\x00\x06abcd"  # an 8-byte COM segment
@@ -97,3 +98,16 @@ def test_plain_digits_in_xmp_are_read() -> None:
 )
 def test_parse_count(text: str, number: int | None) -> None:
     assert parse_count(text) == number
+
+
+def test_parse_count_refuses_more_digits_than_allowed() -> None:
+    assert parse_count("1" * 19) is None
+    assert parse_count("123", max_digits=2) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("5", 5.0), ("2.5", 2.5), ("²", None), ("1e400", None), ("nan", None), ("-1", None)],
+)
+def test_parse_seconds(text: str, seconds: float | None) -> None:
+    assert parse_seconds(text) == seconds
