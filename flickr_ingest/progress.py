@@ -1,6 +1,6 @@
 """A run's progress as it happens: who hears of it, and the arithmetic a display needs.
 
-The flow announces its plan once (`announce_plan`) and each file as it is accounted for
+The flow says where it sends (`announce`), announces its plan once (`announce_plan`) and each file as it is accounted for
 (`account_for`, which also keeps its record); listeners in the same process (the CLI's
 display) hear both. `Tally` turns what was heard into files and bytes done of the total,
 a rate and the time left. Nothing here draws anything: `flickr_ingest/cli/progress.py` does.
@@ -21,6 +21,8 @@ from flickr_ingest.report.records import RecordLog
 
 
 class RunListener(Protocol):
+    def said(self, line: str) -> None: ...
+
     def planned(self, decisions: Sequence[Decision]) -> None: ...
 
     def finished(self, record: FileRecord) -> None: ...
@@ -44,6 +46,12 @@ def remove_listener(listener: RunListener) -> None:
 def _listeners() -> list[RunListener]:
     with _LOCK:
         return list(_LISTENERS)
+
+
+def announce(line: str) -> None:
+    """A line every listener shows as it is (where the run sends, a ledger merged)."""
+    for listener in _listeners():
+        listener.said(line)
 
 
 def announce_plan(decisions: Sequence[Decision]) -> None:

@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flickr_ingest.albums import Albums, album_title, source_root_name, wants_albums
+from flickr_ingest.audience import Audience, destination_line
 from flickr_ingest.claims import RunClaim
 from flickr_ingest.discovery import discover
 from flickr_ingest.errors import ConfigurationError
@@ -41,6 +43,7 @@ from flickr_ingest.report.writers import RECORDS_FILE, write_report
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import open_source
 from flickr_ingest.sources.s3 import make_client
+from flickr_ingest.state import merge_legacy_state
 from flickr_ingest.uploading import StopSignal, UploadContext, failed_record, upload_file
 
 logger = logging.getLogger(__name__)
@@ -101,6 +104,9 @@ class Run:
     claim: RunClaim  # this run's hold on its id (its folders are named by it)
     s3_client: Any = None
     albums: Albums | None = None  # when the run files photos into albums (after connect)
+    # Where the run sends, as whom, and who will see new photos (after connect)
+    destination: str = ""
+    opening_notes: tuple[str, ...] = ()  # what opening the run did that people should know
     _finished: dict[str, FileRecord] = field(default_factory=dict)  # groups being retried
     _last_errors: dict[str, Exception] = field(default_factory=dict)
     started_at: str = field(default_factory=_now)
@@ -132,11 +138,42 @@ class Run:
         self.account = f"{status.username} ({status.user_nsid})" + (
             " on the sandbox" if self.sandbox is not None else ""
         )
+        self.destination = destination_line(
+            where=self._where(),
+            account=f"{status.username} ({status.user_nsid})",
+            audience=self._audience(),
+            dry_run=self.settings.dry_run,
+        )
         if wants_albums(self.settings.album):
             self.albums = Albums(
                 self.client, self.context.ledger, self.ledger_account, status.user_nsid, self.run_id
             )
         return Quota.from_status(status)
+
+    def _where(self) -> str:
+        endpoints = self.client.endpoints
+        if self.sandbox is not None:
+            return f"the embedded sandbox at {_origin(endpoints.upload)} (not flickr.com)"
+        if endpoints.is_flickr:
+            return f"flickr.com ({_origin(endpoints.upload)})"
+        return f"{_origin(endpoints.upload)} (a Flickr-compatible server, not flickr.com)"
+
+    def _audience(self) -> str:
+        """Who will see new photos: the run's settings, else the account's default (one
+        flickr.prefs.getPrivacy call, asked only then)."""
+        audience = Audience(
+            self.settings.is_public, self.settings.is_friend, self.settings.is_family
+        )
+        if not audience.left_to_account:
+            return audience.describe(None)
+        try:
+            default = self.client.default_privacy()
+        except errors.FlickrError as error:
+            if errors.is_retryable(error):
+                raise
+            logger.info("Flickr did not say the account's default privacy: %s", error)
+            default = None
+        return audience.describe(default)
 
     def discover(self) -> list[Candidate]:
         return discover(
@@ -287,6 +324,12 @@ class Run:
         return self.settings.state_path / "sandbox"
 
 
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _on_flickr(record: FileRecord) -> bool:
     """Whether the file is on Flickr as `photo_id` now (and so belongs in its album)."""
     on_flickr = (UPLOADED, REPLACED, DUPLICATE, ALREADY_UPLOADED)
@@ -349,6 +392,7 @@ def _open(
     # The id first: while another run holds it, its folders and report are that run's.
     writable_folder(settings.state_path, "the state folder (--state-dir)")
     claim = RunClaim(settings.state_path / "claims", run_id)
+    opening_notes: tuple[str, ...] = ()
     sandbox = None
     try:
         s3_client = s3_client or _s3_client_for(settings)
@@ -379,6 +423,9 @@ def _open(
         # Uploads obey Flickr's own "slow down" (the Prefect shell shares it between workers).
         client.pacing = Pacing(uploads=UploadGate(settings.concurrency))
         state = settings.state_path
+        if not settings.state_dir and not settings.ledger:  # the per-user default ledger
+            merged = merge_legacy_state(state, Path.cwd())
+            opening_notes = (merged,) if merged else ()
         ledger = open_ledger(settings.ledger, state_dir=state, s3_client=s3_client)
         folder = report_folder(settings, run_id)
         context = UploadContext(
@@ -405,6 +452,7 @@ def _open(
             context=context,
             claim=claim,
             s3_client=s3_client,
+            opening_notes=opening_notes,
         )
     except BaseException:
         try:

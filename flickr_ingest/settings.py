@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.metadata import MappingOptions
+from flickr_ingest.state import default_state_dir
 
 ENV_PREFIX = "FLICKR_INGEST_"
 #: What happens to a file edited at a path sent before (`on_change`).
@@ -25,7 +26,9 @@ class IngestSettings:
     exclude: tuple[str, ...] = ()
     follow_links: bool = False  # follow symbolic links that lead outside a local source
     report_dir: str = "flickr-ingest-reports"
-    state_dir: str = "flickr-ingest-state"  # the upload ledger (and the demo sandbox)
+    # The upload ledger, run claims and the embedded sandbox; "" = the per-user state folder
+    # (flickr_ingest/state.py), the same wherever a run starts
+    state_dir: str = ""
     ledger: str = ""  # "" = a SQLite file in state_dir; s3://bucket/prefix = shared by all workers
     concurrency: int = 8
     # Above this many files to upload, the run splits them into chunks of this size, each
@@ -93,7 +96,7 @@ class IngestSettings:
 
     @property
     def state_path(self) -> Path:
-        return Path(self.state_dir).expanduser()
+        return Path(self.state_dir).expanduser() if self.state_dir else default_state_dir()
 
     @classmethod
     def from_environment(cls, **overrides: Any) -> IngestSettings:

@@ -22,7 +22,7 @@ from flickr_ingest.claims import RunIdInUse
 from flickr_ingest.flickr.errors import TransportError
 from flickr_ingest.paths import check_run_id
 from flickr_ingest.planning import UPLOAD, Decision, plan, upload_groups
-from flickr_ingest.progress import account_for, announce_plan
+from flickr_ingest.progress import account_for, announce, announce_plan
 from flickr_ingest.report.model import DEFERRED, PLANNED, AlbumRecord, FileRecord, RunReport
 from flickr_ingest.report.records import RecordLog
 from flickr_ingest.report.writers import summary_line
@@ -40,6 +40,7 @@ from flickr_ingest.syncing import missing_records, would_replace
 from flickr_ingest.uploading import failed_record, record_for
 from flows.artifacts import Progress, publish
 from flows.chunks import upload_in_chunks
+from flows.confinement import confine_deployment_run
 from flows.credentials import load_secret_credentials, s3_client_from_block
 from flows.pacing import use_shared_pacing
 from tasks.ingest import (
@@ -85,6 +86,7 @@ def ingest(
         album=album,
         chunk_size=chunk_size,
     )
+    confine_deployment_run(settings)  # a deployment's run: before anything is touched
     try:
         run = open_run(
             settings,
@@ -136,6 +138,10 @@ def _ingest(run: Run, settings: IngestSettings) -> dict[str, Any]:
             if reported is error:
                 raise
             raise reported from error
+        for line in (*run.opening_notes, run.destination):  # before anything is sent
+            logger.info("%s", line)
+            announce(line)
+        notes.extend(run.opening_notes)
         decisions = plan(discover_files(run_id, settings), quota)
         announce_plan(decisions)
         for d in decisions:  # skipped, deferred, already uploaded: known from the plan

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from flickr_ingest.sandbox import SandboxServer, running_sandbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Runs that keep their state in the per-user folder keep it in this session's
+    temporary one, never in the real ~/.local/state (subprocesses inherit it)."""
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="xdg-state-")
 
 
 def flickr_environment(sandbox: SandboxServer) -> dict[str, str]:

@@ -57,10 +57,18 @@ def unused_port() -> Iterator[int]:
 
 def test_an_unwritable_report_folder_stops_before_any_upload(photos: Path) -> None:
     (photos.parent / "a-file").write_text("not a folder")
-    run = _cli("run", str(photos), "--report-dir", "a-file/reports", cwd=photos.parent)
+    state_home = photos.parent / "xdg"
+    run = _cli(
+        "run",
+        str(photos),
+        "--report-dir",
+        "a-file/reports",
+        cwd=photos.parent,
+        XDG_STATE_HOME=str(state_home),
+    )
     line = _one_error(run)
     assert "report folder (--report-dir) 'a-file/reports'" in line and "Not a directory" in line
-    assert not (photos.parent / "flickr-ingest-state" / "sandbox").exists()  # nothing started
+    assert not (state_home / "flickr-ingest" / "sandbox").exists()  # nothing started
 
 
 def test_a_state_folder_that_cannot_be_made(photos: Path) -> None:

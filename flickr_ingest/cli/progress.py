@@ -71,6 +71,9 @@ class ProgressDisplay:
 
     # -- the run's announcements ----------------------------------------------------------
 
+    def said(self, line: str) -> None:
+        self._print(terminal_text(line))
+
     def planned(self, decisions: Sequence[Decision]) -> None:
         self.tally.plan(decisions)
         if not self.terminal:

@@ -158,7 +158,7 @@ def _print_summary(summary: dict[str, Any], settings: IngestSettings) -> None:
         print(f"Album {album['title']!r}: {album['photo_count']} photo(s), {album['url']}")
     print(f"Report: {summary['report']['html']}")
     if summary["sandbox"]:
-        state = Path(settings.state_dir) / "sandbox"
+        state = settings.state_path / "sandbox"
         print(f"{SANDBOX_NOTICE[0].upper()}{SANDBOX_NOTICE[1:]}.")
         port = urlsplit(summary["organize_urls"][0]).port if summary["organize_urls"] else None
         print(
@@ -185,7 +185,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="plan only: upload nothing")
     parser.add_argument("--report-dir", help="where reports go (default ./flickr-ingest-reports)")
     parser.add_argument(
-        "--state-dir", help="the upload ledger's folder (default ./flickr-ingest-state)"
+        "--state-dir",
+        help="the upload ledger's folder (default: the per-user state folder,"
+        " ~/.local/state/flickr-ingest)",
     )
     parser.add_argument("--concurrency", type=int, help="uploads at once (default 8)")
     parser.add_argument(

@@ -38,6 +38,7 @@ from flickr_ingest.flickr.responses import (
     TicketStatus,
     UploadResult,
     UploadStatus,
+    as_int,
     parse_album_photos,
     parse_albums,
     parse_json,
@@ -184,6 +185,12 @@ class FlickrClient:
             return status
         photos = self.call("flickr.people.getPhotos", user_id="me", per_page=1)["photos"]
         return replace(status, items_uploaded=int(photos.get("total", 0)))
+
+    def default_privacy(self) -> int | None:
+        """Who sees a new photo whose upload names no audience (flickr.prefs.getPrivacy):
+        1 public, 2 friends, 3 family, 4 friends and family, 5 private; None if not said."""
+        person = self.call("flickr.prefs.getPrivacy").get("person", {})
+        return as_int(person.get("privacy")) if isinstance(person, dict) else None
 
     def check_tickets(self, ticket_ids: Sequence[str]) -> dict[str, TicketStatus]:
         """Status of async uploads, many tickets per call."""

@@ -6,17 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from flickr_ingest.ledger.base import BUSY, CLAIMED, RECLAIMED, Ledger, Upload
-from flickr_ingest.ledger.sqlite import SqliteLedger
+from flickr_ingest.ledger.sqlite import LEDGER_FILE, SqliteLedger
 
 __all__ = ["BUSY", "CLAIMED", "RECLAIMED", "Ledger", "SqliteLedger", "Upload", "open_ledger"]
 
 
 def open_ledger(location: str, *, state_dir: Path, s3_client: Any = None) -> Ledger:
     """`s3://bucket/prefix` (shared by every worker), else a SQLite file: `location`, or
-    `ledger.sqlite3` in the state folder when empty."""
+    `LEDGER_FILE` in the state folder when empty."""
     if location.startswith("s3://"):
         from flickr_ingest.ledger.s3 import S3Ledger
         from flickr_ingest.sources.s3 import make_client
 
         return S3Ledger(location, s3_client or make_client())
-    return SqliteLedger(Path(location) if location else state_dir / "ledger.sqlite3")
+    return SqliteLedger(Path(location) if location else state_dir / LEDGER_FILE)

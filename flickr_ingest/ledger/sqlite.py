@@ -19,6 +19,11 @@ from flickr_ingest.ledger.base import (
     may_take_over,
 )
 
+#: The ledger's file name in a state folder.
+LEDGER_FILE = "ledger.sqlite3"
+#: The tables that hold what a ledger knows (claims are live holds, not knowledge).
+_KNOWLEDGE = ("uploads", "seen", "paths", "albums")
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
     account TEXT NOT NULL, sha256 TEXT NOT NULL, photo_id TEXT NOT NULL,
@@ -61,6 +66,26 @@ class SqliteLedger:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def merge_from(self, other: Path) -> int:
+        """Add what the ledger file `other` knows and this one does not (a row this one
+        has for the same key wins); returns how many rows were added. Columns are matched
+        by name, so a ledger of an older schema merges too."""
+        added = 0
+        with self._lock:  # ATTACH cannot run inside a transaction: around it
+            self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    for table in _KNOWLEDGE:
+                        added += _copy_missing_rows(self._db, table)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            finally:
+                self._db.execute("DETACH DATABASE other")
+        return added
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -222,6 +247,24 @@ class SqliteLedger:
                 "DELETE FROM albums WHERE account = ? AND title = ? AND album_id = ?",
                 (account, title, album_id),
             )
+
+
+def _copy_missing_rows(db: sqlite3.Connection, table: str) -> int:
+    """Rows of `other.table` whose key `main.table` lacks, copied over (shared columns)."""
+    theirs = _columns(db, "other", table)
+    shared = [column for column in _columns(db, "main", table) if column in theirs]
+    if not shared:
+        return 0
+    names = ", ".join(shared)  # our own table's column names, not the other file's text
+    cursor = db.execute(
+        f"INSERT OR IGNORE INTO main.{table} ({names}) SELECT {names} FROM other.{table}"  # noqa: S608
+    )
+    return max(cursor.rowcount, 0)
+
+
+def _columns(db: sqlite3.Connection, schema: str, table: str) -> list[str]:
+    """The column names of `schema.table` (none when the table does not exist)."""
+    return [row[1] for row in db.execute(f"PRAGMA {schema}.table_info({table})")]
 
 
 def _put_path(

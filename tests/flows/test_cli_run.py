@@ -35,6 +35,7 @@ def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_p
         FLICKR_INGEST_SANDBOX_PORT="0",  # the system picks it; the run's links say it
         FLICKR_INGEST_API_CALLS_PER_HOUR="360000",
         FLICKR_INGEST_CREDENTIALS_FILE=str(tmp_path / "none.json"),
+        XDG_STATE_HOME=str(tmp_path / "xdg"),
     )
     run = subprocess.run(
         [sys.executable, "-m", "flickr_ingest.cli", "run", str(SHARED_PHOTOS)],
@@ -68,7 +69,7 @@ def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_p
             "flickr_ingest.cli",
             "sandbox",
             "--state",
-            str(tmp_path / "flickr-ingest-state" / "sandbox"),
+            str(tmp_path / "xdg" / "flickr-ingest" / "sandbox"),
             "--port",
             port[1],  # where the links point
         ],
