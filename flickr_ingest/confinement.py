@@ -33,11 +33,7 @@ def within(location: str, root: str) -> bool:
             return False
         bucket, key = _bucket_and_key(location)
         root_bucket, root_key = _bucket_and_key(root)
-        if bucket != root_bucket:
-            return False
-        if not root_key or key == root_key:
-            return True
-        return key.startswith(root_key if root_key.endswith("/") else root_key + "/")
+        return bucket == root_bucket and _key_under(key, root_key)
     path = Path(location).expanduser().resolve()
     return path.is_relative_to(Path(root).expanduser().resolve())
 
@@ -58,9 +54,9 @@ def check_confined(settings: IngestSettings, *, sources: Sequence[str], report_r
             " on the worker"
         )
     if settings.source.startswith("s3://") and settings.keys:
-        bucket, _ = _bucket_and_key(settings.source)
+        _, prefix = _bucket_and_key(settings.source)
         for key in settings.keys:
-            if not within(f"s3://{bucket}/{key}", settings.source):
+            if not _key_under(key, prefix):
                 raise ConfigurationError(f"key {key!r} is outside the source {settings.source!r}")
     if not within(settings.report_dir, report_root):
         raise ConfigurationError(
@@ -95,8 +91,40 @@ def check_durable(settings: IngestSettings, *, working_dir: Path) -> None:
             )
 
 
+def checked_report_location(value: str, *, setting: str, watched: str) -> str:
+    """A deployment's report location as a person set it (`setting` names where): an
+    absolute folder on the workers or an s3:// prefix, never under the `watched` prefix
+    (each report would start another run). A worker runs each flow run in a temporary
+    folder, so a relative one would be deleted with the run."""
+    text = value.strip()
+    if not text:
+        raise ConfigurationError(
+            f"{setting} is not set: set it to where reports go, an absolute folder on the"
+            " workers (e.g. /srv/flickr-ingest/reports) or an s3:// prefix"
+        )
+    if not text.startswith("s3://") and not Path(text).is_absolute():
+        raise ConfigurationError(
+            f"{setting}={text!r} is relative: a worker runs each flow run in a temporary"
+            " folder, deleted afterwards; give an absolute folder or an s3:// prefix"
+        )
+    if within(text, watched):
+        raise ConfigurationError(
+            f"{setting}={text!r} is under the watched prefix {watched}: every report would"
+            " start another run"
+        )
+    return text
+
+
 def _is_temporary(folder: Path) -> bool:
     return folder.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
+
+
+def _key_under(key: str, prefix: str) -> bool:
+    """Whether the S3 key lies under `prefix`, at a '/' boundary ("inbox" holds
+    "inbox/a.jpg", not "inbox-old/a.jpg")."""
+    if not prefix or key == prefix:
+        return True
+    return key.startswith(prefix if prefix.endswith("/") else prefix + "/")
 
 
 def _bucket_and_key(uri: str) -> tuple[str, str]:

@@ -1,9 +1,10 @@
 """A run's progress as it happens: who hears of it, and the arithmetic a display needs.
 
-The flow says where it sends (`announce`), announces its plan once (`announce_plan`) and each file as it is accounted for
-(`account_for`, which also keeps its record); listeners in the same process (the CLI's
-display) hear both. `Tally` turns what was heard into files and bytes done of the total,
-a rate and the time left. Nothing here draws anything: `flickr_ingest/cli/progress.py` does.
+The flow says where it sends (`announce`), announces its plan once (`announce_plan`) and
+each file as it is accounted for (`account_for`, which also keeps its record); listeners in
+the same process (the CLI's display) hear all three. `Tally` turns what was heard into
+files and bytes done of the total, a rate and the time left. Nothing here draws anything:
+`flickr_ingest/cli/progress.py` does.
 """
 
 from __future__ import annotations

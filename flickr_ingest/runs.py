@@ -61,7 +61,8 @@ def report_folder(settings: IngestSettings, run_id: str) -> Path:
     folder under the state folder, copied to S3 at the end)."""
     if settings.report_dir.startswith("s3://"):
         return child(settings.state_path / "reports", run_id)
-    return child(Path(settings.report_dir).expanduser(), run_id)
+    # Absolute: the paths printed and put in the dashboard's artifacts work from anywhere.
+    return child(Path(settings.report_dir).expanduser().absolute(), run_id)
 
 
 def save_report(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from prefect.variables import Variable
 
+from flickr_ingest.confinement import checked_report_location
 from flickr_ingest.relay import watched_prefix
 
 WATCH_VARIABLE = "flickr_ingest_watch"
+REPORTS_VARIABLE = "flickr_ingest_reports"
 
 
 def watched_location() -> dict[str, str]:
@@ -18,5 +20,18 @@ def watched_location() -> dict[str, str]:
     return {
         "location": watched_prefix(
             str(value or ""), setting=f"the Prefect Variable {WATCH_VARIABLE}"
+        )
+    }
+
+
+def report_location() -> dict[str, str]:
+    """Where the deployments' runs write their reports, read from the Prefect Variable
+    when deploying and checked (`checked_report_location`)."""
+    value = Variable.get(REPORTS_VARIABLE, default="")
+    return {
+        "location": checked_report_location(
+            str(value or ""),
+            setting=f"the Prefect Variable {REPORTS_VARIABLE}",
+            watched=watched_location()["location"],
         )
     }

@@ -58,11 +58,22 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
     # deploy stops and says what to set (no trigger on every object of every bucket).
     # (Each malformed form is refused by the same check: test_the_watched_prefix_... .)
     Variable.unset("flickr_ingest_watch")
+    Variable.set("flickr_ingest_reports", "/srv/flickr-ingest/reports", overwrite=True)
     refused = _deploy(env)
     assert refused.returncode != 0 and "is not set" in refused.stdout + refused.stderr
     with get_client(sync_client=True) as client:
         assert [d for d in client.read_deployments() if d.name == "nightly"] == []
     Variable.set("flickr_ingest_watch", "s3://photos/inbox/", overwrite=True)
+    # Reports somewhere that outlives a worker's temporary folder, and not where they
+    # would start runs of their own.
+    for reports, why in (
+        ("flickr-ingest-reports", "is relative"),
+        ("s3://photos/inbox/reports/", "is under the watched prefix"),
+    ):
+        Variable.set("flickr_ingest_reports", reports, overwrite=True)
+        refused = _deploy(env)
+        assert refused.returncode != 0 and why in refused.stdout + refused.stderr
+    Variable.set("flickr_ingest_reports", "/srv/flickr-ingest/reports", overwrite=True)
     deploy = _deploy(env)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     with get_client(sync_client=True) as client:
@@ -76,9 +87,9 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
     assert pool.type == "process" and batch.work_pool_name == "flickr-ingest"
     # A budget with a burst: an eighth of the hour at once, the rest refilled over the hour.
     assert limit.limit == 900 and abs(limit.slot_decay_per_second - (7200 - 900) / 3600) < 1e-9
-    assert nightly.parameters == {"source": "s3://photos/inbox/"}
+    parameters = {"source": "s3://photos/inbox/", "report_dir": "/srv/flickr-ingest/reports"}
+    assert nightly.parameters == triggered.parameters == batch.parameters == parameters
     assert [s.schedule.cron for s in nightly.schedules] == ["0 2 * * *"]
-    assert triggered.parameters == {"source": "s3://photos/inbox/"}
     trigger = automations[0].trigger
     assert trigger.expect == {"s3.object.created"}
     assert trigger.match.model_dump()["prefect.resource.id"] == "s3://photos/inbox/*"

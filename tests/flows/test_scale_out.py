@@ -129,6 +129,8 @@ def test_two_workers_share_chunks_and_the_ledger(
         "FLICKR_INGEST_LEDGER": f"s3://{bucket}/ledger",
         "FLICKR_INGEST_REPORT_DIR": f"s3://{bucket}/reports",
         "FLICKR_INGEST_STATE_DIR": str(tmp_path / "state"),
+        # The batch runs read the archive, not the watched inbox: the worker allows it.
+        "FLICKR_INGEST_ALLOWED_SOURCES": f"s3://{bucket}/archive/",
         "FLICKR_INGEST_S3_ENDPOINT_URL": moto_server,
         # moto's test credentials: the server started before this test set them.
         **{name: os.environ[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")},
@@ -139,6 +141,7 @@ def test_two_workers_share_chunks_and_the_ledger(
     for command in (
         [sys.executable, "-m", "flickr_ingest.cli", "setup"],
         ["prefect", "variable", "set", "flickr_ingest_watch", f"s3://{bucket}/inbox/"],
+        ["prefect", "variable", "set", "flickr_ingest_reports", f"s3://{bucket}/reports"],
         ["prefect", "--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml"],
     ):
         done = subprocess.run(
