@@ -4,6 +4,7 @@ default, also settable as an environment variable `FLICKR_INGEST_<NAME>`."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -69,25 +70,10 @@ class IngestSettings:
     sandbox_port: int = 8470  # the embedded sandbox's port, so its pages open again later
 
     def __post_init__(self) -> None:
-        if self.concurrency < 1 or self.concurrency > 64:
-            raise ConfigurationError("concurrency must be between 1 and 64")
-        if self.chunk_size < 0:
-            raise ConfigurationError("chunk_size cannot be negative (0 = never split)")
-        if self.retries < 0:
-            raise ConfigurationError("retries cannot be negative")
-        if self.api_calls_per_hour < 0 or self.uploads_per_hour < 0:
-            raise ConfigurationError(
-                "api_calls_per_hour and uploads_per_hour cannot be negative (0 = no limit)"
-            )
-        if self.on_change not in ON_CHANGE_CHOICES:
-            raise ConfigurationError(
-                f"on_change must be one of {', '.join(ON_CHANGE_CHOICES)}, not {self.on_change!r}"
-            )
-        if self.s3_endpoint_url is not None and not _is_http_url(self.s3_endpoint_url):
-            raise ConfigurationError(
-                f"the S3 endpoint {self.s3_endpoint_url!r} is not an http(s) URL,"
-                " e.g. http://127.0.0.1:9000"
-            )
+        for name, check in _CHECKS.items():
+            problem = check(getattr(self, name))
+            if problem:
+                raise ConfigurationError(f"{name} {problem}")
         self.mapping_options()  # templates fail here, before anything runs
 
     def mapping_options(self) -> MappingOptions:
@@ -99,18 +85,72 @@ class IngestSettings:
         return Path(self.state_dir).expanduser() if self.state_dir else default_state_dir()
 
     @classmethod
-    def from_environment(cls, **overrides: Any) -> IngestSettings:
-        """Defaults, then `FLICKR_INGEST_*` variables, then `overrides` (None = not given)."""
+    def from_environment(
+        cls, *, option_name: Callable[[str], str] | None = None, **overrides: Any
+    ) -> IngestSettings:
+        """Defaults, then `FLICKR_INGEST_*` variables, then `overrides` (None = not given).
+        A wrong value is refused naming where it came from: the variable, or the option
+        `option_name(setting)` says (the CLI's `--concurrency`)."""
         values: dict[str, Any] = {}
         for spec in fields(cls):
             raw = os.environ.get(ENV_PREFIX + spec.name.upper())
             if raw is not None:
-                values[spec.name] = _parse(spec.name, raw, spec.type)
-        values.update({name: value for name, value in overrides.items() if value is not None})
+                values[spec.name] = value = _parse(spec.name, raw, spec.type)
+                _check(spec.name, value, f"{ENV_PREFIX}{spec.name.upper()}={raw!r}")
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = value
+                _check(name, value, f"{option_name(name)} {value!r}" if option_name else None)
         return cls(**values)
 
     def with_changes(self, **changes: Any) -> IngestSettings:
         return replace(self, **changes)
+
+
+def _check(name: str, value: Any, where: str | None) -> None:
+    """Refuse a wrong value of the setting `name`, saying `where` it was given."""
+    check = _CHECKS.get(name)
+    problem = check(value) if check else None
+    if problem:
+        raise ConfigurationError(f"{where}: {problem}" if where else f"{name} {problem}")
+
+
+def _concurrency(value: int) -> str | None:
+    return None if 1 <= value <= 64 else "must be between 1 and 64"
+
+
+def _not_negative(value: int) -> str | None:
+    return "cannot be negative (0 = none)" if value < 0 else None
+
+
+def _on_change(value: str) -> str | None:
+    choices = ", ".join(ON_CHANGE_CHOICES)
+    return None if value in ON_CHANGE_CHOICES else f"must be one of {choices}, not {value!r}"
+
+
+def _album(value: str) -> str | None:
+    if value.strip():
+        return None
+    return "is empty: give 'folder', 'path', a fixed album name, or 'none'"
+
+
+def _s3_endpoint(value: str | None) -> str | None:
+    if value is None or _is_http_url(value):
+        return None
+    return f"{value!r} is not an http(s) URL, e.g. http://127.0.0.1:9000"
+
+
+#: Each setting's check: None when the value is fine, else what is wrong with it.
+_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "concurrency": _concurrency,
+    "chunk_size": _not_negative,
+    "retries": _not_negative,
+    "api_calls_per_hour": _not_negative,
+    "uploads_per_hour": _not_negative,
+    "on_change": _on_change,
+    "album": _album,
+    "s3_endpoint_url": _s3_endpoint,
+}
 
 
 def _is_http_url(text: str) -> bool:

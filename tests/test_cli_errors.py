@@ -134,3 +134,53 @@ def test_the_relay_with_a_wrong_queue_url(tmp_path: Path, moto_server: str) -> N
     )
     line = _one_error(run)
     assert "no-such-queue" in line and "cannot be read" in line
+
+
+def test_usage_errors_are_one_line_and_exit_1(photos: Path) -> None:
+    for args, said in (
+        (("run", str(photos), "--concurrency", "abc"), "argument --concurrency: invalid int"),
+        (("run", str(photos), "--on-change", "foo"), "invalid choice: 'foo'"),
+        (("run",), "the following arguments are required: source"),
+        ((), "the following arguments are required: COMMAND"),
+    ):
+        line = _one_error(_cli(*args, cwd=photos.parent))
+        assert said in line and "--help" in line, line
+
+
+def test_settings_errors_name_their_option_or_variable(photos: Path) -> None:
+    line = _one_error(_cli("run", str(photos), "--album", "", cwd=photos.parent))
+    assert line.startswith("Error: --album '': is empty"), line
+    line = _one_error(_cli("run", str(photos), "--concurrency", "100", cwd=photos.parent))
+    assert line == "Error: --concurrency 100: must be between 1 and 64", line
+    line = _one_error(_cli("run", str(photos), cwd=photos.parent, FLICKR_INGEST_ON_CHANGE="nope"))
+    assert line.startswith("Error: FLICKR_INGEST_ON_CHANGE='nope': must be one of"), line
+
+
+def test_a_missing_source_is_said_before_prefect_is_touched(tmp_path: Path) -> None:
+    home = tmp_path / "prefect-home"
+    started = time.monotonic()
+    line = _one_error(
+        _cli(
+            "run",
+            str(tmp_path / "nope"),
+            cwd=tmp_path,
+            PREFECT_HOME=str(home),
+            PREFECT_API_URL=None,
+        )
+    )
+    assert line == f"Error: no such file or folder: {str(tmp_path / 'nope')!r}"
+    assert not home.exists()  # no local Prefect server was started or looked for
+    print(f"missing source said in {time.monotonic() - started:.1f} s")
+
+
+def test_version_global_options_after_the_command_and_keys(photos: Path) -> None:
+    version = _cli("--version", cwd=photos.parent)
+    assert version.returncode == 0 and version.stdout.startswith("flickr-ingest 0."), version
+    # --debug after the command; --keys takes one key, so the source stays the source.
+    missing = photos.parent / "missing"
+    run = _cli("run", "--keys", "a.jpg", str(missing), "--debug", cwd=photos.parent)
+    assert run.returncode == 1 and f"no such file or folder: {str(missing)!r}" in run.stderr
+    assert "Traceback" in run.stderr  # --debug took effect
+    demo_help = _cli("demo", "--help", cwd=photos.parent).stdout
+    assert "--keys" not in demo_help and "--s3-endpoint-url" not in demo_help
+    assert "--sandbox" not in demo_help and "--dry-run" in demo_help

@@ -25,7 +25,7 @@ from flickr_ingest.settings import ENV_PREFIX, ON_CHANGE_CHOICES, IngestSettings
 #: Exit status when the run finished but some files failed (1 is for errors).
 EXIT_SOME_FAILED = 2
 #: Organize links printed at the end (each holds 100 photos); the report lists them all.
-_ORGANIZE_LINKS_SHOWN = 3
+_ORGANIZE_LINKS_SHOWN = 1
 
 
 def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -66,7 +66,10 @@ def _run(args: argparse.Namespace) -> int:
     from flickr_ingest.runs import SANDBOX_NOTICE, check_folders, resolve_credentials
 
     overrides = _settings_from(args)
-    settings = IngestSettings.from_environment(source=args.source, **overrides)  # fail fast
+    settings = IngestSettings.from_environment(  # fail fast
+        option_name=_option_name, source=args.source, **overrides
+    )
+    _check_source_exists(settings.source)
     check_folders(settings)
     # Without a configured Prefect API, Prefect would start (and stop) a temporary server
     # in this process; the local server is started once and reused by later runs.
@@ -99,6 +102,17 @@ def _run(args: argparse.Namespace) -> int:
     if local_server is not None:
         print(still_running_line(local_server))
     return 0 if summary["ok"] else EXIT_SOME_FAILED
+
+
+def _option_name(setting: str) -> str:
+    """The command-line option of a setting, for errors (is_public is --public/--private)."""
+    return {"is_public": "--public/--private"}.get(setting, "--" + setting.replace("_", "-"))
+
+
+def _check_source_exists(source: str) -> None:
+    """A local source that is not there is said at once, before Prefect is started."""
+    if not source.startswith("s3://") and not Path(source).expanduser().exists():
+        raise FlickrIngestError(f"no such file or folder: {source!r}")
 
 
 def _quiet_prefect_on_the_terminal(*, verbose: bool, debug: bool) -> None:
@@ -154,7 +168,7 @@ def _print_summary(summary: dict[str, Any], settings: IngestSettings) -> None:
         print(f"Organize on Flickr: {url}")
     if len(organize) > _ORGANIZE_LINKS_SHOWN:
         print(f"... and {len(organize) - _ORGANIZE_LINKS_SHOWN} more organize links in the report")
-    for album in summary.get("albums", []):
+    for album in sorted(summary.get("albums", []), key=lambda album: album["title"].casefold()):
         print(f"Album {album['title']!r}: {album['photo_count']} photo(s), {album['url']}")
     print(f"Report: {summary['report']['html']}")
     if summary["sandbox"]:
@@ -177,6 +191,7 @@ def _demo(args: argparse.Namespace) -> int:
         made = make_demo_photos(folder)
         print(f"Made {len(made)} demo files with EXIF and XMP in {folder}/")
     args.source, args.sandbox = str(folder), True
+    args.keys = args.s3_endpoint_url = None
     args.album = args.album or "folder"  # the demo's folders are its albums
     return _run(args)
 
@@ -194,7 +209,6 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--include", action="append", help="only files matching this glob (repeatable)"
     )
     parser.add_argument("--exclude", action="append", help="leave out files matching this glob")
-    parser.add_argument("--keys", nargs="+", help="only these object keys of an s3:// source")
     parser.add_argument("--title-template", help="e.g. '{year} {folder}: {stem}'")
     parser.add_argument("--description-template", help="e.g. '{caption} ({model})'")
     visibility = parser.add_mutually_exclusive_group()
@@ -229,12 +243,6 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help="when replacing, also set the photo's title, description and tags from the file"
         " (by default they are kept: they may have been edited on Flickr)",
     )
-    parser.add_argument("--s3-endpoint-url", help="S3-compatible endpoint (MinIO, R2, moto)")
-    parser.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="upload to the embedded sandbox even when credentials are set",
-    )
     parser.add_argument(
         "--follow-links",
         action="store_true",
@@ -253,6 +261,24 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    """What only `run` takes: the demo's source is its own folder on the sandbox."""
+    parser.add_argument(
+        "--keys",
+        "--key",
+        dest="keys",
+        action="append",
+        metavar="KEY",
+        help="only this object key of an s3:// source (repeatable: --keys a.jpg --keys b.jpg)",
+    )
+    parser.add_argument("--s3-endpoint-url", help="S3-compatible endpoint (MinIO, R2, moto)")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="upload to the embedded sandbox even when credentials are set",
+    )
+
+
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
         "run",
@@ -263,6 +289,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("source", help="a folder, or s3://bucket/prefix")
     _add_run_options(run)
+    _add_source_options(run)
     run.set_defaults(handler=_run)
     demo = commands.add_parser(
         "demo",
