@@ -170,9 +170,10 @@ class Albums:
             album_id=album_id,
             url=self.client.endpoints.album_url(self.owner_nsid, album_id),
             photo_count=len(photos),
-            added=len(missing),
+            added=len(missing) + (1 if created else 0),  # made with its first photo in
             reordered=reordered,
             problems=tuple(problems),
+            created=created,
         )
 
     def _add(

@@ -32,6 +32,7 @@ from flickr_ingest.report.model import (
     DUPLICATE,
     PLANNED,
     REPLACED,
+    SANDBOX_NOTICE,
     UPLOADED,
     AlbumRecord,
     FileRecord,
@@ -48,7 +49,6 @@ from flickr_ingest.uploading import StopSignal, UploadContext, failed_record, up
 
 logger = logging.getLogger(__name__)
 
-SANDBOX_NOTICE = "sandbox: nothing was sent to flickr.com"
 _SANDBOX_SEED = 20190  # ids and faults reproducible; its credentials are random, kept in its state
 
 

@@ -72,7 +72,7 @@ def test_report_md_has_no_live_links_images_html_or_controls() -> None:
     markdown = to_markdown(_report())
     assert _live_markdown(markdown) == [], markdown
     assert not RAW_CONTROLS.search(markdown)
-    assert "\\\\x1b" in markdown and "U\\+202E" in markdown  # shown, not sent
+    assert "\\\\x1b" in markdown and "U+202E" in markdown  # shown, not sent
 
 
 def test_report_html_shows_controls_visibly() -> None:
@@ -95,3 +95,35 @@ def test_the_dashboard_table_cells_are_escaped() -> None:
 def test_escaping_keeps_the_text_readable(name: str) -> None:
     shown = re.sub(r"\\(.)", r"\1", markdown_text(name))  # what a renderer displays
     assert shown == visible(name).replace("\n", " ")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "flickr-ingest-demo",
+        "demo (62187499831@N09) on the sandbox",
+        "IMG_1234.jpg",
+        "2019-06-12 14.03.22.jpg",
+        "Tom & Jerry, 12:03 (copy).jpg",
+        "011499.jpg",
+    ],
+)
+def test_plain_names_stay_plain_in_markdown(name: str) -> None:
+    """report.md is read in terminals: only what Markdown could make live is escaped."""
+    assert markdown_text(name) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "escaped"),
+    [
+        ("https://attacker.example/x", "https\\://attacker.example/x"),  # GitHub autolinks
+        ("www.attacker.example", "www\\.attacker.example"),
+        ("me@attacker.example", "me\\@attacker.example"),
+        ("&lt;img&gt;", "\\&lt;img\\&gt;"),  # an entity would turn into "<"
+        ("1975. Summer", "1975\\. Summer"),  # an ordered list where it starts a line
+        ("# Holidays", "\\# Holidays"),
+        ("_u_ a*b*", "\\_u\\_ a\\*b\\*"),
+    ],
+)
+def test_what_markdown_would_make_live_is_escaped(name: str, escaped: str) -> None:
+    assert markdown_text(name) == escaped

@@ -16,9 +16,20 @@ from urllib.parse import quote, urlsplit
 
 #: Bidirectional controls: embeddings, overrides, isolates and the directional marks.
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-#: Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all
-#: of them leaves no link, image, emphasis, heading, HTML tag or table cell to open.
-_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+#: What can open something live inline (CommonMark and GitHub's extensions): escapes,
+#: code, emphasis (an underscore inside a word opens none: IMG_1234), links and images
+#: ("[" and "]"), HTML and autolinks ("<"), table cells, strikethrough, entities
+#: ("&amp;"), and GitHub's bare autolinks ("https://", "www.", "name@host.domain"). Only
+#: these are escaped, so that report.md stays readable in a terminal
+#: ("flickr-ingest-demo", not "flickr\\-ingest\\-demo").
+_MARKDOWN_INLINE = re.compile(
+    r"[\\`*\[\]<|~]|(?<!\w)_|_(?!\w)|&(?=#?\w+;)|:(?=//)|@(?=[\w-]+\.)|(?<=[wW]{3})\."
+)
+#: What opens a block where the text starts a line (a note after "> ", a list item's
+#: text): headings, quotes, list items, thematic breaks and setext underlines.
+_MARKDOWN_LINE_START = re.compile(
+    r"^(?:#{1,6}(?=[ \t]|$)|>|[-+](?=[ \t]|$)|-{3,}|=+[ \t]*$|\d{1,9}(?=[.)](?:[ \t]|$)))"
+)
 
 
 def _visible_char(char: str) -> str:
@@ -40,7 +51,14 @@ def visible(text: object) -> str:
 def markdown_text(text: object) -> str:
     """Inline Markdown (also a table cell): literal text on one line, nothing live."""
     flat = visible(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+    escaped = _MARKDOWN_INLINE.sub(lambda match: "\\" + match.group(), flat)
+    start = _MARKDOWN_LINE_START.match(escaped)
+    if start is None:
+        return escaped
+    if start.group().isdigit():  # "1975. Summer": the list marker is the dot after it
+        cut = start.end()
+        return f"{escaped[:cut]}\\{escaped[cut:]}"
+    return "\\" + escaped
 
 
 def markdown_url(url: str) -> str:

@@ -37,6 +37,9 @@ STATUSES = (
 #: Statuses that leave nothing for the user to fix (the run exits 0 with only these).
 OK_STATUSES = frozenset(STATUSES) - {FAILED}
 
+#: Said wherever a run went to a sandbox, so nobody takes it for flickr.com.
+SANDBOX_NOTICE = "sandbox: nothing was sent to flickr.com"
+
 
 @dataclass(frozen=True, slots=True)
 class FileRecord:
@@ -91,9 +94,10 @@ class AlbumRecord:
     album_id: str
     url: str
     photo_count: int  # photos in the album now
-    added: int  # photos the end-of-run step put in (missed while uploading)
+    added: int  # photos this run put in (the first one too, when it made the album)
     reordered: bool  # the album was put in date-taken order
     problems: tuple[str, ...] = ()
+    created: bool = False  # this run made the album
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "problems": list(self.problems)}

@@ -8,7 +8,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flickr_ingest.report.escaping import html_text, markdown_text, markdown_url
-from flickr_ingest.report.model import FAILED, FileRecord, RunReport
+from flickr_ingest.report.model import (
+    FAILED,
+    SANDBOX_NOTICE,
+    AlbumRecord,
+    FileRecord,
+    RunReport,
+)
 from flickr_ingest.report.records import QUIET
 from flickr_ingest.tags import is_machine_tag
 
@@ -95,13 +101,34 @@ def calls_line(report: RunReport) -> str:
     )
 
 
+def sandbox_banner(report: RunReport) -> tuple[str | None, list[str]]:
+    """The run's sandbox notice, said once (the run's own note names where the sandbox
+    keeps its photos), and the other notes."""
+    if not report.sandbox:
+        return None, list(report.notes)
+    ours = [note for note in report.notes if note.startswith(SANDBOX_NOTICE)]
+    others = [note for note in report.notes if not note.startswith(SANDBOX_NOTICE)]
+    return (ours[0] if ours else SANDBOX_NOTICE), others
+
+
+def album_words(album: AlbumRecord) -> str:
+    """How many photos an album holds and what this run did to it, in plain words."""
+    photos = f"{album.photo_count:,} photo{'' if album.photo_count == 1 else 's'}"
+    if album.created:
+        return f"{photos}, a new album"
+    if album.added:
+        return f"{photos}, {album.added:,} of them put in by this run"
+    return f"{photos}, none put in by this run"
+
+
 def to_markdown(report: RunReport) -> str:
+    banner, notes = sandbox_banner(report)
     lines = [
         f"# flickr-ingest report: {report.run_id}",
         "",
+        *([f"> **{markdown_text(banner[0].upper() + banner[1:])}**", ""] if banner else []),
         f"- source: {markdown_text(report.source)}",
-        f"- account: {markdown_text(report.account)}"
-        + (" (sandbox: nothing was sent to flickr.com)" if report.sandbox else ""),
+        f"- account: {markdown_text(report.account)}",
         f"- started {report.started_at}, finished {report.finished_at}",
         f"- {summary_line(report)}"
         + (" (dry run: nothing was uploaded)" if report.dry_run else ""),
@@ -112,19 +139,16 @@ def to_markdown(report: RunReport) -> str:
         *[f"| {status} | {count} |" for status, count in report.totals.items()],
         "",
     ]
-    lines += [f"> {markdown_text(note)}" for note in report.notes] + ([""] if report.notes else [])
+    lines += [f"> {markdown_text(note)}" for note in notes] + ([""] if notes else [])
     if report.organize_urls:
         lines += ["## Organize on Flickr", ""]
         links = organize_links(report)
         lines += [f"- [{label}]({markdown_url(url)})" for label, url in links] + [""]
     if report.albums:
-        lines += ["## Albums", "", "| album | photos | added now | reordered | link |"]
-        lines += ["|---|---|---|---|---|"]
+        lines += ["## Albums", ""]
         lines += [
-            f"| {markdown_text(a.title)} | {a.photo_count} | {a.added}"
-            f" | {'yes' if a.reordered else 'no'}"
-            f" | [{markdown_text(a.album_id)}]({markdown_url(a.url)}) |"
-            for a in report.albums
+            f"- [{markdown_text(a.title)}]({markdown_url(a.url)}): {album_words(a)}"
+            for a in sorted(report.albums, key=lambda album: album.title.casefold())
         ] + [""]
         lines += [
             f"> album {markdown_text(a.title)}: {markdown_text(p)}"
@@ -165,11 +189,11 @@ def _row(record: FileRecord) -> str:
         f"<td><div class='path'>{e(record.relative_path)}</div>"
         f"<div class='title'>{e(record.title or '')}</div>"
         f"<div class='tags'>{tags}</div>{warning_list}</td>"
-        f"<td style='color:{colour}'>{e(record.status)}</td>"
-        f"<td>{e(record.photo_id or record.duplicate_of or '')}</td>"
+        f"<td class='nowrap' style='color:{colour}'>{e(record.status)}</td>"
+        f"<td class='nowrap'>{e(record.photo_id or record.duplicate_of or '')}</td>"
         f"<td class='album'>{e(record.album or '')}</td>"
-        f"<td>{e(record.reason or '')}{code}</td>"
-        f"<td>{record.size:,}</td><td>{record.attempts}</td></tr>"
+        f"<td class='reason'>{e(record.reason or '')}{code}</td>"
+        f"<td class='nowrap'>{record.size:,}</td><td class='nowrap'>{record.attempts}</td></tr>"
     )
 
 
@@ -182,19 +206,15 @@ def to_html(report: RunReport) -> str:
     links = "".join(
         f"<li><a href='{e(url)}'>{e(label)}</a></li>" for label, url in organize_links(report)
     )
-    notes = "".join(f"<p class='note'>{e(n)}</p>" for n in report.notes)
+    banner, other_notes = sandbox_banner(report)
+    notes = "".join(f"<p class='note'>{e(n)}</p>" for n in other_notes)
     albums = "".join(
-        f"<li><a href='{e(a.url)}'>{e(a.title)}</a>: {a.photo_count} photo(s)"
-        f"{', ' + str(a.added) + ' added at the end' if a.added else ''}"
+        f"<li><a href='{e(a.url)}'>{e(a.title)}</a>: {e(album_words(a))}"
         f"{''.join('; ' + e(p) for p in a.problems)}</li>"
-        for a in report.albums
+        for a in sorted(report.albums, key=lambda album: album.title.casefold())
     )
     album_section = f"<h2>Albums</h2><ul class='albums'>{albums}</ul>" if albums else ""
-    sandbox = (
-        "<p class='sandbox'>Sandbox run: nothing was sent to flickr.com.</p>"
-        if report.sandbox
-        else ""
-    )
+    sandbox = f"<p class='sandbox'>{e(banner[0].upper() + banner[1:])}</p>" if banner else ""
     failed = report.files.totals[FAILED]
     listing, left_out = listed_files(report)
     left_out_note = f"<p class='note'>{e(left_out)}</p>" if left_out else ""
@@ -205,7 +225,8 @@ def to_html(report: RunReport) -> str:
         "td,th{border-bottom:1px solid #ddd;padding:4px;vertical-align:top;text-align:left}"
         ".thumb img{max-width:96px;max-height:96px}"
         ".tag{background:#eef;margin-right:3px;padding:0 3px;display:inline-block;"
-        "max-width:100%}td,.organize a{overflow-wrap:anywhere}"
+        "max-width:100%}.path,.reason,.tags,.organize a{overflow-wrap:anywhere}"
+        ".nowrap{white-space:nowrap}"
         "details.machine summary{color:#777;cursor:pointer}"
         ".path{font-family:monospace}.warnings{color:#8d6e63;margin:0}"
         ".sandbox{background:#ffe8a3;padding:.5em}"
