@@ -42,6 +42,7 @@ from flows.artifacts import Progress, publish
 from flows.chunks import upload_in_chunks
 from flows.confinement import confine_deployment_run
 from flows.credentials import load_secret_credentials, s3_client_from_block
+from flows.notifications import say_stopped_early
 from flows.pacing import use_shared_pacing
 from tasks.ingest import (
     UNREACHABLE_TRIES,
@@ -167,6 +168,7 @@ def _ingest(run: Run, settings: IngestSettings) -> dict[str, Any]:
         stopped = run.stop_reason()
         if stopped:
             notes.append(f"Uploading stopped early: {stopped}")
+            say_stopped_early(run_id, stopped)  # for whoever asked to be told
     except BaseException as error:
         if not notes:
             notes.append(f"The run failed: {type(error).__name__}: {error}")

@@ -13,6 +13,10 @@ def _setup(args: argparse.Namespace) -> int:
 
     for line in setup(args.pool, settings.api_calls_per_hour):
         print(line)
+    if args.notify:
+        from flows.notifications import notify_through
+
+        print(notify_through(args.notify))
     return 0
 
 
@@ -29,5 +33,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--calls-per-hour",
         type=int,
         help="the API key's REST budget (default FLICKR_INGEST_API_CALLS_PER_HOUR or 3600)",
+    )
+    parser.add_argument(
+        "--notify",
+        metavar="BLOCK",
+        help="send word through this Prefect notification block (Slack, e-mail, a webhook)"
+        " whenever an ingest run fails or stops early (quota used up, token revoked)",
     )
     parser.set_defaults(handler=_setup)
