@@ -44,6 +44,7 @@ from flows.confinement import confine_deployment_run
 from flows.credentials import load_secret_credentials, s3_client_from_block
 from flows.notifications import say_stopped_early
 from flows.pacing import use_shared_pacing
+from flows.run_states import cancelled_if_interrupted
 from tasks.ingest import (
     UNREACHABLE_TRIES,
     arrange_albums,
@@ -233,9 +234,10 @@ def ingest_in_this_process(**parameters: Any) -> dict[str, Any]:
     """The ingest flow run here, as `flickr-ingest run` starts it: without flow-run
     heartbeats. They serve automations that mark runs whose process vanished; a run in a
     terminal has its person watching, and Prefect ends every run with heartbeats by
-    waiting out its heartbeat thread's one-second sleep (up to 1 s a run)."""
+    waiting out its heartbeat thread's one-second sleep (up to 1 s a run). A run its
+    person stops with Ctrl-C ends Cancelled, not Crashed."""
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return ingest(**parameters)
+        return ingest.with_options(on_crashed=[cancelled_if_interrupted])(**parameters)
 
 
 def _so_far(decisions: list[Decision], run: Run, records: RecordLog) -> None:

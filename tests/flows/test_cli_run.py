@@ -253,6 +253,14 @@ def test_an_interrupted_run_still_reports_every_file(
     assert len(uploaded) >= 3 and {f["photo_id"] for f in uploaded} <= stored
     assert all("not finished" in f["reason"] for f in files if f["status"] == "deferred")
     assert any("KeyboardInterrupt" in note for note in report["notes"]), report["notes"]
+    # In the dashboard the run was cancelled by its person, not crashed.
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        [flow_run] = [
+            r for r in client.read_flow_runs() if r.parameters.get("source") == str(folder)
+        ]
+    assert flow_run.state.name == "Cancelled", flow_run.state
     rerun = subprocess.run(
         [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
         cwd=flow_env,
