@@ -3,15 +3,37 @@ creates the deployments."""
 
 from __future__ import annotations
 
+import functools
+import sys
+from collections.abc import Callable
+
 from prefect.variables import Variable
 
 from flickr_ingest.confinement import checked_report_location
+from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.relay import watched_prefix
 
 WATCH_VARIABLE = "flickr_ingest_watch"
 REPORTS_VARIABLE = "flickr_ingest_reports"
 
 
+def _refusal_in_one_line(step: Callable[[], dict[str, str]]) -> Callable[[], dict[str, str]]:
+    """A refused setting ends `prefect deploy` with one `Error:` line, not the two
+    tracebacks Prefect prints around any exception a step raises (it lets SystemExit
+    through as it is)."""
+
+    @functools.wraps(step)
+    def checked() -> dict[str, str]:
+        try:
+            return step()
+        except ConfigurationError as error:
+            print(f"Error: {error}", file=sys.stderr)
+            raise SystemExit(1) from None
+
+    return checked
+
+
+@_refusal_in_one_line
 def watched_location() -> dict[str, str]:
     """The prefix to watch and sweep, read from the Prefect Variable when deploying and
     checked: unset, empty or malformed, the deploy stops with what to set. The deployments
@@ -24,6 +46,7 @@ def watched_location() -> dict[str, str]:
     }
 
 
+@_refusal_in_one_line
 def report_location() -> dict[str, str]:
     """Where the deployments' runs write their reports, read from the Prefect Variable
     when deploying and checked (`checked_report_location`)."""

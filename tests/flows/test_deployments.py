@@ -61,6 +61,8 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
     Variable.set("flickr_ingest_reports", "/srv/flickr-ingest/reports", overwrite=True)
     refused = _deploy(env)
     assert refused.returncode != 0 and "is not set" in refused.stdout + refused.stderr
+    # One clear line, not Prefect's two tracebacks around it.
+    assert "Traceback" not in refused.stderr and "Error: the Prefect Variable" in refused.stderr
     with get_client(sync_client=True) as client:
         assert [d for d in client.read_deployments() if d.name == "nightly"] == []
     Variable.set("flickr_ingest_watch", "s3://photos/inbox/", overwrite=True)
