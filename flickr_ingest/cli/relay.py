@@ -15,8 +15,11 @@ def _relay(args: argparse.Namespace) -> int:
     from flows.relay import run_relay
 
     sqs = _queue_client(args.queue_url, args.sqs_endpoint_url)
-    # One line per batch relayed, and the warnings (unreadable messages, Prefect down).
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    # One line per batch relayed, and the warnings (unreadable messages, Prefect down);
+    # the libraries underneath (httpx's line per request, botocore) only when they warn.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    for ours in ("flows", "flickr_ingest"):
+        logging.getLogger(ours).setLevel(logging.INFO)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"Relaying S3 notifications from {args.queue_url} to Prefect events (Ctrl-C stops).")
