@@ -9,6 +9,7 @@ Flickr's own paths.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import sqlite3
 import time
@@ -37,7 +38,7 @@ from flickr_ingest.sandbox.admin import admin_routes
 from flickr_ingest.sandbox.guard import Access, BodyTimeout, RequestGuard
 from flickr_ingest.sandbox.methods import REST_METHODS
 from flickr_ingest.sandbox.oauth import parse_authorization_header
-from flickr_ingest.sandbox.photos import PhotoFields
+from flickr_ingest.sandbox.photos import PhotoFields, original_path
 from flickr_ingest.sandbox.state import SandboxState
 from flickr_ingest.sandbox.traffic import BodyTooLarge, Traffic
 
@@ -182,7 +183,7 @@ class SandboxApp:
             Route("/photos/{owner}/albums/{album_id}", self.album_page),
             Route("/photos/{owner}/albums/{album_id}/", self.album_page),
             Route("/photos/{owner}/{photo_id}/", self.photo_page),
-            Route("/sandbox/photos/{photo_id}/file", self.photo_file),
+            Route("/static/{server}/{photo_id}_{secret}_o.{extension}", self.photo_file),
             *admin_routes(self),
         ]
         routing = Starlette(routes=routes, exception_handlers={BodyTimeout: _timed_out})
@@ -511,10 +512,16 @@ class SandboxApp:
         return row, self.state.photos.photo_tags(row["id"]), self.state.albums.albums_of(row["id"])
 
     async def photo_file(self, request: Request) -> Response:
+        """A photo's original at its Flickr-shaped static URL (`photos.original_path`)."""
         photo_id = request.path_params["photo_id"]
         row = self.state.photos.photo_row(photo_id)
         path = self.state.store.photo_path(photo_id)
-        if row is None or row["status"] != "active" or not path.exists():
+        if (
+            row is None
+            or row["status"] != "active"
+            or not hmac.compare_digest(request.url.path.encode(), original_path(row).encode())
+            or not path.exists()
+        ):
             return PlainTextResponse("not found", status_code=404)
         with open(path, "rb") as head:
             media_type = sniff(head.read(SNIFF_BYTES)).mime

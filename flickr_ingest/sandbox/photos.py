@@ -25,6 +25,14 @@ BLOCKED_URL_HOSTS = ("spam.example", "malware.example", "phishing.example")
 _URL_HOST = re.compile(r"https?://([^/\s\"'<>:?#]+)", re.IGNORECASE)
 
 
+def original_path(row: sqlite3.Row) -> str:
+    """Where the sandbox serves a photo's original, in the shape of Flickr's static URLs
+    (`live.staticflickr.com/{server}/{id}_{originalsecret}_o.{format}`): the secret in the
+    path is what lets a page show it, as on Flickr; a replace changes it."""
+    extension = _ORIGINAL_FORMATS.get(row["format"], row["format"])
+    return f"/static/1/{row['id']}_{row['originalsecret']}_o.{extension}"
+
+
 @dataclass(frozen=True)
 class PhotoFields:
     """The optional upload fields, as Flickr documents them. None = use the default."""

@@ -141,7 +141,10 @@ def test_upload_status_in_xml_has_todays_attributes(sandbox: SandboxServer) -> N
     `upload_limit`, `upload_limit_status` on <user> (a free account: 1000, below_limit);
     `max`/`used` on <bandwidth>; `max` on <filesize>; <sets created remaining>."""
     free = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "free", "plan": "free"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "free", "plan": "free"},
+        timeout=5,
     ).json()
     signer = _signer(sandbox, free["oauth_token"], free["oauth_token_secret"])
     assert _post_file(sandbox, "upload", jpeg_bytes(11), signer).status_code == 200
@@ -256,7 +259,10 @@ def test_replace_on_a_free_account_is_error_1_not_a_pro_account(
     """Recorded: JANKO upload.yml and Flickr_UploadClient/replaces.yml (2012, git history):
     200, text/xml, `<err code="1" msg="Not a pro account"/>`; replace.api lists it."""
     free = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "free", "plan": "free"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "free", "plan": "free"},
+        timeout=5,
     ).json()
     signer = _signer(sandbox, free["oauth_token"], free["oauth_token_secret"])
     photo_id = _xml(_post_file(sandbox, "upload", jpeg_bytes(43), signer)).findtext("photoid")

@@ -97,11 +97,16 @@ def test_cross_site_writes_cannot_reset_or_change_faults(
     plain = requests.post(  # a `text/plain` fetch needs no preflight, Origin or not
         f"{sandbox.url}/sandbox/faults",
         data='{"faults": "lost=1"}',
-        headers={"Content-Type": "text/plain"},
+        headers={**sandbox.admin_headers, "Content-Type": "text/plain"},
         timeout=5,
     )
     assert plain.status_code == 415
-    form = requests.post(f"{sandbox.url}/sandbox/accounts", data={"perms": "delete"}, timeout=5)
+    form = requests.post(
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        data={"perms": "delete"},
+        timeout=5,
+    )
     assert form.status_code == 415
     cross_site = requests.get(
         f"{sandbox.url}/sandbox/photos", headers={"Sec-Fetch-Site": "cross-site"}, timeout=5
@@ -115,12 +120,22 @@ def test_same_origin_json_and_bodiless_posts_still_work(sandbox: SandboxServer) 
     own = requests.post(
         f"{sandbox.url}/sandbox/faults",
         json={"latency_ms": 1},
-        headers={"Origin": sandbox.url, "Sec-Fetch-Site": "same-origin"},
+        headers={**sandbox.admin_headers, "Origin": sandbox.url, "Sec-Fetch-Site": "same-origin"},
         timeout=5,
     )
     assert own.status_code == 200 and own.json()["latency_ms"] == 1
-    assert requests.post(f"{sandbox.url}/sandbox/reset", timeout=5).status_code == 200
-    assert requests.post(f"{sandbox.url}/sandbox/reset", json={}, timeout=5).status_code == 200
+    assert (
+        requests.post(
+            f"{sandbox.url}/sandbox/reset", headers=sandbox.admin_headers, timeout=5
+        ).status_code
+        == 200
+    )
+    assert (
+        requests.post(
+            f"{sandbox.url}/sandbox/reset", headers=sandbox.admin_headers, json={}, timeout=5
+        ).status_code
+        == 200
+    )
 
 
 def test_a_bind_beyond_loopback_warns_and_wants_the_admin_token(
@@ -144,10 +159,36 @@ def test_a_bind_beyond_loopback_warns_and_wants_the_admin_token(
     assert any("beyond this machine" in r.getMessage() for r in caplog.records)
 
 
-def test_loopback_needs_no_token_and_prints_none(sandbox: SandboxServer) -> None:
-    assert sandbox.account.admin_token is None
-    assert "admin_token" not in json.loads(sandbox.account.to_json())
-    assert requests.get(f"{sandbox.url}/sandbox/photos", timeout=5).status_code == 200
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/sandbox/photos"),
+        ("GET", "/sandbox/albums"),
+        ("GET", "/sandbox/accounts"),
+        ("GET", "/sandbox/requests"),
+        ("GET", "/sandbox/faults"),
+        ("POST", "/sandbox/reset"),
+        ("POST", "/sandbox/accounts"),
+    ],
+)
+def test_loopback_control_endpoints_want_the_admin_token_too(
+    sandbox: SandboxServer, client: FlickrClient, method: str, path: str
+) -> None:
+    """Any local user reaches a loopback port: without the token nobody lists, reads,
+    mints or resets (issue #30)."""
+    client.upload(io.BytesIO(jpeg_bytes(1)), filename="kept.jpg")
+    token = sandbox.account.admin_token
+    assert token == sandbox.admin_token and json.loads(sandbox.account.to_json())["admin_token"]
+    url = f"{sandbox.url}{path}"
+    refused = requests.request(method, url, json={}, timeout=5)
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "kept.jpg" not in refused.text
+    wrong = {"X-Sandbox-Admin": "x" * len(token)}
+    assert requests.request(method, url, json={}, headers=wrong, timeout=5).status_code == 401
+    assert sandbox.state.photos.counts() == {"active": 1}  # no reset went through
+    allowed = requests.request(method, url, json={}, headers=sandbox.admin_headers, timeout=5)
+    assert allowed.status_code == 200
+    assert requests.get(f"{sandbox.url}/sandbox/health", timeout=5).status_code == 200
 
 
 def test_the_command_warns_on_a_public_bind_and_prints_the_token() -> None:
@@ -240,7 +281,8 @@ def test_a_body_that_stalls_gets_408_and_the_connection_closes(strict: SandboxSe
     with _connect(strict) as sock:
         sock.sendall(
             b"POST /sandbox/faults HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+            + f"Authorization: Bearer {strict.admin_token}\r\n".encode()
+            + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
         )
         answer, elapsed = _answer(sock, 5)
     assert answer.startswith(b"HTTP/1.1 408 ") and b"connection: close" in answer.lower()

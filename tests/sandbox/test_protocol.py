@@ -199,7 +199,10 @@ def test_other_users_photos(sandbox: SandboxServer, client) -> None:
         __import__("io").BytesIO(jpeg_bytes(1)), filename="a.jpg", is_public=False
     )
     other = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "eve"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "eve"},
+        timeout=5,
     ).json()
     eve = OAuthSigner(
         sandbox.account.api_key,
@@ -322,7 +325,9 @@ def test_huge_body_is_error_8_not_a_crash(sandbox: SandboxServer, declare_length
         pass  # the server may close while the client is still sending; never a 500
     finally:
         sandbox.traffic.update(max_body_bytes=1200 * 1024 * 1024)
-    log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=5).json()["requests"]
+    log = requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=5
+    ).json()["requests"]
     assert log[-1]["code"] == 8 and log[-1]["status"] == 200
     assert sandbox.state.photos.counts() == {}
 
