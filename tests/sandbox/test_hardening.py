@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 import requests
@@ -340,6 +341,30 @@ def _signed_header(server: SandboxServer, **overrides: str) -> str:
     return headers["Authorization"]
 
 
+def _signed_fields(server: SandboxServer, **overrides: str) -> bytes:
+    """The OAuth parameters as multipart fields ahead of the file part, as Flickr's
+    JavaScript SDK sends them (no Authorization header; see test_conformance.py)."""
+    account = server.account
+    signer = OAuthSigner(
+        overrides.pop("api_key", account.api_key),
+        client_secret=overrides.pop("api_secret", account.api_secret),
+        resource_owner_key=overrides.pop("token", account.oauth_token),
+        resource_owner_secret=account.oauth_token_secret,
+        signature_type="BODY",
+        **overrides,
+    )
+    _, _, body = signer.sign(
+        f"{server.url}/services/upload/",
+        "POST",
+        body="title=screened",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    return b"".join(
+        f'--b\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in parse_qsl(body)
+    )
+
+
 def _upload_head(server: SandboxServer, authorization: str | None, length: int) -> bytes:
     lines = [
         "POST /services/upload/ HTTP/1.1",
@@ -352,11 +377,15 @@ def _upload_head(server: SandboxServer, authorization: str | None, length: int) 
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+@pytest.mark.parametrize("where", ["header", "body"])
 def test_a_50mb_upload_with_a_bogus_key_is_refused_before_its_body(
-    sandbox: SandboxServer,
+    sandbox: SandboxServer, where: str
 ) -> None:
     size = 50 * MB
-    head = _upload_head(sandbox, _signed_header(sandbox, api_key="bogus"), size)
+    if where == "header":
+        head = _upload_head(sandbox, _signed_header(sandbox, api_key="bogus"), size)
+    else:  # signed in the form: refused where the file part begins
+        head = _upload_head(sandbox, None, size) + _signed_fields(sandbox, api_key="bogus")
     chunk, sent = b"\0" * 65536, 0
     with _connect(sandbox) as sock:
         sock.sendall(head + _PHOTO_PART)
@@ -380,23 +409,43 @@ def test_a_50mb_upload_with_a_bogus_key_is_refused_before_its_body(
     assert sent < size // 4, f"{sent / MB:.1f} MB sent before the refusal"
 
 
-@pytest.mark.parametrize(
-    ("overrides", "refusal"),
-    [
-        (None, b'<err code="100"'),  # no Authorization header at all
-        ({"api_key": "bogus"}, b'<err code="100"'),
-        ({"token": "72157-unknown"}, b'<err code="98"'),
-        ({"timestamp": str(int(time.time()) - 3600)}, b"oauth_problem=timestamp_refused"),
-    ],
-)
+_REFUSALS = [
+    ({"api_key": "bogus"}, b'<err code="100"'),
+    ({"token": "72157-unknown"}, b'<err code="98"'),
+    ({"timestamp": str(int(time.time()) - 3600)}, b"oauth_problem=timestamp_refused"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "refusal"), _REFUSALS)
 def test_uploads_are_screened_before_any_body_byte(
-    sandbox: SandboxServer, overrides: dict[str, str] | None, refusal: bytes
+    sandbox: SandboxServer, overrides: dict[str, str], refusal: bytes
 ) -> None:
-    authorization = None if overrides is None else _signed_header(sandbox, **overrides)
+    authorization = _signed_header(sandbox, **overrides)
     with _connect(sandbox) as sock:
         sock.sendall(_upload_head(sandbox, authorization, length=1000))  # and no body at all
         answer, elapsed = _answer(sock, 5)
     assert refusal in answer and elapsed < 3
+
+
+@pytest.mark.parametrize(
+    ("overrides", "refusal"),
+    [
+        *_REFUSALS,
+        ({"api_secret": "not-the-secret"}, b"oauth_problem=signature_invalid"),
+        ({"signature_method": "PLAINTEXT"}, b"oauth_problem=signature_method_rejected"),
+    ],
+)
+def test_uploads_signed_in_the_form_are_refused_before_the_file_bytes(
+    sandbox: SandboxServer, overrides: dict[str, str], refusal: bytes
+) -> None:
+    """OAuth as form fields ahead of the file (issue #30): the fields are authenticated as
+    soon as the file part begins; the file's bytes never need to come."""
+    fields = _signed_fields(sandbox, **overrides)
+    with _connect(sandbox) as sock:
+        sock.sendall(_upload_head(sandbox, None, length=10 * MB) + fields + _PHOTO_PART)
+        answer, elapsed = _answer(sock, 5)
+    assert refusal in answer and b"connection: close" in answer.lower() and elapsed < 3
+    assert sandbox.state.photos.counts() == {}
 
 
 def test_a_well_signed_upload_still_goes_through(
