@@ -13,6 +13,7 @@ import secrets
 import sqlite3
 from dataclasses import asdict, dataclass, field, replace
 
+from flickr_ingest.numbers import parse_count
 from flickr_ingest.sandbox import errors, oauth
 from flickr_ingest.sandbox.store import Store
 
@@ -321,11 +322,8 @@ class Accounts:
         """A signed request's method, timestamp and token, checked; its token's row."""
         if values.get("oauth_signature_method") != "HMAC-SHA1":
             raise errors.OAuthProblem("signature_method_rejected")
-        try:
-            timestamp = int(values.get("oauth_timestamp", ""))
-        except ValueError:
-            raise errors.OAuthProblem("timestamp_refused") from None
-        if abs(self._store.clock() - timestamp) > TIMESTAMP_TOLERANCE_SECONDS:
+        timestamp = parse_count(values.get("oauth_timestamp"), max_digits=12)
+        if timestamp is None or abs(self._store.clock() - timestamp) > TIMESTAMP_TOLERANCE_SECONDS:
             raise errors.OAuthProblem("timestamp_refused")
         if "oauth_token" in values:
             rows = self._store.query(

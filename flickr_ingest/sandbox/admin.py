@@ -7,6 +7,7 @@ runs, to read the request log and to see what is stored.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from flickr_ingest.numbers import parse_count, parse_seconds
 from flickr_ingest.sandbox.accounts import AccountLimits
 from flickr_ingest.sandbox.photos import Behaviour
 
@@ -31,6 +33,16 @@ async def _json_body(request: Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _non_negative(value: object) -> float:
+    """A JSON number, or a decimal string as `numbers.parse_seconds` reads one."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isfinite(value) and value >= 0:
+            return float(value)
+    elif isinstance(value, str) and (parsed := parse_seconds(value)) is not None:
+        return parsed
+    raise ValueError(f"{value!r} is not a non-negative number")
 
 
 def admin_routes(app: SandboxApp) -> list[Route]:
@@ -55,7 +67,7 @@ def admin_routes(app: SandboxApp) -> list[Route]:
             try:
                 traffic.update(**changes)
                 for name, value in behaviour.items():
-                    setattr(state.photos.behaviour, name, float(value))
+                    setattr(state.photos.behaviour, name, _non_negative(value))
             except (TypeError, ValueError) as error:
                 return _bad_request(str(error))
         return JSONResponse(
@@ -63,7 +75,9 @@ def admin_routes(app: SandboxApp) -> list[Route]:
         )
 
     async def requests_log(request: Request) -> Response:
-        since = int(request.query_params.get("since", "0") or 0)
+        since = parse_count(request.query_params.get("since") or "0")
+        if since is None:
+            return _bad_request("since is a whole number (ASCII digits)")
         return JSONResponse(
             {"requests": traffic.entries_since(since), "counters": traffic.counters}
         )

@@ -22,6 +22,8 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flickr_ingest.numbers import parse_count
+
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 #: Answers the liveness probe of an orchestrator, which carries no token.
 _OPEN_PATHS = frozenset({"/sandbox/health"})
@@ -193,6 +195,6 @@ def _host_and_port(value: str) -> tuple[str, str | None] | None:
         return None
     if not rest:
         return name.lower(), None
-    if not rest.startswith(":") or not rest[1:].isdigit():
+    if not rest.startswith(":") or parse_count(rest[1:], max_digits=5) is None:
         return None
     return name.lower(), rest[1:]

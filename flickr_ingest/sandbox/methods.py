@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flickr_ingest.numbers import parse_count
 from flickr_ingest.sandbox import errors
 from flickr_ingest.sandbox.accounts import Principal, require
 from flickr_ingest.sandbox.state import SandboxState
@@ -22,8 +23,8 @@ def required_arg(params: Params, name: str) -> str:
 
 
 def _int_arg(params: Params, name: str, default: int) -> int:
-    value = params.get(name, "").strip()
-    return int(value) if value.isdigit() else default
+    value = parse_count(params.get(name, "").strip(), max_digits=9)
+    return default if value is None else value
 
 
 def test_echo(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:

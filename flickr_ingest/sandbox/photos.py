@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flickr_ingest import filetypes
 from flickr_ingest.metadata import read_file_metadata
+from flickr_ingest.numbers import parse_count
 from flickr_ingest.sandbox import errors
 from flickr_ingest.sandbox.accounts import MB, AccountLimits, Accounts, Principal, require
 from flickr_ingest.sandbox.edits import tag_id
@@ -51,8 +52,7 @@ class PhotoFields:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> PhotoFields:
         def number(name: str) -> int | None:
-            value = params.get(name, "").strip()
-            return int(value) if value.isdigit() else None
+            return parse_count(params.get(name, "").strip(), max_digits=9)
 
         return cls(
             title=params.get("title", ""),

@@ -460,3 +460,69 @@ def test_a_long_garbage_authorization_header_parses_in_linear_time() -> None:
     assert parse_authorization_header("OAuth " + "a" * 16000) == {}
     assert parse_authorization_header('OAuth x="' + "a=" * 8000) == {}
     assert time.monotonic() - started < 0.5
+
+
+# -- issue 30: numbers from outside are ASCII digits or nothing ----------------------------
+
+
+def _with_xmp_pixels(width: str) -> bytes:
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        ' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/"'
+        f' exif:PixelXDimension="{width}" exif:PixelYDimension="600"/>'
+        "</rdf:RDF></x:xmpmeta>"
+    ).encode()
+    segment = b"http://ns.adobe.com/xap/1.0/\x00" + packet
+    photo = jpeg_bytes(5)
+    return photo[:2] + b"\xff\xe1" + (len(segment) + 2).to_bytes(2, "big") + segment + photo[2:]
+
+
+def test_unicode_digits_in_an_upload_never_reach_int(
+    sandbox: SandboxServer, client: FlickrClient
+) -> None:
+    """'²' passes str.isdigit() and int() refuses it (HTTP 500); '٣' int() reads as 3, a
+    number nobody wrote. In the file (XMP) and in the form, both are as if absent."""
+    photo = client.upload(
+        io.BytesIO(_with_xmp_pixels("²")),
+        filename="odd.jpg",
+        safety_level="²",  # type: ignore[arg-type]  (what a hostile client sends)
+        content_type="٣",  # type: ignore[arg-type]
+    )
+    info = client.photo_info(photo.photo_id)
+    assert info["safety_level"] == "1" and info["content_type"] == 1  # the defaults
+
+
+def test_unicode_digits_in_rest_arguments_are_not_numbers(
+    sandbox: SandboxServer, client: FlickrClient
+) -> None:
+    client.upload(io.BytesIO(jpeg_bytes(6)), filename="a.jpg")
+    listed = client.call("flickr.photos.search", user_id="me", per_page="²", page="١")
+    assert listed["photos"]["perpage"] == 100 and listed["photos"]["page"] == 1
+    listed = client.call("flickr.photos.search", user_id="me", per_page="١٢")
+    assert listed["photos"]["perpage"] == 100
+
+
+def test_an_oauth_timestamp_in_other_digits_is_refused(sandbox: SandboxServer) -> None:
+    arabic = str(int(time.time())).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    account = sandbox.account
+    signer = OAuthSigner(
+        account.api_key,
+        client_secret=account.api_secret,
+        resource_owner_key=account.oauth_token,
+        resource_owner_secret=account.oauth_token_secret,
+        timestamp=arabic,
+    )
+    url, headers, _ = signer.sign(f"{sandbox.url}/services/rest/?method=flickr.test.login", "GET")
+    refused = requests.get(url, headers=headers, timeout=5)
+    assert refused.status_code == 401 and "timestamp_refused" in refused.text
+
+
+def test_control_endpoints_refuse_numbers_in_other_digits(sandbox: SandboxServer) -> None:
+    admin = sandbox.admin_headers
+    since = requests.get(f"{sandbox.url}/sandbox/requests?since=²", headers=admin, timeout=5)
+    assert since.status_code == 400
+    for changes in ({"faults": "lost=١"}, {"async_delay_seconds": "²"}):
+        refused = requests.post(f"{sandbox.url}/sandbox/faults", json=changes, headers=admin)
+        assert refused.status_code == 400, changes
+    assert sandbox.traffic.settings.faults == {}
