@@ -224,11 +224,13 @@ class Accounts:
         return rows[0]
 
     def authorize(self, token: str, nsid: str, perms: str) -> tuple[str, str]:
-        """Approve a request token for an account; returns (verifier, callback)."""
+        """Approve a request token for an account; returns (verifier, callback). One
+        verifier per token until it is exchanged: a page reload or a browser's prefetch
+        shows the same code again instead of cancelling the one the user is typing."""
         if perms not in PERMS_RANK:
             raise errors.OAuthProblem("permission_denied", perms)
         row = self.request_token(token)
-        verifier = _secret_hex(16)
+        verifier = row["verifier"] or _secret_hex(16)
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE tokens SET nsid = ?, perms = ?, verifier = ? WHERE token = ?",
