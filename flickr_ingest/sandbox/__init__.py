@@ -17,6 +17,10 @@ the sandbox makes one choice:
   needed. The sandbox accepts both, and finds a ticket by its id alone.
 - A replace of a photo that is missing or not the caller's: no recording, no listed code.
   The sandbox answers 2 "No photo specified" (1 is "Not a pro account").
+- Videos cannot be replaced (Flickr Help Center "Replace a photo", flickrhelp.com
+  4404058489108): the recorded answer for a video replaced by a video is 8 "Videos can't
+  be replaced" (trickortweak/flickr-uploader #63, oPromessa/flickr-uploader #45). A photo
+  replaced by a video is not recorded; the sandbox gives it the same answer.
 - Error 116: client tables say "The POST method is now required for all setters",
   reflection since 2016 says "Bad URL found". A setter called with GET gets the first, an
   abusive URL in an upload the second.

@@ -185,6 +185,8 @@ class Photos:
                 ).fetchone()
                 if row is None:  # no code of replace's own list fits: the sandbox's choice
                     raise errors.NoPhoto()
+                if filetypes.VIDEO in (row["kind"], file_type.kind):
+                    raise errors.VideoNotReplaceable()
                 self._check_bandwidth(db, nsid, limits, stored.size)
                 originalsecret = self._store.hex(10)
                 db.execute(

@@ -33,8 +33,9 @@ from defusedxml.ElementTree import fromstring
 from oauthlib.oauth1 import Client as OAuthSigner
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
+from flickr_ingest.flickr.errors import PermanentFileError
 from flickr_ingest.sandbox import SandboxServer
-from tests.photos import jpeg_bytes
+from tests.photos import jpeg_bytes, mp4_bytes
 
 JANKO = "janko/flickr-objects spec/fixtures/vcr_cassettes/"
 F4J = "boncey/Flickr4Java src/test/resources/payloads/"
@@ -286,6 +287,29 @@ def test_replace_of_a_photo_that_is_not_there_is_error_2(sandbox: SandboxServer)
     for photo_id in ("", "12345678901"):
         err = _xml(_post_file(sandbox, "replace", jpeg_bytes(45), photo_id=photo_id))
         assert err.find("err").attrib == {"code": "2", "msg": "No photo specified"}
+
+
+@pytest.mark.parametrize("first", ["video", "photo"])
+def test_a_replace_involving_a_video_is_error_8_videos_cant_be_replaced(
+    sandbox: SandboxServer, client, first: str
+) -> None:
+    """Flickr Help Center "Replace a photo" (flickrhelp.com 4404058489108): videos cannot
+    be replaced. Recorded: trickortweak/flickr-uploader #63 (2016), a .mov over a video:
+    `<err code="8" msg="Videos can't be replaced"/>`; also oPromessa/flickr-uploader #45.
+    A video over a photo is the sandbox's choice, the same answer
+    (flickr_ingest/sandbox/__init__.py). The client sees a permanent error, not a crash."""
+    original, replacement = (
+        (mp4_bytes(), mp4_bytes(8192)) if first == "video" else (jpeg_bytes(83), mp4_bytes())
+    )
+    name = "clip.mp4" if first == "video" else "still.jpg"
+    photo_id = client.upload(io.BytesIO(original), filename=name).photo_id
+    refused = _xml(_post_file(sandbox, "replace", replacement, photo_id=photo_id))
+    assert refused.get("stat") == "fail"
+    assert refused.find("err").attrib == {"code": "8", "msg": "Videos can't be replaced"}
+    with pytest.raises(PermanentFileError) as raised:
+        client.replace(io.BytesIO(replacement), photo_id=photo_id, filename="clip.mp4")
+    assert raised.value.code == 8 and "Videos can't be replaced" in str(raised.value)
+    assert sandbox.state.store.photo_path(photo_id).read_bytes() == original
 
 
 # -- 5. Formats, messages and smaller differences ------------------------------------------
