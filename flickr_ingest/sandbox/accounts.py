@@ -109,7 +109,8 @@ class Accounts:
 
     def create_account(self, username: str, *, plan: str = "pro", fullname: str = "") -> str:
         with self._store.transaction() as db:
-            nsid = f"{self._store.number(11)}@N0{self._store.number(1)}"
+            number = self._store.new_photo_or_account_number(db)
+            nsid = f"{number}@N0{self._store.number(1)}"
             db.execute(
                 "INSERT INTO accounts (nsid, username, fullname, is_pro, limits)"
                 " VALUES (?, ?, ?, ?, ?)",

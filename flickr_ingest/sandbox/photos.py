@@ -95,12 +95,6 @@ class Photos:
         self._accounts = accounts
         self.behaviour = Behaviour()
 
-    def _new_photo_id(self, db: sqlite3.Connection) -> str:
-        while True:
-            candidate = self._store.number(11)
-            if not db.execute("SELECT 1 FROM photos WHERE id = ?", (candidate,)).fetchone():
-                return candidate
-
     def upload(
         self,
         principal: Principal,
@@ -126,7 +120,7 @@ class Photos:
                     )
                 is_public = 1 if fields.is_public is None else int(fields.is_public == 1)
                 self._check_quota(db, nsid, limits, stored.size, file_type.kind, is_public)
-                photo_id = self._new_photo_id(db)
+                photo_id = self._store.new_photo_or_account_number(db)
                 secret, originalsecret = self._store.hex(10), self._store.hex(10)
                 now = self._store.clock()
                 db.execute(

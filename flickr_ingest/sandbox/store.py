@@ -149,6 +149,19 @@ class Store:
     def number(self, digits: int) -> str:
         return str(self.random.randrange(10 ** (digits - 1), 10**digits))
 
+    def new_photo_or_account_number(self, db: sqlite3.Connection) -> str:
+        """An 11-digit number that is no photo's id and no account's NSID number. Both come
+        from the same draws, and a kept state restarted with its seed draws them again:
+        the first photo's id was the demo account's NSID number."""
+        while True:
+            candidate = self.number(11)
+            if not db.execute(
+                "SELECT 1 FROM photos WHERE id = ? UNION ALL"
+                " SELECT 1 FROM accounts WHERE nsid LIKE ? LIMIT 1",
+                (candidate, f"{candidate}@%"),
+            ).fetchone():
+                return candidate
+
     def receive_file(self, stream: BinaryIO) -> StoredFile:
         """Copy an upload to the incoming folder in chunks, hashing as it goes."""
         path = self.root / "incoming" / uuid.uuid4().hex

@@ -215,3 +215,29 @@ def test_aggregate_bandwidth_cap_is_shared(sandbox: SandboxServer, credentials) 
         sandbox.traffic.update(bandwidth_mbps=None)
     assert sandbox.state.photos.counts() == {"active": 3}
     assert elapsed >= 2.4  # 12.6 Mbit through one 4 Mbit/s link: about 3 s, not 1
+
+
+def test_photo_ids_and_nsids_never_collide(tmp_path: Path) -> None:
+    """Photo ids and NSID numbers come from the same seeded draws: a kept state restarted
+    with its seed drew the demo account's NSID number again as its first photo id."""
+    with running_sandbox(state_dir=tmp_path, seed=30) as first:
+        made = requests.post(
+            f"{first.url}/sandbox/accounts", json={}, headers=first.admin_headers, timeout=5
+        ).json()
+    with running_sandbox(state_dir=tmp_path, seed=30) as again:
+        account = again.account
+        credentials = Credentials(
+            account.api_key, account.api_secret, account.oauth_token, account.oauth_token_secret
+        )
+        with FlickrClient(credentials, endpoints=Endpoints.at(again.url)) as api:
+            ids = {
+                api.upload(io.BytesIO(jpeg_bytes(i)), filename="a.jpg").photo_id for i in range(3)
+            }
+        minted = requests.post(
+            f"{again.url}/sandbox/accounts", json={}, headers=again.admin_headers, timeout=5
+        ).json()
+    numbers = {
+        nsid.partition("@")[0]
+        for nsid in (account.user_nsid, made["user_nsid"], minted["user_nsid"])
+    }
+    assert len(ids) == 3 and len(numbers) == 3 and not ids & numbers
