@@ -27,6 +27,10 @@ the sandbox makes one choice:
 - 111 names the format (`Format "x" not found`), as 112 names the method; only 112's is
   recorded. "Key not found" for a well-formed unknown key appears in third-party tests
   only; an empty or malformed key gets the recorded "Key has invalid format".
+- An upload that gives some of `is_public`, `is_friend`, `is_family` and leaves out others
+  (or sends 9): upload.api says of each "omitted = the user's default". The sandbox takes
+  each flag left out from the account's default privacy (flickr.prefs.getPrivacy, 1
+  public unless set through `/sandbox/accounts/{nsid}/prefs`).
 - A JSONP `jsoncallback` that is not a dotted JavaScript identifier is not echoed into the
   script: the answer uses `jsonFlickrApi`.
 """

@@ -23,6 +23,16 @@ _API_KEY_FORMAT = re.compile(r"[0-9a-f]{32}")
 #: How far an OAuth timestamp may be from the sandbox's clock.
 TIMESTAMP_TOLERANCE_SECONDS = 600
 MB = 1024 * 1024
+#: flickr.prefs.getPrivacy's values (the reference's §12) and the upload flags each stands
+#: for: (is_public, is_friend, is_family). A new account's default is 1, public, as Flickr's.
+PRIVACY_FLAGS: dict[int, tuple[int, int, int]] = {
+    1: (1, 0, 0),  # public
+    2: (0, 1, 0),  # friends only
+    3: (0, 0, 1),  # family only
+    4: (0, 1, 1),  # friends and family
+    5: (0, 0, 0),  # private
+}
+DEFAULT_PRIVACY = 1
 
 
 @dataclass(frozen=True)
@@ -137,9 +147,25 @@ class Accounts:
                 "username": row["username"],
                 "is_pro": bool(row["is_pro"]),
                 "limits": json.loads(row["limits"]),
+                "privacy": row["privacy"] or DEFAULT_PRIVACY,
             }
-            for row in self._store.query("SELECT * FROM accounts ORDER BY rowid")
+            for row in self._store.query(
+                "SELECT accounts.*, prefs.privacy FROM accounts"
+                " LEFT JOIN prefs USING (nsid) ORDER BY accounts.rowid"
+            )
         ]
+
+    def privacy(self, nsid: str) -> int:
+        """The account's default privacy for new uploads (flickr.prefs.getPrivacy)."""
+        rows = self._store.query("SELECT privacy FROM prefs WHERE nsid = ?", (nsid,))
+        return rows[0]["privacy"] if rows else DEFAULT_PRIVACY
+
+    def set_privacy(self, nsid: str, privacy: int) -> None:
+        """Change the default privacy (on Flickr a web setting; here the control API)."""
+        if privacy not in PRIVACY_FLAGS:
+            raise ValueError(f"privacy is one of {sorted(PRIVACY_FLAGS)}")
+        with self._store.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO prefs VALUES (?, ?)", (nsid, privacy))
 
     def limits(self, nsid: str) -> AccountLimits:
         return AccountLimits(**json.loads(self.account(nsid)["limits"]))

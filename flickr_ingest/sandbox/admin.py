@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from flickr_ingest.numbers import parse_count, parse_seconds
-from flickr_ingest.sandbox.accounts import AccountLimits
+from flickr_ingest.sandbox import errors
+from flickr_ingest.sandbox.accounts import PRIVACY_FLAGS, AccountLimits
 from flickr_ingest.sandbox.photos import Behaviour
 
 if TYPE_CHECKING:
@@ -114,6 +115,20 @@ def admin_routes(app: SandboxApp) -> list[Route]:
         result = await run_in_threadpool(lambda: state.accounts.set_limits(nsid, **changes))
         return JSONResponse(dataclasses.asdict(result))
 
+    async def prefs(request: Request) -> Response:
+        """An account's preferences: `{"privacy": 1-5}`, its default for new uploads."""
+        nsid = request.path_params["nsid"]
+        try:
+            await run_in_threadpool(state.accounts.account, nsid)
+        except errors.InvalidToken:
+            return JSONResponse({"error": "no such account"}, status_code=404)
+        if request.method == "POST":
+            privacy = (await _json_body(request)).get("privacy")
+            if type(privacy) is not int or privacy not in PRIVACY_FLAGS:  # not True, 1.0
+                return _bad_request(f"privacy is one of {sorted(PRIVACY_FLAGS)}")
+            await run_in_threadpool(state.accounts.set_privacy, nsid, privacy)
+        return JSONResponse({"privacy": await run_in_threadpool(state.accounts.privacy, nsid)})
+
     async def revoke(request: Request) -> Response:
         revoked = await run_in_threadpool(state.accounts.revoke_token, request.path_params["token"])
         return JSONResponse({"revoked": revoked})
@@ -136,6 +151,7 @@ def admin_routes(app: SandboxApp) -> list[Route]:
         Route("/sandbox/requests", requests_log),
         Route("/sandbox/accounts", accounts, methods=["GET", "POST"]),
         Route("/sandbox/accounts/{nsid}/limits", limits, methods=["POST"]),
+        Route("/sandbox/accounts/{nsid}/prefs", prefs, methods=["GET", "POST"]),
         Route("/sandbox/tokens/{token}/revoke", revoke, methods=["POST"]),
         Route("/sandbox/photos", photos),
         Route("/sandbox/albums", albums),

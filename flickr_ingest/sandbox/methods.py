@@ -53,6 +53,13 @@ def check_token(state: SandboxState, principal: Principal, params: Params) -> di
     }
 
 
+def get_privacy(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    """`<person nsid="…" privacy="1"/>`: 1 public, 2 friends, 3 family, 4 friends and
+    family, 5 private (the reference's §12, as every flickr.prefs.* answer)."""
+    nsid = require(principal, "read")
+    return {"person": {"nsid": nsid, "privacy": state.accounts.privacy(nsid)}}
+
+
 def get_upload_status(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
     return state.photos.upload_status(principal)
 
@@ -181,6 +188,7 @@ REST_METHODS: dict[str, tuple[RestHandler, bool]] = {
     "flickr.test.login": (test_login, False),
     "flickr.auth.oauth.checkToken": (check_token, False),
     "flickr.people.getUploadStatus": (get_upload_status, False),
+    "flickr.prefs.getPrivacy": (get_privacy, False),
     "flickr.people.getPhotos": (get_photos, False),
     "flickr.photos.search": (search, False),
     "flickr.photos.getInfo": (get_info, False),

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS apps (api_key TEXT PRIMARY KEY, api_secret TEXT NOT N
 CREATE TABLE IF NOT EXISTS accounts (
     nsid TEXT PRIMARY KEY, username TEXT NOT NULL, fullname TEXT NOT NULL,
     is_pro INTEGER NOT NULL, limits TEXT NOT NULL);
+-- An account's preferences (flickr.prefs.*); no row: Flickr's defaults.
+CREATE TABLE IF NOT EXISTS prefs (nsid TEXT PRIMARY KEY, privacy INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY, secret TEXT NOT NULL, api_key TEXT NOT NULL, kind TEXT NOT NULL,
     nsid TEXT, perms TEXT, callback TEXT, verifier TEXT, created REAL NOT NULL);

@@ -586,3 +586,67 @@ def test_a_field_after_the_file_must_be_signed_too(sandbox: SandboxServer) -> No
     assert refused.status_code == 401
     assert dict(parse_qsl(refused.text))["oauth_problem"] == "signature_invalid"
     assert sandbox.state.photos.counts() == {}
+
+
+# -- 7. Account preferences ----------------------------------------------------------------
+
+
+def _set_privacy(sandbox: SandboxServer, privacy: object) -> requests.Response:
+    return requests.post(
+        f"{sandbox.url}/sandbox/accounts/{sandbox.account.user_nsid}/prefs",
+        json={"privacy": privacy},
+        headers=sandbox.admin_headers,
+        timeout=5,
+    )
+
+
+def test_get_privacy_answers_the_accounts_default_as_a_person_element(
+    sandbox: SandboxServer,
+) -> None:
+    """Reference: ../shared/reference/flickr-api.md §12, "Account defaults": every
+    flickr.prefs.* method needs read permission and answers `<person nsid="…" ATTR="…"/>`;
+    getPrivacy's `privacy` is 1 public, 2 friends only, 3 family only, 4 friends and
+    family, 5 private. The default is public unless the owner changed it."""
+    nsid = sandbox.account.user_nsid
+    person = _xml(_rest(sandbox, "flickr.prefs.getPrivacy")).find("person")
+    assert person.attrib == {"nsid": nsid, "privacy": "1"} and not list(person)
+    try:
+        assert _set_privacy(sandbox, 4).json() == {"privacy": 4}
+        answer = _rest(sandbox, "flickr.prefs.getPrivacy", format="json", nojsoncallback="1")
+        assert answer.json() == {"person": {"nsid": nsid, "privacy": 4}, "stat": "ok"}
+        unsigned = _unsigned(
+            sandbox, method="flickr.prefs.getPrivacy", api_key=sandbox.account.api_key
+        )
+        assert _xml(unsigned).find("err").get("code") == "99"  # read permission needed
+        for bad in (0, 6, "1", True, 1.0, [1]):
+            assert _set_privacy(sandbox, bad).status_code == 400, bad
+    finally:
+        _set_privacy(sandbox, 1)
+
+
+@pytest.mark.parametrize(
+    ("privacy", "expected"),
+    [(1, (1, 0, 0)), (2, (0, 1, 0)), (3, (0, 0, 1)), (4, (0, 1, 1)), (5, (0, 0, 0))],
+)
+def test_an_upload_without_visibility_flags_takes_the_accounts_default_privacy(
+    sandbox: SandboxServer, privacy: int, expected: tuple[int, int, int]
+) -> None:
+    """upload.api: `is_public`, `is_friend`, `is_family` "omitted = the user's default"
+    (the reference's §1; flickr-sdk's upload.ts says the same of `9`). A flag given wins."""
+    assert _set_privacy(sandbox, privacy).status_code == 200
+    try:
+        defaulted = _xml(_post_file(sandbox, "upload", jpeg_bytes(96))).findtext("photoid")
+        nines = _post_file(
+            sandbox, "upload", jpeg_bytes(97), is_public="9", is_friend="9", is_family="9"
+        )
+        public = _post_file(sandbox, "upload", jpeg_bytes(98), is_public="1")
+        for photo_id, flags in (
+            (defaulted, expected),
+            (_xml(nines).findtext("photoid"), expected),
+            (_xml(public).findtext("photoid"), (1, *expected[1:])),
+        ):
+            visibility = _xml(_rest(sandbox, "flickr.photos.getInfo", photo_id=photo_id))
+            shown = visibility.find("photo/visibility").attrib
+            assert (int(shown["ispublic"]), int(shown["isfriend"]), int(shown["isfamily"])) == flags
+    finally:
+        _set_privacy(sandbox, 1)
