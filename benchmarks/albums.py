@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from benchmarks.common import point_pipeline_at, sandbox_process, write_result
+from benchmarks.common import admin, point_pipeline_at, sandbox_process, write_result
 from tests.photos import jpeg_bytes
 
 
@@ -53,9 +53,15 @@ def run(photos: int, albums: int) -> dict[str, Any]:
             start = time.perf_counter()
             summary = ingest(source=str(work / "archive"), concurrency=8, album="folder")
             seconds = time.perf_counter() - start
-        log = requests.get(f"{account['url']}/sandbox/requests", timeout=60).json()["requests"]
-        stored = requests.get(f"{account['url']}/sandbox/albums", timeout=60).json()["albums"]
-        files = requests.get(f"{account['url']}/sandbox/photos", timeout=60).json()["photos"]
+        log = requests.get(
+            f"{account['url']}/sandbox/requests", headers=admin(account), timeout=60
+        ).json()["requests"]
+        stored = requests.get(
+            f"{account['url']}/sandbox/albums", headers=admin(account), timeout=60
+        ).json()["albums"]
+        files = requests.get(
+            f"{account['url']}/sandbox/photos", headers=admin(account), timeout=60
+        ).json()["photos"]
     names = {photo["id"]: photo["filename"] for photo in files if photo["status"] == "active"}
     in_order = sorted(a["title"] for a in stored) == sorted(expected) and all(
         [names[i] for i in album["photo_ids"]] == expected[album["title"]] for album in stored

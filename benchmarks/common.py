@@ -81,13 +81,23 @@ def sandbox_process(*options: str) -> Iterator[dict[str, Any]]:
         process.wait(timeout=30)
 
 
+def admin(account: dict[str, Any]) -> dict[str, str]:
+    """The header the sandbox's control endpoints (`/sandbox/…`) want: the admin token of
+    its JSON line."""
+    return {"Authorization": f"Bearer {account['admin_token']}"}
+
+
 def shape(account: dict[str, Any], **settings: Any) -> None:
     """Change the sandbox's network and behaviour (latency, bandwidth, delays, …)."""
-    requests.post(f"{account['url']}/sandbox/faults", json=settings, timeout=30).raise_for_status()
+    requests.post(
+        f"{account['url']}/sandbox/faults", headers=admin(account), json=settings, timeout=30
+    ).raise_for_status()
 
 
 def reset(account: dict[str, Any]) -> None:
-    requests.post(f"{account['url']}/sandbox/reset", timeout=60).raise_for_status()
+    requests.post(
+        f"{account['url']}/sandbox/reset", headers=admin(account), timeout=60
+    ).raise_for_status()
 
 
 def point_pipeline_at(account: dict[str, Any], work: Path) -> None:

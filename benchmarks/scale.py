@@ -32,7 +32,7 @@ from typing import Any
 
 import requests
 
-from benchmarks.common import point_pipeline_at, reset, sandbox_process, write_result
+from benchmarks.common import admin, point_pipeline_at, reset, sandbox_process, write_result
 from flickr_ingest.report.publish import load_report_json
 from tests.photos import jpeg_bytes
 
@@ -169,7 +169,9 @@ def crash_and_rerun(
     report = load_report_json(str(work / "reports"), rerun.pop("report_id"))
     files = (report or {}).get("files", [])
     paths = Counter(record["relative_path"] for record in files)
-    photos = requests.get(f"{account['url']}/sandbox/photos", timeout=600).json()["photos"]
+    photos = requests.get(
+        f"{account['url']}/sandbox/photos", headers=admin(account), timeout=600
+    ).json()["photos"]
     active = [photo for photo in photos if photo["status"] == "active"]
     expected = sum(1 for path in folder.rglob("*") if path.is_file())
     report_ids = {record["photo_id"] for record in files}
@@ -187,7 +189,9 @@ def crash_and_rerun(
 
 
 def _photo_counts(account: dict[str, Any]) -> dict[str, int]:
-    photos = requests.get(f"{account['url']}/sandbox/photos", timeout=600).json()
+    photos = requests.get(
+        f"{account['url']}/sandbox/photos", headers=admin(account), timeout=600
+    ).json()
     return photos["counts"]
 
 

@@ -42,6 +42,7 @@ from typing import Any
 import requests
 
 from benchmarks.common import (
+    admin,
     camera_jpeg,
     point_pipeline_at,
     reset,
@@ -143,7 +144,9 @@ def cli_run(folder: Path, width: int, state: Path, prefect_api: str) -> None:
 
 def first_upload_time(account: dict) -> float:
     """When (time.time()) the first upload of the sandbox's request log arrived."""
-    log = requests.get(f"{account['url']}/sandbox/requests", timeout=60).json()["requests"]
+    log = requests.get(
+        f"{account['url']}/sandbox/requests", headers=admin(account), timeout=60
+    ).json()["requests"]
     return min(entry["time"] for entry in log if entry["path"] == "/services/upload/")
 
 

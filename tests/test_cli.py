@@ -66,6 +66,7 @@ def test_sandbox_command_prints_its_account_and_serves() -> None:
             "oauth_token_secret",
             "user_nsid",
             "username",
+            "admin_token",  # for /sandbox/*, always (issue #30)
         }
         assert account["api_key"] == "k" * 32 and account["api_secret"] == "s" * 16
         echo = requests.get(

@@ -65,8 +65,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to bind (default 127.0.0.1; any other warns, and /sandbox/ then needs "
-        "the admin_token printed in the JSON line)",
+        help="address to bind (default 127.0.0.1; any other warns). The control endpoints "
+        "under /sandbox/ want the admin_token printed in the JSON line",
     )
     parser.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
     parser.add_argument("--state", help="folder that keeps the state across restarts")

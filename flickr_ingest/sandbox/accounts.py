@@ -13,6 +13,7 @@ import secrets
 import sqlite3
 from dataclasses import asdict, dataclass, field, replace
 
+from flickr_ingest.numbers import parse_count
 from flickr_ingest.sandbox import errors, oauth
 from flickr_ingest.sandbox.store import Store
 
@@ -22,6 +23,16 @@ _API_KEY_FORMAT = re.compile(r"[0-9a-f]{32}")
 #: How far an OAuth timestamp may be from the sandbox's clock.
 TIMESTAMP_TOLERANCE_SECONDS = 600
 MB = 1024 * 1024
+#: flickr.prefs.getPrivacy's values (the reference's §12) and the upload flags each stands
+#: for: (is_public, is_friend, is_family). A new account's default is 1, public, as Flickr's.
+PRIVACY_FLAGS: dict[int, tuple[int, int, int]] = {
+    1: (1, 0, 0),  # public
+    2: (0, 1, 0),  # friends only
+    3: (0, 0, 1),  # family only
+    4: (0, 1, 1),  # friends and family
+    5: (0, 0, 0),  # private
+}
+DEFAULT_PRIVACY = 1
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,8 @@ class Accounts:
 
     def create_account(self, username: str, *, plan: str = "pro", fullname: str = "") -> str:
         with self._store.transaction() as db:
-            nsid = f"{self._store.number(11)}@N0{self._store.number(1)}"
+            number = self._store.new_photo_or_account_number(db)
+            nsid = f"{number}@N0{self._store.number(1)}"
             db.execute(
                 "INSERT INTO accounts (nsid, username, fullname, is_pro, limits)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -135,9 +147,25 @@ class Accounts:
                 "username": row["username"],
                 "is_pro": bool(row["is_pro"]),
                 "limits": json.loads(row["limits"]),
+                "privacy": row["privacy"] or DEFAULT_PRIVACY,
             }
-            for row in self._store.query("SELECT * FROM accounts ORDER BY rowid")
+            for row in self._store.query(
+                "SELECT accounts.*, prefs.privacy FROM accounts"
+                " LEFT JOIN prefs USING (nsid) ORDER BY accounts.rowid"
+            )
         ]
+
+    def privacy(self, nsid: str) -> int:
+        """The account's default privacy for new uploads (flickr.prefs.getPrivacy)."""
+        rows = self._store.query("SELECT privacy FROM prefs WHERE nsid = ?", (nsid,))
+        return rows[0]["privacy"] if rows else DEFAULT_PRIVACY
+
+    def set_privacy(self, nsid: str, privacy: int) -> None:
+        """Change the default privacy (on Flickr a web setting; here the control API)."""
+        if privacy not in PRIVACY_FLAGS:
+            raise ValueError(f"privacy is one of {sorted(PRIVACY_FLAGS)}")
+        with self._store.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO prefs VALUES (?, ?)", (nsid, privacy))
 
     def limits(self, nsid: str) -> AccountLimits:
         return AccountLimits(**json.loads(self.account(nsid)["limits"]))
@@ -223,11 +251,13 @@ class Accounts:
         return rows[0]
 
     def authorize(self, token: str, nsid: str, perms: str) -> tuple[str, str]:
-        """Approve a request token for an account; returns (verifier, callback)."""
+        """Approve a request token for an account; returns (verifier, callback). One
+        verifier per token until it is exchanged: a page reload or a browser's prefetch
+        shows the same code again instead of cancelling the one the user is typing."""
         if perms not in PERMS_RANK:
             raise errors.OAuthProblem("permission_denied", perms)
         row = self.request_token(token)
-        verifier = _secret_hex(16)
+        verifier = row["verifier"] or _secret_hex(16)
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE tokens SET nsid = ?, perms = ?, verifier = ? WHERE token = ?",
@@ -321,11 +351,8 @@ class Accounts:
         """A signed request's method, timestamp and token, checked; its token's row."""
         if values.get("oauth_signature_method") != "HMAC-SHA1":
             raise errors.OAuthProblem("signature_method_rejected")
-        try:
-            timestamp = int(values.get("oauth_timestamp", ""))
-        except ValueError:
-            raise errors.OAuthProblem("timestamp_refused") from None
-        if abs(self._store.clock() - timestamp) > TIMESTAMP_TOLERANCE_SECONDS:
+        timestamp = parse_count(values.get("oauth_timestamp"), max_digits=12)
+        if timestamp is None or abs(self._store.clock() - timestamp) > TIMESTAMP_TOLERANCE_SECONDS:
             raise errors.OAuthProblem("timestamp_refused")
         if "oauth_token" in values:
             rows = self._store.query(

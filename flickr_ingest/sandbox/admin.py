@@ -7,6 +7,7 @@ runs, to read the request log and to see what is stored.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from flickr_ingest.sandbox.accounts import AccountLimits
+from flickr_ingest.numbers import parse_count, parse_seconds
+from flickr_ingest.sandbox import errors
+from flickr_ingest.sandbox.accounts import PRIVACY_FLAGS, AccountLimits
 from flickr_ingest.sandbox.photos import Behaviour
 
 if TYPE_CHECKING:
@@ -31,6 +34,16 @@ async def _json_body(request: Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _non_negative(value: object) -> float:
+    """A JSON number, or a decimal string as `numbers.parse_seconds` reads one."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isfinite(value) and value >= 0:
+            return float(value)
+    elif isinstance(value, str) and (parsed := parse_seconds(value)) is not None:
+        return parsed
+    raise ValueError(f"{value!r} is not a non-negative number")
 
 
 def admin_routes(app: SandboxApp) -> list[Route]:
@@ -55,7 +68,7 @@ def admin_routes(app: SandboxApp) -> list[Route]:
             try:
                 traffic.update(**changes)
                 for name, value in behaviour.items():
-                    setattr(state.photos.behaviour, name, float(value))
+                    setattr(state.photos.behaviour, name, _non_negative(value))
             except (TypeError, ValueError) as error:
                 return _bad_request(str(error))
         return JSONResponse(
@@ -63,7 +76,9 @@ def admin_routes(app: SandboxApp) -> list[Route]:
         )
 
     async def requests_log(request: Request) -> Response:
-        since = int(request.query_params.get("since", "0") or 0)
+        since = parse_count(request.query_params.get("since") or "0")
+        if since is None:
+            return _bad_request("since is a whole number (ASCII digits)")
         return JSONResponse(
             {"requests": traffic.entries_since(since), "counters": traffic.counters}
         )
@@ -100,6 +115,20 @@ def admin_routes(app: SandboxApp) -> list[Route]:
         result = await run_in_threadpool(lambda: state.accounts.set_limits(nsid, **changes))
         return JSONResponse(dataclasses.asdict(result))
 
+    async def prefs(request: Request) -> Response:
+        """An account's preferences: `{"privacy": 1-5}`, its default for new uploads."""
+        nsid = request.path_params["nsid"]
+        try:
+            await run_in_threadpool(state.accounts.account, nsid)
+        except errors.InvalidToken:
+            return JSONResponse({"error": "no such account"}, status_code=404)
+        if request.method == "POST":
+            privacy = (await _json_body(request)).get("privacy")
+            if type(privacy) is not int or privacy not in PRIVACY_FLAGS:  # not True, 1.0
+                return _bad_request(f"privacy is one of {sorted(PRIVACY_FLAGS)}")
+            await run_in_threadpool(state.accounts.set_privacy, nsid, privacy)
+        return JSONResponse({"privacy": await run_in_threadpool(state.accounts.privacy, nsid)})
+
     async def revoke(request: Request) -> Response:
         revoked = await run_in_threadpool(state.accounts.revoke_token, request.path_params["token"])
         return JSONResponse({"revoked": revoked})
@@ -122,6 +151,7 @@ def admin_routes(app: SandboxApp) -> list[Route]:
         Route("/sandbox/requests", requests_log),
         Route("/sandbox/accounts", accounts, methods=["GET", "POST"]),
         Route("/sandbox/accounts/{nsid}/limits", limits, methods=["POST"]),
+        Route("/sandbox/accounts/{nsid}/prefs", prefs, methods=["GET", "POST"]),
         Route("/sandbox/tokens/{token}/revoke", revoke, methods=["POST"]),
         Route("/sandbox/photos", photos),
         Route("/sandbox/albums", albums),

@@ -83,6 +83,14 @@ class FilesizeTooLarge(FlickrFault):
     code, message = 8, "Filesize was too large"
 
 
+class VideoNotReplaceable(FlickrFault):
+    """Replace is for photos only (Flickr Help Center "Replace a photo", flickrhelp.com
+    4404058489108). Recorded answer, code and message: trickortweak/flickr-uploader #63
+    (2016, a .mov replacing a video) and oPromessa/flickr-uploader #45 (2018)."""
+
+    code, message = 8, "Videos can't be replaced"
+
+
 class DuplicatePhoto(FlickrFault):
     code, message = 9, "Duplicate photo/video detected"
 

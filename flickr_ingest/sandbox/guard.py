@@ -6,8 +6,8 @@
   browser.
 - Under `/sandbox/`: requests a browser marks cross-site are refused (`Sec-Fetch-Site`);
   a write must say `Content-Type: application/json`, which a form or a `text/plain`
-  fetch cannot without a CORS preflight the sandbox never grants; and past loopback an
-  admin token is required.
+  fetch cannot without a CORS preflight the sandbox never grants; and the admin token is
+  required (a loopback port is open to every local user), except by `/sandbox/health`.
 - A request body may not stay silent longer than the body timeout; an answer sent before
   the body was read closes the connection rather than reading the rest.
 """
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from flickr_ingest.numbers import parse_count
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 #: Answers the liveness probe of an orchestrator, which carries no token.
@@ -42,8 +44,8 @@ class Access:
     host_names: frozenset[str] = LOOPBACK_NAMES
     #: A wildcard bind: the address a connection reached counts as a host name too.
     any_local_address: bool = False
-    #: Required by `/sandbox/` when set (as `Authorization: Bearer …` or `X-Sandbox-Admin`).
-    admin_token: str | None = None
+    #: Required by `/sandbox/` (as `Authorization: Bearer …` or `X-Sandbox-Admin`).
+    admin_token: str = ""
     body_timeout: float = 30.0
 
     @classmethod
@@ -52,7 +54,7 @@ class Access:
         bind_hosts: tuple[str, ...],
         port: int,
         *,
-        admin_token: str | None,
+        admin_token: str,
         body_timeout: float,
     ) -> Access:
         """`bind_hosts`: the host as given (a name or an address) and the address bound."""
@@ -145,7 +147,7 @@ class RequestGuard:
         if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
             return PlainTextResponse("Cross-site requests not allowed", status_code=403)
         token = access.admin_token
-        if token is not None and path not in _OPEN_PATHS and not _token_matches(headers, token):
+        if path not in _OPEN_PATHS and not (token and _token_matches(headers, token)):
             return PlainTextResponse(
                 "Admin token required",
                 status_code=401,
@@ -193,6 +195,6 @@ def _host_and_port(value: str) -> tuple[str, str | None] | None:
         return None
     if not rest:
         return name.lower(), None
-    if not rest.startswith(":") or not rest[1:].isdigit():
+    if not rest.startswith(":") or parse_count(rest[1:], max_digits=5) is None:
         return None
     return name.lower(), rest[1:]

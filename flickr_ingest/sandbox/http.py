@@ -9,6 +9,7 @@ Flickr's own paths.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import sqlite3
 import time
@@ -18,7 +19,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     FileResponse,
@@ -31,15 +31,17 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flickr_ingest.filetypes import SNIFF_BYTES, sniff
+from flickr_ingest.numbers import parse_count
 from flickr_ingest.sandbox import errors, pages, render
 from flickr_ingest.sandbox.accounts import Principal
 from flickr_ingest.sandbox.admin import admin_routes
 from flickr_ingest.sandbox.guard import Access, BodyTimeout, RequestGuard
 from flickr_ingest.sandbox.methods import REST_METHODS
 from flickr_ingest.sandbox.oauth import parse_authorization_header
-from flickr_ingest.sandbox.photos import PhotoFields
+from flickr_ingest.sandbox.photos import PhotoFields, original_path
 from flickr_ingest.sandbox.state import SandboxState
 from flickr_ingest.sandbox.traffic import BodyTooLarge, Traffic
+from flickr_ingest.sandbox.uploads import MalformedForm, UploadForm, read_upload_form
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +151,14 @@ def _api_key(params: list[tuple[str, str]]) -> str:
     return values.get("oauth_consumer_key") or values.get("api_key", "")
 
 
+#: Parameters that say who is calling: where any of them is, the request's OAuth is.
+_CALLER_PARAMETERS = frozenset({"oauth_consumer_key", "api_key", "oauth_signature", "oauth_token"})
+
+
+def _names_a_caller(params: list[tuple[str, str]]) -> bool:
+    return any(name in _CALLER_PARAMETERS for name, _ in params)
+
+
 class SandboxApp:
     """The whole sandbox as an ASGI application."""
 
@@ -182,7 +192,7 @@ class SandboxApp:
             Route("/photos/{owner}/albums/{album_id}", self.album_page),
             Route("/photos/{owner}/albums/{album_id}/", self.album_page),
             Route("/photos/{owner}/{photo_id}/", self.photo_page),
-            Route("/sandbox/photos/{photo_id}/file", self.photo_file),
+            Route("/static/{server}/{photo_id}_{secret}_o.{extension}", self.photo_file),
             *admin_routes(self),
         ]
         routing = Starlette(routes=routes, exception_handlers={BodyTimeout: _timed_out})
@@ -265,7 +275,7 @@ class SandboxApp:
         if fault in ("lost", "stalled"):
             return None
         if fault == "reset":
-            expected = int(request.headers.get("content-length", "0") or 0)
+            expected = parse_count(request.headers.get("content-length")) or 0
             received = 0
             async for chunk in request.stream():
                 received += len(chunk)
@@ -338,64 +348,84 @@ class SandboxApp:
             callback=render.jsonp_callback(values),
         )
 
-    async def _upload_form(self, request: Request) -> tuple[UploadFile, list[tuple[str, str]]]:
-        """Parse a multipart upload; the file spools to disk, never whole in memory."""
-        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-            raise errors.NoPhoto()
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.traffic.settings.max_body_bytes:
-            raise errors.FilesizeTooLarge()
-        try:
-            form = await request.form(max_files=2, max_fields=200, max_part_size=1024 * 1024)
-        except (BodyTooLarge, BodyTimeout, ClientDisconnect):
-            raise
-        except Exception:  # malformed multipart of any kind: Flickr's answer is "no photo"
-            logger.info("malformed multipart upload", exc_info=True)
-            raise errors.NoPhoto() from None
-        request.state.form = form
-        photo = form.get("photo")
-        fields = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
-        params = list(request.query_params.multi_items()) + _oauth_header(request) + fields
-        if not isinstance(photo, UploadFile):
-            raise errors.NoPhoto()
-        return photo, params
-
     async def _receive_upload(
         self, request: Request, *, replace: bool
     ) -> tuple[dict[str, Any], Principal | None]:
-        try:
-            # Before any body byte is read: a 300 MB body with a bogus key is not worth it.
-            screened = list(request.query_params.multi_items()) + _oauth_header(request)
-            request.state.api_key = _api_key(screened)
-            await run_in_threadpool(self.state.accounts.screen_upload, screened)
-            photo, params = await self._upload_form(request)
-            principal = await run_in_threadpool(self._authenticate, request, params)
-            values = dict(params)
-            stored = await run_in_threadpool(self.state.store.receive_file, photo.file)
-            asynchronous = values.get("async") == "1"
-            if replace:
-                outcome = await run_in_threadpool(
-                    lambda: self.state.photos.replace(
-                        principal,
-                        stored,
-                        values.get("photo_id", "").strip(),
-                        asynchronous=asynchronous,
-                    )
-                )
+        """An upload or a replace. OAuth in the header or query string is screened before
+        any body byte is read; OAuth in the form is checked where the file part begins
+        (`uploads.read_upload_form`); a file that comes first is read within the body's
+        size and time limits, and the request authenticated after it."""
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raise errors.NoPhoto()
+        declared = parse_count(request.headers.get("content-length"))
+        if declared is not None and declared > self.traffic.settings.max_body_bytes:
+            raise errors.FilesizeTooLarge()
+        outside = list(request.query_params.multi_items()) + _oauth_header(request)
+        request.state.api_key = _api_key(outside)
+        if _names_a_caller(outside):  # a 300 MB body with a bogus key is not worth reading
+            await run_in_threadpool(self.state.accounts.screen_upload, outside)
+        checked: Principal | None = None
+
+        async def checkpoint(before_file: list[tuple[str, str]]) -> None:
+            nonlocal checked
+            if _names_a_caller(outside) or not _names_a_caller(before_file):
+                return  # screened already, or the credentials come after the file
+            request.state.api_key = _api_key(before_file)
+            if "oauth_signature" in dict(before_file):
+                checked = await run_in_threadpool(self._authenticate, request, before_file)
             else:
-                outcome = await run_in_threadpool(
-                    lambda: self.state.photos.upload(
-                        principal,
-                        stored,
-                        _html5_filename(photo.filename or "photo"),
-                        PhotoFields.from_params(values),
-                        asynchronous=asynchronous,
-                    )
-                )
+                await run_in_threadpool(self.state.accounts.screen_upload, before_file)
+
+        try:
+            form = await read_upload_form(request, checkpoint)
+        except MalformedForm:
+            logger.info("malformed multipart upload", exc_info=True)
+            raise errors.NoPhoto() from None
+        try:
+            return await self._accept_upload(request, form, outside, checked, replace=replace)
         finally:
-            form = getattr(request.state, "form", None)
-            if form is not None:
-                await form.close()
+            await form.close()
+
+    async def _accept_upload(
+        self,
+        request: Request,
+        form: UploadForm,
+        outside: list[tuple[str, str]],
+        checked: Principal | None,
+        *,
+        replace: bool,
+    ) -> tuple[dict[str, Any], Principal | None]:
+        photo = form.photo
+        if photo is None:
+            raise errors.NoPhoto()
+        params = outside + form.fields  # what Flickr signs: every field but the photo
+        if checked is None or len(form.fields) != form.fields_before_file:
+            # Fields after the file were not in the checkpoint's signature: checked again
+            # over all, a signature over the first ones is refused (its nonce is spent).
+            checked = await run_in_threadpool(self._authenticate, request, params)
+        principal = checked
+        values = dict(params)
+        stored = await run_in_threadpool(self.state.store.receive_file, photo.file)
+        asynchronous = values.get("async") == "1"
+        if replace:
+            outcome = await run_in_threadpool(
+                lambda: self.state.photos.replace(
+                    principal,
+                    stored,
+                    values.get("photo_id", "").strip(),
+                    asynchronous=asynchronous,
+                )
+            )
+        else:
+            outcome = await run_in_threadpool(
+                lambda: self.state.photos.upload(
+                    principal,
+                    stored,
+                    _html5_filename(photo.filename or "photo"),
+                    PhotoFields.from_params(values),
+                    asynchronous=asynchronous,
+                )
+            )
         if outcome.ticket_id:
             return {"ticketid": {"_content": outcome.ticket_id}}, principal
         processing = self.state.photos.behaviour.sync_processing_seconds
@@ -511,10 +541,16 @@ class SandboxApp:
         return row, self.state.photos.photo_tags(row["id"]), self.state.albums.albums_of(row["id"])
 
     async def photo_file(self, request: Request) -> Response:
+        """A photo's original at its Flickr-shaped static URL (`photos.original_path`)."""
         photo_id = request.path_params["photo_id"]
         row = self.state.photos.photo_row(photo_id)
         path = self.state.store.photo_path(photo_id)
-        if row is None or row["status"] != "active" or not path.exists():
+        if (
+            row is None
+            or row["status"] != "active"
+            or not hmac.compare_digest(request.url.path.encode(), original_path(row).encode())
+            or not path.exists()
+        ):
             return PlainTextResponse("not found", status_code=404)
         with open(path, "rb") as head:
             media_type = sniff(head.read(SNIFF_BYTES)).mime

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flickr_ingest.numbers import parse_count
 from flickr_ingest.sandbox import errors
 from flickr_ingest.sandbox.accounts import Principal, require
 from flickr_ingest.sandbox.state import SandboxState
@@ -22,8 +23,8 @@ def required_arg(params: Params, name: str) -> str:
 
 
 def _int_arg(params: Params, name: str, default: int) -> int:
-    value = params.get(name, "").strip()
-    return int(value) if value.isdigit() else default
+    value = parse_count(params.get(name, "").strip(), max_digits=9)
+    return default if value is None else value
 
 
 def test_echo(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
@@ -50,6 +51,13 @@ def check_token(state: SandboxState, principal: Principal, params: Params) -> di
             },
         }
     }
+
+
+def get_privacy(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
+    """`<person nsid="…" privacy="1"/>`: 1 public, 2 friends, 3 family, 4 friends and
+    family, 5 private (the reference's §12, as every flickr.prefs.* answer)."""
+    nsid = require(principal, "read")
+    return {"person": {"nsid": nsid, "privacy": state.accounts.privacy(nsid)}}
 
 
 def get_upload_status(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
@@ -180,6 +188,7 @@ REST_METHODS: dict[str, tuple[RestHandler, bool]] = {
     "flickr.test.login": (test_login, False),
     "flickr.auth.oauth.checkToken": (check_token, False),
     "flickr.people.getUploadStatus": (get_upload_status, False),
+    "flickr.prefs.getPrivacy": (get_privacy, False),
     "flickr.people.getPhotos": (get_photos, False),
     "flickr.photos.search": (search, False),
     "flickr.photos.getInfo": (get_info, False),

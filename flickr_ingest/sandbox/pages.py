@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from flickr_ingest.limited_html import sanitise
+from flickr_ingest.sandbox.photos import original_path
 
 _STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }
@@ -57,7 +58,8 @@ def _card(
     return (
         f"<div class='photo' id='photo-{photo_id}'>"
         f"<a href='/photos/{html.escape(photo['owner'])}/{photo_id}/'>"
-        f"<img src='/sandbox/photos/{photo_id}/file' alt='{html.escape(photo['filename'])}'></a>"
+        f"<img src='{html.escape(original_path(photo))}'"
+        f" alt='{html.escape(photo['filename'])}'></a>"
         f"<h3 class='title'>{html.escape(photo['title']) or '<em>untitled</em>'}</h3>"
         f"<div class='description'>{sanitise(photo['description'])}</div>"
         f"<p class='tags'>{tag_html}</p>{_album_links(albums)}"

@@ -12,8 +12,16 @@ from dataclasses import dataclass
 
 from flickr_ingest import filetypes
 from flickr_ingest.metadata import read_file_metadata
+from flickr_ingest.numbers import parse_count
 from flickr_ingest.sandbox import errors
-from flickr_ingest.sandbox.accounts import MB, AccountLimits, Accounts, Principal, require
+from flickr_ingest.sandbox.accounts import (
+    MB,
+    PRIVACY_FLAGS,
+    AccountLimits,
+    Accounts,
+    Principal,
+    require,
+)
 from flickr_ingest.sandbox.edits import tag_id
 from flickr_ingest.sandbox.store import Store, StoredFile
 from flickr_ingest.tags import MAX_TAGS, is_machine_tag, normalise_tag, parse_tags
@@ -23,6 +31,14 @@ _ORIGINAL_FORMATS = {"jpeg": "jpg", "tiff": "tif"}
 #: Hosts whose URLs in a title, description or tag make an upload fail with error 116.
 BLOCKED_URL_HOSTS = ("spam.example", "malware.example", "phishing.example")
 _URL_HOST = re.compile(r"https?://([^/\s\"'<>:?#]+)", re.IGNORECASE)
+
+
+def original_path(row: sqlite3.Row) -> str:
+    """Where the sandbox serves a photo's original, in the shape of Flickr's static URLs
+    (`live.staticflickr.com/{server}/{id}_{originalsecret}_o.{format}`): the secret in the
+    path is what lets a page show it, as on Flickr; a replace changes it."""
+    extension = _ORIGINAL_FORMATS.get(row["format"], row["format"])
+    return f"/static/1/{row['id']}_{row['originalsecret']}_o.{extension}"
 
 
 @dataclass(frozen=True)
@@ -43,16 +59,19 @@ class PhotoFields:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> PhotoFields:
         def number(name: str) -> int | None:
-            value = params.get(name, "").strip()
-            return int(value) if value.isdigit() else None
+            return parse_count(params.get(name, "").strip(), max_digits=9)
+
+        def flag(name: str) -> int | None:  # 9 is "the user's default", as omitted
+            value = number(name)
+            return None if value == 9 else value
 
         return cls(
             title=params.get("title", ""),
             description=params.get("description", ""),
             tags=params.get("tags", ""),
-            is_public=number("is_public"),
-            is_friend=number("is_friend"),
-            is_family=number("is_family"),
+            is_public=flag("is_public"),
+            is_friend=flag("is_friend"),
+            is_family=flag("is_family"),
             safety_level=number("safety_level"),
             content_type=number("content_type"),
             hidden=number("hidden"),
@@ -87,12 +106,6 @@ class Photos:
         self._accounts = accounts
         self.behaviour = Behaviour()
 
-    def _new_photo_id(self, db: sqlite3.Connection) -> str:
-        while True:
-            candidate = self._store.number(11)
-            if not db.execute("SELECT 1 FROM photos WHERE id = ?", (candidate,)).fetchone():
-                return candidate
-
     def upload(
         self,
         principal: Principal,
@@ -116,9 +129,9 @@ class Photos:
                     self._check_duplicate(
                         db, nsid, stored.sha256, include_deleted=fields.dedup_check == 2
                     )
-                is_public = 1 if fields.is_public is None else int(fields.is_public == 1)
+                is_public, is_friend, is_family = self._visibility(nsid, fields)
                 self._check_quota(db, nsid, limits, stored.size, file_type.kind, is_public)
-                photo_id = self._new_photo_id(db)
+                photo_id = self._store.new_photo_or_account_number(db)
                 secret, originalsecret = self._store.hex(10), self._store.hex(10)
                 now = self._store.clock()
                 db.execute(
@@ -141,8 +154,8 @@ class Photos:
                         fields.title,
                         fields.description,
                         is_public,
-                        int(fields.is_friend == 1),
-                        int(fields.is_family == 1),
+                        is_friend,
+                        is_family,
                         fields.safety_level or 1,
                         fields.content_type or 1,
                         fields.hidden or 1,
@@ -177,6 +190,8 @@ class Photos:
                 ).fetchone()
                 if row is None:  # no code of replace's own list fits: the sandbox's choice
                     raise errors.NoPhoto()
+                if filetypes.VIDEO in (row["kind"], file_type.kind):
+                    raise errors.VideoNotReplaceable()
                 self._check_bandwidth(db, nsid, limits, stored.size)
                 originalsecret = self._store.hex(10)
                 db.execute(
@@ -202,6 +217,16 @@ class Photos:
                 return UploadOutcome(photo_id, row["secret"], originalsecret)
         finally:
             stored.path.unlink(missing_ok=True)
+
+    def _visibility(self, nsid: str, fields: PhotoFields) -> tuple[int, int, int]:
+        """(is_public, is_friend, is_family): each flag given is 1 or 0; each left out (or
+        9) is the account's default privacy's, as Flickr's upload.api says of each."""
+        defaults = PRIVACY_FLAGS[self._accounts.privacy(nsid)]
+        given = (fields.is_public, fields.is_friend, fields.is_family)
+        return tuple(  # type: ignore[return-value]
+            default if flag is None else int(flag == 1)
+            for flag, default in zip(given, defaults, strict=True)
+        )
 
     @staticmethod
     def _check_file(stored: StoredFile, limits: AccountLimits) -> filetypes.FileType:

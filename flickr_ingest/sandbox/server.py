@@ -1,8 +1,9 @@
 """Run the sandbox on a loopback port: in a thread for tests and the demo, or as a process.
 
 `running_sandbox()` is the in-process fixture; `SandboxServer.start()` returns the demo
-account (URL, keys and a ready write token) that `flickr-ingest sandbox` prints as JSON.
-Bound beyond loopback, it warns and its control endpoints want the account's admin token.
+account (URL, keys, a ready write token and the admin token) that `flickr-ingest sandbox`
+prints as JSON. The control endpoints under `/sandbox/` always want the admin token: on a
+shared machine any local user reaches a loopback port. Bound beyond loopback, it warns.
 """
 
 from __future__ import annotations
@@ -45,14 +46,11 @@ class DemoAccount:
     oauth_token_secret: str = field(repr=False)
     user_nsid: str
     username: str
-    #: For `/sandbox/` when bound beyond loopback (None on loopback, where none is needed).
-    admin_token: str | None = field(default=None, repr=False)
+    #: For the control endpoints under `/sandbox/` (all but `/sandbox/health`).
+    admin_token: str = field(repr=False)
 
     def to_json(self) -> str:
-        fields = asdict(self)
-        if fields["admin_token"] is None:
-            del fields["admin_token"]  # a loopback sandbox prints the same line as before
-        return json.dumps(fields)
+        return json.dumps(asdict(self))
 
 
 class _QuietDroppedAnswers(logging.Filter):
@@ -92,12 +90,11 @@ class SandboxServer:
             ) from None
         bound_host, bound_port = self._socket.getsockname()[:2]
         limits = limits or ConnectionLimits()
-        self.admin_token: str | None = None
+        self.admin_token = secrets.token_urlsafe(32)
         if not ipaddress.ip_address(bound_host).is_loopback:
-            self.admin_token = secrets.token_urlsafe(32)
             logger.warning(
                 "the Flickr sandbox listens on %s:%d, beyond this machine: anyone who reaches "
-                "it can use its demo account; /sandbox/ needs the admin_token it prints",
+                "it can use its demo account (its control endpoints want the admin_token)",
                 bound_host,
                 bound_port,
             )
@@ -145,6 +142,11 @@ class SandboxServer:
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
         logging.getLogger("uvicorn.error").addFilter(_QuietDroppedAnswers())
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """The header the control endpoints under `/sandbox/` want."""
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def address(self) -> tuple[str, int]:
         host, port = self._socket.getsockname()[:2]

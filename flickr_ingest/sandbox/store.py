@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS apps (api_key TEXT PRIMARY KEY, api_secret TEXT NOT N
 CREATE TABLE IF NOT EXISTS accounts (
     nsid TEXT PRIMARY KEY, username TEXT NOT NULL, fullname TEXT NOT NULL,
     is_pro INTEGER NOT NULL, limits TEXT NOT NULL);
+-- An account's preferences (flickr.prefs.*); no row: Flickr's defaults.
+CREATE TABLE IF NOT EXISTS prefs (nsid TEXT PRIMARY KEY, privacy INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY, secret TEXT NOT NULL, api_key TEXT NOT NULL, kind TEXT NOT NULL,
     nsid TEXT, perms TEXT, callback TEXT, verifier TEXT, created REAL NOT NULL);
@@ -148,6 +150,19 @@ class Store:
 
     def number(self, digits: int) -> str:
         return str(self.random.randrange(10 ** (digits - 1), 10**digits))
+
+    def new_photo_or_account_number(self, db: sqlite3.Connection) -> str:
+        """An 11-digit number that is no photo's id and no account's NSID number. Both come
+        from the same draws, and a kept state restarted with its seed draws them again:
+        the first photo's id was the demo account's NSID number."""
+        while True:
+            candidate = self.number(11)
+            if not db.execute(
+                "SELECT 1 FROM photos WHERE id = ? UNION ALL"
+                " SELECT 1 FROM accounts WHERE nsid LIKE ? LIMIT 1",
+                (candidate, f"{candidate}@%"),
+            ).fetchone():
+                return candidate
 
     def receive_file(self, stream: BinaryIO) -> StoredFile:
         """Copy an upload to the incoming folder in chunks, hashing as it goes."""

@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from flickr_ingest.numbers import parse_seconds
+
 #: Fault names accepted in a fault spec, and what each does.
 FAULTS = {
     "lost": "the request is carried out, then the connection drops before the answer",
@@ -44,10 +46,9 @@ def parse_fault_spec(spec: str) -> dict[str, float]:
         if not sep or name not in FAULTS:
             names = ", ".join(FAULTS)
             raise ValueError(f"bad fault {item!r}: expected NAME=PROBABILITY, NAME one of {names}")
-        try:
-            rate = float(value)
-        except ValueError:
-            raise ValueError(f"bad fault {item!r}: {value!r} is not a probability") from None
+        rate = parse_seconds(value)  # a plain decimal: no '1e-3', 'nan' or '٠.٥'
+        if rate is None:
+            raise ValueError(f"bad fault {item!r}: {value!r} is not a probability")
         if not 0 <= rate <= 1:
             raise ValueError(f"bad fault {item!r}: a probability lies between 0 and 1")
         rates[name] = rate

@@ -16,7 +16,9 @@ from tests.ports import closed_port
 
 
 def _faults(sandbox: SandboxServer, **settings: object) -> None:
-    response = requests.post(f"{sandbox.url}/sandbox/faults", json=settings, timeout=5)
+    response = requests.post(
+        f"{sandbox.url}/sandbox/faults", headers=sandbox.admin_headers, json=settings, timeout=5
+    )
     assert response.status_code == 200, response.text
 
 
@@ -101,7 +103,10 @@ def test_free_account_reports_items(sandbox: SandboxServer, client: FlickrClient
     sandbox.state.accounts.set_limits(sandbox.account.user_nsid, max_items=3)
     client.upload(io.BytesIO(jpeg_bytes(41)), filename="a.jpg")
     free = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "free", "plan": "free"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "free", "plan": "free"},
+        timeout=5,
     ).json()
     account = sandbox.account
     with FlickrClient(
@@ -170,7 +175,12 @@ def test_lost_answer_then_dedup_retry_yields_the_original(client, sandbox) -> No
     with pytest.raises(errors.TransportError):
         client.upload(io.BytesIO(data), filename="a.jpg", dedup_check=1)
     _faults(sandbox, faults="")
-    stored = [p for p in requests.get(f"{sandbox.url}/sandbox/photos", timeout=5).json()["photos"]]
+    stored = [
+        p
+        for p in requests.get(
+            f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=5
+        ).json()["photos"]
+    ]
     assert len(stored) == 1  # the lost attempt landed
     with pytest.raises(errors.DuplicatePhotoError) as raised:
         client.upload(io.BytesIO(data), filename="a.jpg", dedup_check=1)
@@ -239,7 +249,10 @@ def test_auth_errors(sandbox, credentials, client) -> None:
             bad.test_login()
         assert raised.value.code == 100
     reader = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"perms": "read"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"perms": "read"},
+        timeout=5,
     ).json()
     read_only = Credentials(
         credentials.api_key,
@@ -252,7 +265,11 @@ def test_auth_errors(sandbox, credentials, client) -> None:
         with pytest.raises(errors.AuthError) as raised:
             bad.upload(io.BytesIO(jpeg_bytes(56)), filename="a.jpg")
         assert raised.value.code == 99
-        requests.post(f"{sandbox.url}/sandbox/tokens/{reader['oauth_token']}/revoke", timeout=5)
+        requests.post(
+            f"{sandbox.url}/sandbox/tokens/{reader['oauth_token']}/revoke",
+            headers=sandbox.admin_headers,
+            timeout=5,
+        )
         with pytest.raises(errors.AuthError) as raised:
             bad.test_login()
         assert raised.value.code == 98

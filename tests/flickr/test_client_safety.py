@@ -27,11 +27,21 @@ def test_no_secret_in_logs_exceptions_or_reprs(
         api.upload(io.BytesIO(jpeg_bytes(1)), filename="ok.jpg", title="fine")
         api.upload_status()
         for fault in ("503=1", "lost=1", "14=1"):
-            requests.post(f"{sandbox.url}/sandbox/faults", json={"faults": fault}, timeout=5)
+            requests.post(
+                f"{sandbox.url}/sandbox/faults",
+                headers=sandbox.admin_headers,
+                json={"faults": fault},
+                timeout=5,
+            )
             with pytest.raises(errors.FlickrError) as raised:
                 api.upload(io.BytesIO(jpeg_bytes(2)), filename="x.jpg")
             seen += _exception_texts(raised.value)
-        requests.post(f"{sandbox.url}/sandbox/faults", json={"faults": ""}, timeout=5)
+        requests.post(
+            f"{sandbox.url}/sandbox/faults",
+            headers=sandbox.admin_headers,
+            json={"faults": ""},
+            timeout=5,
+        )
     wrong = Credentials(
         credentials.api_key,
         credentials.api_secret[::-1],

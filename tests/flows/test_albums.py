@@ -43,11 +43,15 @@ def _make_archive(root: Path) -> dict[str, list[str]]:
 
 
 def _albums(sandbox: SandboxServer) -> list[dict]:
-    return requests.get(f"{sandbox.url}/sandbox/albums", timeout=10).json()["albums"]
+    return requests.get(
+        f"{sandbox.url}/sandbox/albums", headers=sandbox.admin_headers, timeout=10
+    ).json()["albums"]
 
 
 def _photos(sandbox: SandboxServer) -> dict[str, dict]:
-    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    photos = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+    ).json()["photos"]
     return {p["id"]: p for p in photos if p["status"] == "active"}
 
 
@@ -62,7 +66,9 @@ def _check_end_state(sandbox: SandboxServer, expected: dict[str, list[str]]) -> 
 
 
 def _album_calls(sandbox: SandboxServer, method: str) -> int:
-    log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=10).json()["requests"]
+    log = requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=10
+    ).json()["requests"]
     return sum(1 for r in log if r["api_method"] == f"flickr.photosets.{method}")
 
 
@@ -100,7 +106,9 @@ def test_three_folders_make_three_ordered_albums_and_reruns_change_nothing(
     page = requests.get(report["albums"][0]["url"], timeout=10)
     assert page.status_code == 200 and f"{PER_FOLDER} photo(s)" in page.text
 
-    log_before = requests.get(f"{sandbox.url}/sandbox/requests", timeout=10).json()
+    log_before = requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=10
+    ).json()
     again = _run_flow(flow_env / "archive")
     assert again["totals"]["already_uploaded"] == 60 and again["totals"]["uploaded"] == 0
     _check_end_state(sandbox, expected)
@@ -108,7 +116,9 @@ def test_three_folders_make_three_ordered_albums_and_reruns_change_nothing(
         a["album_id"] for a in summary["albums"]
     )
     since = log_before["requests"][-1]["seq"] if log_before["requests"] else 0
-    calls = requests.get(f"{sandbox.url}/sandbox/requests?since={since}", timeout=10).json()
+    calls = requests.get(
+        f"{sandbox.url}/sandbox/requests?since={since}", headers=sandbox.admin_headers, timeout=10
+    ).json()
     writes = [
         r["api_method"]
         for r in calls["requests"]
@@ -147,7 +157,12 @@ def test_a_killed_run_and_its_rerun_give_the_same_albums(
     flow_env: Path, sandbox: SandboxServer, prefect_server: str
 ) -> None:
     expected = _make_archive(flow_env / "archive")
-    requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 80}, timeout=5)
+    requests.post(
+        f"{sandbox.url}/sandbox/faults",
+        headers=sandbox.admin_headers,
+        json={"latency_ms": 80},
+        timeout=5,
+    )
     process = start_cli_run(flow_env / "archive", prefect_server, concurrency="8", album="folder")
     deadline = time.monotonic() + 120
     while len(_photos(sandbox)) < 25 and process.poll() is None:
@@ -156,7 +171,12 @@ def test_a_killed_run_and_its_rerun_give_the_same_albums(
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert _albums(sandbox) == []  # albums are filled at the end of a run: none yet
-    requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 0}, timeout=5)
+    requests.post(
+        f"{sandbox.url}/sandbox/faults",
+        headers=sandbox.admin_headers,
+        json={"latency_ms": 0},
+        timeout=5,
+    )
     rerun = start_cli_run(flow_env / "archive", prefect_server, concurrency="8", album="folder")
     output, _ = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, output
@@ -166,7 +186,12 @@ def test_a_killed_run_and_its_rerun_give_the_same_albums(
 def test_two_runs_at_once_still_make_three_albums(flow_env: Path, sandbox: SandboxServer) -> None:
     expected = _make_archive(flow_env / "archive")
     # Slow answers widen the window in which both runs want the same album.
-    requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 60}, timeout=5)
+    requests.post(
+        f"{sandbox.url}/sandbox/faults",
+        headers=sandbox.admin_headers,
+        json={"latency_ms": 60},
+        timeout=5,
+    )
     summaries: list[dict] = []
     errors: list[BaseException] = []
 

@@ -74,9 +74,16 @@ def test_a_revoked_token_stops_the_run_and_asks_for_a_new_login(
     three_photos: Path, prefect_server: str, sandbox
 ) -> None:
     account = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "revoked"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "revoked"},
+        timeout=5,
     ).json()
-    requests.post(f"{sandbox.url}/sandbox/tokens/{account['oauth_token']}/revoke", timeout=5)
+    requests.post(
+        f"{sandbox.url}/sandbox/tokens/{account['oauth_token']}/revoke",
+        headers=sandbox.admin_headers,
+        timeout=5,
+    )
     run = _run(
         three_photos,
         prefect_server,

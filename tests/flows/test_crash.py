@@ -15,6 +15,7 @@ from pathlib import Path
 
 import requests
 
+from flickr_ingest.sandbox import SandboxServer
 from tests.flows.cli_runs import start_cli_run
 from tests.photos import jpeg_bytes
 
@@ -22,8 +23,10 @@ PHOTOS = 100
 KILLS = 5  # the dangerous moment itself is made on purpose in the test above
 
 
-def _active(sandbox_url: str) -> list[dict]:
-    photos = requests.get(f"{sandbox_url}/sandbox/photos", timeout=10).json()["photos"]
+def _active(sandbox: SandboxServer) -> list[dict]:
+    photos = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+    ).json()["photos"]
     return [p for p in photos if p["status"] == "active"]
 
 
@@ -38,19 +41,19 @@ def test_a_run_killed_after_flickr_stored_a_photo_finds_it_and_sends_it_once(
     sandbox.traffic.update(next_faults=("stalled",), stall_seconds=60)
     process = start_cli_run(folder, prefect_server, concurrency="1")
     deadline = time.monotonic() + 120
-    while not _active(sandbox.url):
+    while not _active(sandbox):
         assert process.poll() is None and time.monotonic() < deadline, "nothing was stored"
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     killed_at = time.time()
-    [stored_first] = _active(sandbox.url)  # the run never heard of it
+    [stored_first] = _active(sandbox)  # the run never heard of it
 
     again = start_cli_run(folder, prefect_server, concurrency="1")
     output, _ = again.communicate(timeout=300)
     assert again.returncode == 0, output
 
-    stored = _active(sandbox.url)
+    stored = _active(sandbox)
     assert len(stored) == 6 and len({p["sha256"] for p in stored}) == 6
     report = json.loads(sorted((flow_env / "reports").glob("*/report.json"))[-1].read_text())
     [found] = [f for f in report["files"] if f["photo_id"] == stored_first["id"]]
@@ -68,18 +71,23 @@ def test_killed_runs_resume_to_exactly_once(flow_env: Path, sandbox, prefect_ser
     for number in range(PHOTOS):
         (folder / f"img{number:03d}.jpg").write_bytes(jpeg_bytes(5000 + number, size=(160, 120)))
     # Slow answers, so that a kill lands in the middle of uploads.
-    requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 120}, timeout=5)
+    requests.post(
+        f"{sandbox.url}/sandbox/faults",
+        headers=sandbox.admin_headers,
+        json={"latency_ms": 120},
+        timeout=5,
+    )
     rng = random.Random(7)
     kills = 0
     try:
         while kills < KILLS:
-            before = len(_active(sandbox.url))
+            before = len(_active(sandbox))
             if before >= PHOTOS:
                 break
             process = start_cli_run(folder, prefect_server, concurrency="4")
             deadline = time.monotonic() + 120
             target = before + rng.randrange(2, 8)
-            while len(_active(sandbox.url)) < target and process.poll() is None:
+            while len(_active(sandbox)) < target and process.poll() is None:
                 assert time.monotonic() < deadline, "the run made no progress"
                 time.sleep(0.05)
             time.sleep(rng.random() * 0.3)  # somewhere inside the next uploads
@@ -91,11 +99,16 @@ def test_killed_runs_resume_to_exactly_once(flow_env: Path, sandbox, prefect_ser
         output, _ = final.communicate(timeout=300)
         assert final.returncode == 0, output
     finally:
-        requests.post(f"{sandbox.url}/sandbox/faults", json={"latency_ms": 0}, timeout=5)
+        requests.post(
+            f"{sandbox.url}/sandbox/faults",
+            headers=sandbox.admin_headers,
+            json={"latency_ms": 0},
+            timeout=5,
+        )
 
     print(f"{kills} SIGKILLs, then a final run: {PHOTOS} photos, each on the sandbox once")
     assert kills == KILLS
-    stored = _active(sandbox.url)
+    stored = _active(sandbox)
     assert len(stored) == PHOTOS  # exactly once: no duplicates, nothing missing
     assert len({p["sha256"] for p in stored}) == PHOTOS
     reports = sorted((flow_env / "reports").glob("*/report.json"))

@@ -246,7 +246,9 @@ def _automation_ready() -> bool:
 
 
 def _active(sandbox) -> list[dict]:
-    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    photos = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+    ).json()["photos"]
     return [p for p in photos if p["status"] == "active"]
 
 

@@ -67,6 +67,7 @@ def test_a_grouped_run_with_faults_uploads_each_file_once(flow_env: Path, sandbo
         (folder / f"img{number:03d}.jpg").write_bytes(jpeg_bytes(40_000 + number))
     requests.post(
         f"{sandbox.url}/sandbox/faults",
+        headers=sandbox.admin_headers,
         # 502, not 503: a 503 is a throttle signal that slows every upload (test_pacing);
         # here the faults are to be retried, not obeyed.
         json={"faults": "lost=0.1,502=0.1,105=0.05"},
@@ -75,14 +76,21 @@ def test_a_grouped_run_with_faults_uploads_each_file_once(flow_env: Path, sandbo
     try:
         state = ingest(source=str(folder), concurrency=8, return_state=True)
     finally:
-        requests.post(f"{sandbox.url}/sandbox/faults", json={"faults": ""}, timeout=5)
+        requests.post(
+            f"{sandbox.url}/sandbox/faults",
+            headers=sandbox.admin_headers,
+            json={"faults": ""},
+            timeout=5,
+        )
     summary = state.result()
     report = json.loads(Path(summary["report"]["json"]).read_text(encoding="utf-8"))
     assert summary["ok"] and summary["totals"]["uploaded"] == count
     assert len(report["files"]) == count
     assert len({f["photo_id"] for f in report["files"]}) == count
     assert any(f["attempts"] > 1 for f in report["files"])  # some groups were retried
-    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    photos = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+    ).json()["photos"]
     active = [p for p in photos if p["status"] == "active"]
     assert len(active) == count and len({p["sha256"] for p in active}) == count
     # One task run per group, not per file.

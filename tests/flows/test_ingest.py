@@ -27,7 +27,9 @@ from tests.photos import SHARED_PHOTOS, jpeg_bytes
 def _stored(sandbox: SandboxServer) -> list[dict]:
     return [
         p
-        for p in requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+        for p in requests.get(
+            f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+        ).json()["photos"]
         if p["status"] == "active"
     ]
 
@@ -127,20 +129,28 @@ def test_transient_faults_with_lost_answers_upload_each_photo_once(flow_env: Pat
         (folder / f"p{number:02d}.jpg").write_bytes(jpeg_bytes(1000 + number))
     requests.post(
         f"{sandbox.url}/sandbox/faults",
+        headers=sandbox.admin_headers,
         timeout=5,
         json={"faults": "lost=0.06,reset=0.03,105=0.03,106=0.02,3=0.02,500=0.02,503=0.02"},
     )
     try:
         summary = ingest(source=str(folder), concurrency=6)
     finally:
-        requests.post(f"{sandbox.url}/sandbox/faults", json={"faults": ""}, timeout=5)
+        requests.post(
+            f"{sandbox.url}/sandbox/faults",
+            headers=sandbox.admin_headers,
+            json={"faults": ""},
+            timeout=5,
+        )
     report = _report(summary)
     assert report["totals"]["uploaded"] == 30, [
         f["reason"] for f in report["files"] if f["status"] != "uploaded"
     ]
     stored = _stored(sandbox)
     assert len(stored) == 30 and len({p["sha256"] for p in stored}) == 30
-    log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=5).json()["requests"]
+    log = requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=5
+    ).json()["requests"]
     assert sum(1 for entry in log if entry.get("fault")) > 0  # faults really happened
 
 

@@ -34,19 +34,25 @@ def _folder(root: Path, count: int, seed: int) -> Path:
 
 
 def _faults(sandbox, **settings) -> None:
-    requests.post(f"{sandbox.url}/sandbox/faults", json=settings, timeout=5).raise_for_status()
+    requests.post(
+        f"{sandbox.url}/sandbox/faults", headers=sandbox.admin_headers, json=settings, timeout=5
+    ).raise_for_status()
 
 
 def _photos(sandbox) -> list[dict]:
     return [
         p
-        for p in requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+        for p in requests.get(
+            f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+        ).json()["photos"]
         if p["status"] == "active"
     ]
 
 
 def _log(sandbox) -> list[dict]:
-    return requests.get(f"{sandbox.url}/sandbox/requests", timeout=10).json()["requests"]
+    return requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=10
+    ).json()["requests"]
 
 
 def _report(summary: dict) -> dict:
@@ -174,7 +180,10 @@ def test_token_revoked_mid_run_stops_without_a_retry_loop(
 ) -> None:
     folder = _folder(flow_env, 30, seed=503)
     other = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "revokee"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "revokee"},
+        timeout=5,
     ).json()
     monkeypatch.setenv("FLICKR_OAUTH_TOKEN", other["oauth_token"])
     monkeypatch.setenv("FLICKR_OAUTH_TOKEN_SECRET", other["oauth_token_secret"])
@@ -197,7 +206,9 @@ def _revoke_after(sandbox, token: str, uploads: int) -> None:
     deadline = time.monotonic() + 60
     while len(_photos(sandbox)) < uploads and time.monotonic() < deadline:
         time.sleep(0.05)
-    requests.post(f"{sandbox.url}/sandbox/tokens/{token}/revoke", timeout=5)
+    requests.post(
+        f"{sandbox.url}/sandbox/tokens/{token}/revoke", headers=sandbox.admin_headers, timeout=5
+    )
 
 
 def test_sandbox_down_at_the_start_is_a_clear_error(flow_env: Path, monkeypatch) -> None:

@@ -195,13 +195,17 @@ def test_two_workers_share_chunks_and_the_ledger(
         assert f"Worker '{name}' submitting flow run" in output, output[-3000:]
 
     # Every photo on the sandbox exactly once.
-    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=30).json()["photos"]
+    photos = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=30
+    ).json()["photos"]
     active = [p for p in photos if p["status"] == "active"]
     assert len(active) == PHOTOS and len({p["sha256"] for p in active}) == PHOTOS
 
     # One album per folder, though two runs in several processes filled each at once:
     # each holds its 20 photos, in date-taken order.
-    albums = requests.get(f"{sandbox.url}/sandbox/albums", timeout=30).json()["albums"]
+    albums = requests.get(
+        f"{sandbox.url}/sandbox/albums", headers=sandbox.admin_headers, timeout=30
+    ).json()["albums"]
     sha = {p["id"]: p["sha256"] for p in active}
     assert sorted(a["title"] for a in albums) == ["2017", "2018", "2019"], albums
     for album in albums:
@@ -219,7 +223,9 @@ def test_two_workers_share_chunks_and_the_ledger(
 
     # Uploads are not counted against the REST budget (tests/flows/test_pacing.py shows
     # the budget holding across processes); the REST calls are a few per flow run.
-    log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=30).json()["requests"]
+    log = requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=30
+    ).json()["requests"]
     rest = [entry for entry in log if entry["path"].startswith("/services/rest")]
     processes = len(chunk_runs) + len(parents)
     assert len(rest) <= 6 * processes, Counter(entry["api_method"] for entry in rest)

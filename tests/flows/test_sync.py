@@ -45,7 +45,9 @@ def _by_path(report: dict) -> dict[str, dict]:
 
 
 def _sandbox_photos(sandbox: SandboxServer) -> dict[str, dict]:
-    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    photos = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+    ).json()["photos"]
     return {photo["id"]: photo for photo in photos if photo["status"] == "active"}
 
 
@@ -259,7 +261,9 @@ def _owner_client(sandbox: SandboxServer):
 
 
 def _requests(sandbox: SandboxServer) -> list[dict]:
-    return requests.get(f"{sandbox.url}/sandbox/requests", timeout=10).json()["requests"]
+    return requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=10
+    ).json()["requests"]
 
 
 def _request_paths(sandbox: SandboxServer) -> list[str]:
@@ -271,7 +275,9 @@ def _upload_requests(sandbox: SandboxServer) -> int:
 
 
 def _albums(sandbox: SandboxServer) -> list[dict]:
-    return requests.get(f"{sandbox.url}/sandbox/albums", timeout=10).json()["albums"]
+    return requests.get(
+        f"{sandbox.url}/sandbox/albums", headers=sandbox.admin_headers, timeout=10
+    ).json()["albums"]
 
 
 def _set_pro(sandbox: SandboxServer, pro: bool) -> None:

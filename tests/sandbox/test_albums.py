@@ -87,7 +87,9 @@ def test_deleting_photos_updates_albums(client: FlickrClient, sandbox: SandboxSe
     client.add_to_album(album_id, second)
     client.delete_photo(first)
     assert [p.photo_id for p in client.album_photos(album_id)] == [second]
-    listed = requests.get(f"{sandbox.url}/sandbox/albums", timeout=5).json()["albums"]
+    listed = requests.get(
+        f"{sandbox.url}/sandbox/albums", headers=sandbox.admin_headers, timeout=5
+    ).json()["albums"]
     assert listed[0]["primary"] == second
     client.delete_photo(second)  # an album left empty disappears, as on Flickr
     assert client.albums() == []
@@ -124,13 +126,18 @@ def _edit(client: FlickrClient, album_id: str, primary: str, photo_ids: list[str
 
 
 def _control_album(sandbox: SandboxServer, album_id: str) -> dict:
-    albums = requests.get(f"{sandbox.url}/sandbox/albums", timeout=5).json()["albums"]
+    albums = requests.get(
+        f"{sandbox.url}/sandbox/albums", headers=sandbox.admin_headers, timeout=5
+    ).json()["albums"]
     return next(album for album in albums if album["id"] == album_id)
 
 
 def _other_client(sandbox: SandboxServer) -> FlickrClient:
     other = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "someone-else"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "someone-else"},
+        timeout=5,
     ).json()
     account = sandbox.account
     credentials = Credentials(
@@ -163,7 +170,9 @@ def test_edit_photos_replaces_membership_order_and_primary(
     }
     [listed] = client.call("flickr.photosets.getList")["photosets"]["photoset"]
     assert (listed["primary"], listed["photos"]) == (c, 3)
-    stored = requests.get(f"{sandbox.url}/sandbox/photos", timeout=5).json()["photos"]
+    stored = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=5
+    ).json()["photos"]
     assert b in {photo["id"] for photo in stored}  # out of the album, still on the account
     assert client.photo_info(b)["id"] == b
 
@@ -174,7 +183,9 @@ def test_edit_photos_replaces_membership_order_and_primary(
     positions = [page.index(f"id='photo-{photo_id}'") for photo_id in (d, c, a)]
     assert positions == sorted(positions) and f"id='photo-{b}'" not in page
 
-    log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=5).json()
+    log = requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=5
+    ).json()
     assert log["counters"]["method:flickr.photosets.editPhotos"] == 1
     edits = [r for r in log["requests"] if r["api_method"] == "flickr.photosets.editPhotos"]
     assert [(r["http_method"], r["stat"]) for r in edits] == [("POST", "ok")]
@@ -297,7 +308,9 @@ def test_concurrent_edit_photos_never_mix(
     assert set(seen) <= states | {(photos[0], (photos[0],))}  # the start, or one edit whole
     final = _control_album(sandbox, album_id)
     assert (final["primary"], tuple(final["photo_ids"])) in states
-    counters = requests.get(f"{sandbox.url}/sandbox/requests", timeout=5).json()["counters"]
+    counters = requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=5
+    ).json()["counters"]
     assert counters["method:flickr.photosets.editPhotos"] == 2 * rounds
 
 
@@ -312,7 +325,9 @@ def test_get_photos_carries_the_album_fields(client: FlickrClient, sandbox: Sand
     ]
     username = next(
         row["username"]
-        for row in requests.get(f"{sandbox.url}/sandbox/accounts", timeout=5).json()["accounts"]
+        for row in requests.get(
+            f"{sandbox.url}/sandbox/accounts", headers=sandbox.admin_headers, timeout=5
+        ).json()["accounts"]
         if row["nsid"] == account.user_nsid
     )
     assert {name: value for name, value in photoset.items() if name != "photo"} == {

@@ -8,7 +8,10 @@ with their source; the recorded files themselves are not copied. Sources:
   (the 2012 cassettes survive in its git history only);
 - boncey/Flickr4Java `src/test/resources/payloads/…`: real XML answers, 2018-2024;
 - christopheradams/flickrex: live tests against api.flickr.com and fixtures;
-- sybrenstuvel/flickrapi (python-flickrapi) documentation.
+- sybrenstuvel/flickrapi (python-flickrapi) documentation;
+- flickr/flickr-sdk (npm `flickr-sdk` 7.1.0, Flickr's official JavaScript SDK): how an
+  unmodified official client lays out and signs its uploads (section 6);
+- the project's reference, ../shared/reference/flickr-api.md (the `flickr.prefs.*` shape).
 
 Where the sources are silent or disagree, the sandbox's choice is the one written in
 `flickr_ingest/sandbox/__init__.py`, and the test says so.
@@ -16,9 +19,11 @@ Where the sources are silent or disagree, the sandbox's choice is the one writte
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
+import secrets
 import time
 from urllib.parse import parse_qsl, urlencode
 
@@ -26,9 +31,11 @@ import pytest
 import requests
 from defusedxml.ElementTree import fromstring
 from oauthlib.oauth1 import Client as OAuthSigner
+from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
+from flickr_ingest.flickr.errors import PermanentFileError
 from flickr_ingest.sandbox import SandboxServer
-from tests.photos import jpeg_bytes
+from tests.photos import jpeg_bytes, mp4_bytes
 
 JANKO = "janko/flickr-objects spec/fixtures/vcr_cassettes/"
 F4J = "boncey/Flickr4Java src/test/resources/payloads/"
@@ -141,7 +148,10 @@ def test_upload_status_in_xml_has_todays_attributes(sandbox: SandboxServer) -> N
     `upload_limit`, `upload_limit_status` on <user> (a free account: 1000, below_limit);
     `max`/`used` on <bandwidth>; `max` on <filesize>; <sets created remaining>."""
     free = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "free", "plan": "free"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "free", "plan": "free"},
+        timeout=5,
     ).json()
     signer = _signer(sandbox, free["oauth_token"], free["oauth_token_secret"])
     assert _post_file(sandbox, "upload", jpeg_bytes(11), signer).status_code == 200
@@ -256,7 +266,10 @@ def test_replace_on_a_free_account_is_error_1_not_a_pro_account(
     """Recorded: JANKO upload.yml and Flickr_UploadClient/replaces.yml (2012, git history):
     200, text/xml, `<err code="1" msg="Not a pro account"/>`; replace.api lists it."""
     free = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "free", "plan": "free"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "free", "plan": "free"},
+        timeout=5,
     ).json()
     signer = _signer(sandbox, free["oauth_token"], free["oauth_token_secret"])
     photo_id = _xml(_post_file(sandbox, "upload", jpeg_bytes(43), signer)).findtext("photoid")
@@ -274,6 +287,29 @@ def test_replace_of_a_photo_that_is_not_there_is_error_2(sandbox: SandboxServer)
     for photo_id in ("", "12345678901"):
         err = _xml(_post_file(sandbox, "replace", jpeg_bytes(45), photo_id=photo_id))
         assert err.find("err").attrib == {"code": "2", "msg": "No photo specified"}
+
+
+@pytest.mark.parametrize("first", ["video", "photo"])
+def test_a_replace_involving_a_video_is_error_8_videos_cant_be_replaced(
+    sandbox: SandboxServer, client, first: str
+) -> None:
+    """Flickr Help Center "Replace a photo" (flickrhelp.com 4404058489108): videos cannot
+    be replaced. Recorded: trickortweak/flickr-uploader #63 (2016), a .mov over a video:
+    `<err code="8" msg="Videos can't be replaced"/>`; also oPromessa/flickr-uploader #45.
+    A video over a photo is the sandbox's choice, the same answer
+    (flickr_ingest/sandbox/__init__.py). The client sees a permanent error, not a crash."""
+    original, replacement = (
+        (mp4_bytes(), mp4_bytes(8192)) if first == "video" else (jpeg_bytes(83), mp4_bytes())
+    )
+    name = "clip.mp4" if first == "video" else "still.jpg"
+    photo_id = client.upload(io.BytesIO(original), filename=name).photo_id
+    refused = _xml(_post_file(sandbox, "replace", replacement, photo_id=photo_id))
+    assert refused.get("stat") == "fail"
+    assert refused.find("err").attrib == {"code": "8", "msg": "Videos can't be replaced"}
+    with pytest.raises(PermanentFileError) as raised:
+        client.replace(io.BytesIO(replacement), photo_id=photo_id, filename="clip.mp4")
+    assert raised.value.code == 8 and "Videos can't be replaced" in str(raised.value)
+    assert sandbox.state.store.photo_path(photo_id).read_bytes() == original
 
 
 # -- 5. Formats, messages and smaller differences ------------------------------------------
@@ -402,3 +438,215 @@ def test_upload_answers_are_xml_even_with_format_json(
         fields["photo_id"] = client.upload(io.BytesIO(jpeg_bytes(81)), filename="a.jpg").photo_id
     answer = _xml(_post_file(sandbox, endpoint, jpeg_bytes(82), **fields))
     assert answer.get("stat") == "ok" and answer.findtext("photoid")
+
+
+# -- 6. Uploads signed in the form, as Flickr's JavaScript SDK sends them -----------------
+
+SDK = "flickr/flickr-sdk (npm flickr-sdk 7.1.0) "
+#: The URLs the SDK signs (`src/services/upload.ts`, `replace.ts`): no trailing slash.
+SDK_UPLOAD_URL = "https://up.flickr.com/services/upload"
+SDK_REPLACE_URL = "https://up.flickr.com/services/replace"
+
+
+def _sdk_signed(
+    sandbox: SandboxServer, url: str, params: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """`OAuthAuth.sign` (src/auth/oauth.ts, src/oauth.ts): the five OAuth parameters in
+    this order, then `oauth_token`, then `oauth_signature` over all of them and the
+    upload's own fields, HMAC-SHA1 of the POST to `url`. The nonce is base64 of 32 random
+    bytes (`+`, `/` and `=` in it). Signed here with oauthlib's functions, not the
+    sandbox's verifier."""
+    account = sandbox.account
+    fields = [
+        *params,
+        ("oauth_nonce", base64.b64encode(secrets.token_bytes(32)).decode()),
+        ("oauth_timestamp", str(int(time.time()))),
+        ("oauth_consumer_key", account.api_key),
+        ("oauth_signature_method", "HMAC-SHA1"),
+        ("oauth_version", "1.0"),
+        ("oauth_token", account.oauth_token),
+    ]
+    base = oauth_signature.signature_base_string(
+        "POST", url, oauth_signature.normalize_parameters(fields)
+    )
+    keys = OAuthSigner(
+        account.api_key,
+        client_secret=account.api_secret,
+        resource_owner_secret=account.oauth_token_secret,
+    )
+    digest = oauth_signature.sign_hmac_sha1_with_client(base, keys)
+    return [*fields, ("oauth_signature", digest)]
+
+
+def _undici_form(fields: list[tuple[str, str]], filename: str, photo: bytes) -> tuple[bytes, str]:
+    """The SDK's `FormData` (src/params.ts `POST`) as Node's fetch (undici) sends it, byte
+    for byte (checked against a capture of Node 20's request): boundary
+    `----formdata-undici-0` and 11 digits; each field `name="…"` with no part headers
+    besides Content-Disposition; the file last (`payload.set("photo", …)` after signing),
+    named by the path it was read from (`new File([await readFile(file)], file)`), typed
+    application/octet-stream; CRLF everywhere; no preamble."""
+    boundary = f"----formdata-undici-0{secrets.randbelow(10**11):011d}"
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields
+    )
+    body += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="{filename}"'
+        "\r\nContent-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    body += photo + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def _sdk_post(
+    sandbox: SandboxServer, path: str, body: bytes, content_type: str
+) -> requests.Response:
+    """`FetchTransport.post` (src/transport/fetch.ts): Node's fetch with the form as body;
+    the headers Node 20 sends, and no Authorization header, no query string."""
+    headers = {
+        "Content-Type": content_type,
+        "Accept": "*/*",
+        "Accept-Language": "*",
+        "Sec-Fetch-Mode": "cors",
+        "User-Agent": "node",
+        "Accept-Encoding": "gzip, deflate",
+    }
+    return requests.post(f"{sandbox.url}{path}", data=body, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_the_official_sdks_upload_and_replace_signed_in_the_form(
+    sandbox: SandboxServer, slash: str
+) -> None:
+    """SDK src/services/upload.ts: the upload's fields, `auth.sign("POST", url, payload)`
+    (every oauth_* parameter into the form), then the photo; replace.ts: `photo_id`, the
+    same signing, the photo. Real Flickr accepts both; the sandbox answered 100 (it
+    looked for OAuth in the header only) and closed the connection."""
+    title = "Harbour at dusk — ünïcode & <b>"
+    first, second = jpeg_bytes(91), jpeg_bytes(92)
+    fields = _sdk_signed(sandbox, SDK_UPLOAD_URL, [("title", title)])
+    body, content_type = _undici_form(fields, "photos/harbour.jpg", first)
+    uploaded = _xml(_sdk_post(sandbox, f"/services/upload{slash}", body, content_type))
+    assert uploaded.get("stat") == "ok", uploaded
+    photo = uploaded.find("photoid")
+    photo_id = photo.text
+    assert photo.get("secret") and photo.get("originalsecret")
+
+    fields = _sdk_signed(sandbox, SDK_REPLACE_URL, [("photo_id", photo_id)])
+    body, content_type = _undici_form(fields, "photos/harbour.jpg", second)
+    replaced = _xml(_sdk_post(sandbox, f"/services/replace{slash}", body, content_type))
+    assert replaced.get("stat") == "ok" and replaced.findtext("photoid") == photo_id
+
+    info = _xml(_rest(sandbox, "flickr.photos.getInfo", photo_id=photo_id)).find("photo")
+    assert info.findtext("title") == title
+    assert sandbox.state.store.photo_path(photo_id).read_bytes() == second
+    [stored] = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=5
+    ).json()["photos"]
+    assert stored["filename"] == "photos/harbour.jpg" and stored["title"] == title
+
+
+def _form(parts: list[tuple[str, str | bytes]]) -> tuple[bytes, str]:
+    """A multipart form with the parts in the order given (bytes: the photo)."""
+    body = b""
+    for name, value in parts:
+        if isinstance(value, bytes):
+            head = f'--x\r\nContent-Disposition: form-data; name="{name}"; filename="a.jpg"\r\n\r\n'
+            body += head.encode() + value + b"\r\n"
+        else:
+            body += (
+                f'--x\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            )
+    return body + b"--x--\r\n", "multipart/form-data; boundary=x"
+
+
+def test_a_form_with_the_file_first_is_read_then_authenticated(sandbox: SandboxServer) -> None:
+    """Nothing names the caller before the file: the sandbox reads it (within the body's
+    size and time limits) and checks every field after it, as Flickr signs them all."""
+    fields = _sdk_signed(sandbox, SDK_UPLOAD_URL, [("title", "file first")])
+    body, content_type = _form([("photo", jpeg_bytes(93)), *fields])
+    answer = _xml(_sdk_post(sandbox, "/services/upload", body, content_type))
+    assert answer.get("stat") == "ok"
+    wrong = [
+        (name, "0" * 27 + "=" if name == "oauth_signature" else value) for name, value in fields
+    ]
+    body, content_type = _form([("photo", jpeg_bytes(94)), *wrong])
+    refused = _sdk_post(sandbox, "/services/upload", body, content_type)
+    assert refused.status_code == 401
+    assert dict(parse_qsl(refused.text))["oauth_problem"] == "signature_invalid"
+    assert sandbox.state.photos.counts() == {"active": 1}
+
+
+def test_a_field_after_the_file_must_be_signed_too(sandbox: SandboxServer) -> None:
+    """Every field but `photo` is signed: one added after the file, outside the signature
+    the fields before it carried, is refused (401 signature_invalid)."""
+    fields = _sdk_signed(sandbox, SDK_UPLOAD_URL, [("title", "signed")])
+    body, content_type = _form([*fields, ("photo", jpeg_bytes(95)), ("is_public", "0")])
+    refused = _sdk_post(sandbox, "/services/upload", body, content_type)
+    assert refused.status_code == 401
+    assert dict(parse_qsl(refused.text))["oauth_problem"] == "signature_invalid"
+    assert sandbox.state.photos.counts() == {}
+
+
+# -- 7. Account preferences ----------------------------------------------------------------
+
+
+def _set_privacy(sandbox: SandboxServer, privacy: object) -> requests.Response:
+    return requests.post(
+        f"{sandbox.url}/sandbox/accounts/{sandbox.account.user_nsid}/prefs",
+        json={"privacy": privacy},
+        headers=sandbox.admin_headers,
+        timeout=5,
+    )
+
+
+def test_get_privacy_answers_the_accounts_default_as_a_person_element(
+    sandbox: SandboxServer,
+) -> None:
+    """Reference: ../shared/reference/flickr-api.md §12, "Account defaults": every
+    flickr.prefs.* method needs read permission and answers `<person nsid="…" ATTR="…"/>`;
+    getPrivacy's `privacy` is 1 public, 2 friends only, 3 family only, 4 friends and
+    family, 5 private. The default is public unless the owner changed it."""
+    nsid = sandbox.account.user_nsid
+    person = _xml(_rest(sandbox, "flickr.prefs.getPrivacy")).find("person")
+    assert person.attrib == {"nsid": nsid, "privacy": "1"} and not list(person)
+    try:
+        assert _set_privacy(sandbox, 4).json() == {"privacy": 4}
+        answer = _rest(sandbox, "flickr.prefs.getPrivacy", format="json", nojsoncallback="1")
+        assert answer.json() == {"person": {"nsid": nsid, "privacy": 4}, "stat": "ok"}
+        unsigned = _unsigned(
+            sandbox, method="flickr.prefs.getPrivacy", api_key=sandbox.account.api_key
+        )
+        assert _xml(unsigned).find("err").get("code") == "99"  # read permission needed
+        for bad in (0, 6, "1", True, 1.0, [1]):
+            assert _set_privacy(sandbox, bad).status_code == 400, bad
+    finally:
+        _set_privacy(sandbox, 1)
+
+
+@pytest.mark.parametrize(
+    ("privacy", "expected"),
+    [(1, (1, 0, 0)), (2, (0, 1, 0)), (3, (0, 0, 1)), (4, (0, 1, 1)), (5, (0, 0, 0))],
+)
+def test_an_upload_without_visibility_flags_takes_the_accounts_default_privacy(
+    sandbox: SandboxServer, privacy: int, expected: tuple[int, int, int]
+) -> None:
+    """upload.api: `is_public`, `is_friend`, `is_family` "omitted = the user's default"
+    (the reference's §1; flickr-sdk's upload.ts says the same of `9`). A flag given wins."""
+    assert _set_privacy(sandbox, privacy).status_code == 200
+    try:
+        defaulted = _xml(_post_file(sandbox, "upload", jpeg_bytes(96))).findtext("photoid")
+        nines = _post_file(
+            sandbox, "upload", jpeg_bytes(97), is_public="9", is_friend="9", is_family="9"
+        )
+        public = _post_file(sandbox, "upload", jpeg_bytes(98), is_public="1")
+        for photo_id, flags in (
+            (defaulted, expected),
+            (_xml(nines).findtext("photoid"), expected),
+            (_xml(public).findtext("photoid"), (1, *expected[1:])),
+        ):
+            visibility = _xml(_rest(sandbox, "flickr.photos.getInfo", photo_id=photo_id))
+            shown = visibility.find("photo/visibility").attrib
+            assert (int(shown["ispublic"]), int(shown["isfriend"]), int(shown["isfamily"])) == flags
+    finally:
+        _set_privacy(sandbox, 1)

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 import requests
@@ -97,11 +98,16 @@ def test_cross_site_writes_cannot_reset_or_change_faults(
     plain = requests.post(  # a `text/plain` fetch needs no preflight, Origin or not
         f"{sandbox.url}/sandbox/faults",
         data='{"faults": "lost=1"}',
-        headers={"Content-Type": "text/plain"},
+        headers={**sandbox.admin_headers, "Content-Type": "text/plain"},
         timeout=5,
     )
     assert plain.status_code == 415
-    form = requests.post(f"{sandbox.url}/sandbox/accounts", data={"perms": "delete"}, timeout=5)
+    form = requests.post(
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        data={"perms": "delete"},
+        timeout=5,
+    )
     assert form.status_code == 415
     cross_site = requests.get(
         f"{sandbox.url}/sandbox/photos", headers={"Sec-Fetch-Site": "cross-site"}, timeout=5
@@ -115,12 +121,22 @@ def test_same_origin_json_and_bodiless_posts_still_work(sandbox: SandboxServer) 
     own = requests.post(
         f"{sandbox.url}/sandbox/faults",
         json={"latency_ms": 1},
-        headers={"Origin": sandbox.url, "Sec-Fetch-Site": "same-origin"},
+        headers={**sandbox.admin_headers, "Origin": sandbox.url, "Sec-Fetch-Site": "same-origin"},
         timeout=5,
     )
     assert own.status_code == 200 and own.json()["latency_ms"] == 1
-    assert requests.post(f"{sandbox.url}/sandbox/reset", timeout=5).status_code == 200
-    assert requests.post(f"{sandbox.url}/sandbox/reset", json={}, timeout=5).status_code == 200
+    assert (
+        requests.post(
+            f"{sandbox.url}/sandbox/reset", headers=sandbox.admin_headers, timeout=5
+        ).status_code
+        == 200
+    )
+    assert (
+        requests.post(
+            f"{sandbox.url}/sandbox/reset", headers=sandbox.admin_headers, json={}, timeout=5
+        ).status_code
+        == 200
+    )
 
 
 def test_a_bind_beyond_loopback_warns_and_wants_the_admin_token(
@@ -144,10 +160,36 @@ def test_a_bind_beyond_loopback_warns_and_wants_the_admin_token(
     assert any("beyond this machine" in r.getMessage() for r in caplog.records)
 
 
-def test_loopback_needs_no_token_and_prints_none(sandbox: SandboxServer) -> None:
-    assert sandbox.account.admin_token is None
-    assert "admin_token" not in json.loads(sandbox.account.to_json())
-    assert requests.get(f"{sandbox.url}/sandbox/photos", timeout=5).status_code == 200
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/sandbox/photos"),
+        ("GET", "/sandbox/albums"),
+        ("GET", "/sandbox/accounts"),
+        ("GET", "/sandbox/requests"),
+        ("GET", "/sandbox/faults"),
+        ("POST", "/sandbox/reset"),
+        ("POST", "/sandbox/accounts"),
+    ],
+)
+def test_loopback_control_endpoints_want_the_admin_token_too(
+    sandbox: SandboxServer, client: FlickrClient, method: str, path: str
+) -> None:
+    """Any local user reaches a loopback port: without the token nobody lists, reads,
+    mints or resets (issue #30)."""
+    client.upload(io.BytesIO(jpeg_bytes(1)), filename="kept.jpg")
+    token = sandbox.account.admin_token
+    assert token == sandbox.admin_token and json.loads(sandbox.account.to_json())["admin_token"]
+    url = f"{sandbox.url}{path}"
+    refused = requests.request(method, url, json={}, timeout=5)
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "kept.jpg" not in refused.text
+    wrong = {"X-Sandbox-Admin": "x" * len(token)}
+    assert requests.request(method, url, json={}, headers=wrong, timeout=5).status_code == 401
+    assert sandbox.state.photos.counts() == {"active": 1}  # no reset went through
+    allowed = requests.request(method, url, json={}, headers=sandbox.admin_headers, timeout=5)
+    assert allowed.status_code == 200
+    assert requests.get(f"{sandbox.url}/sandbox/health", timeout=5).status_code == 200
 
 
 def test_the_command_warns_on_a_public_bind_and_prints_the_token() -> None:
@@ -240,7 +282,8 @@ def test_a_body_that_stalls_gets_408_and_the_connection_closes(strict: SandboxSe
     with _connect(strict) as sock:
         sock.sendall(
             b"POST /sandbox/faults HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+            + f"Authorization: Bearer {strict.admin_token}\r\n".encode()
+            + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
         )
         answer, elapsed = _answer(sock, 5)
     assert answer.startswith(b"HTTP/1.1 408 ") and b"connection: close" in answer.lower()
@@ -298,6 +341,30 @@ def _signed_header(server: SandboxServer, **overrides: str) -> str:
     return headers["Authorization"]
 
 
+def _signed_fields(server: SandboxServer, **overrides: str) -> bytes:
+    """The OAuth parameters as multipart fields ahead of the file part, as Flickr's
+    JavaScript SDK sends them (no Authorization header; see test_conformance.py)."""
+    account = server.account
+    signer = OAuthSigner(
+        overrides.pop("api_key", account.api_key),
+        client_secret=overrides.pop("api_secret", account.api_secret),
+        resource_owner_key=overrides.pop("token", account.oauth_token),
+        resource_owner_secret=account.oauth_token_secret,
+        signature_type="BODY",
+        **overrides,
+    )
+    _, _, body = signer.sign(
+        f"{server.url}/services/upload/",
+        "POST",
+        body="title=screened",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    return b"".join(
+        f'--b\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in parse_qsl(body)
+    )
+
+
 def _upload_head(server: SandboxServer, authorization: str | None, length: int) -> bytes:
     lines = [
         "POST /services/upload/ HTTP/1.1",
@@ -310,11 +377,15 @@ def _upload_head(server: SandboxServer, authorization: str | None, length: int) 
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+@pytest.mark.parametrize("where", ["header", "body"])
 def test_a_50mb_upload_with_a_bogus_key_is_refused_before_its_body(
-    sandbox: SandboxServer,
+    sandbox: SandboxServer, where: str
 ) -> None:
     size = 50 * MB
-    head = _upload_head(sandbox, _signed_header(sandbox, api_key="bogus"), size)
+    if where == "header":
+        head = _upload_head(sandbox, _signed_header(sandbox, api_key="bogus"), size)
+    else:  # signed in the form: refused where the file part begins
+        head = _upload_head(sandbox, None, size) + _signed_fields(sandbox, api_key="bogus")
     chunk, sent = b"\0" * 65536, 0
     with _connect(sandbox) as sock:
         sock.sendall(head + _PHOTO_PART)
@@ -338,23 +409,43 @@ def test_a_50mb_upload_with_a_bogus_key_is_refused_before_its_body(
     assert sent < size // 4, f"{sent / MB:.1f} MB sent before the refusal"
 
 
-@pytest.mark.parametrize(
-    ("overrides", "refusal"),
-    [
-        (None, b'<err code="100"'),  # no Authorization header at all
-        ({"api_key": "bogus"}, b'<err code="100"'),
-        ({"token": "72157-unknown"}, b'<err code="98"'),
-        ({"timestamp": str(int(time.time()) - 3600)}, b"oauth_problem=timestamp_refused"),
-    ],
-)
+_REFUSALS = [
+    ({"api_key": "bogus"}, b'<err code="100"'),
+    ({"token": "72157-unknown"}, b'<err code="98"'),
+    ({"timestamp": str(int(time.time()) - 3600)}, b"oauth_problem=timestamp_refused"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "refusal"), _REFUSALS)
 def test_uploads_are_screened_before_any_body_byte(
-    sandbox: SandboxServer, overrides: dict[str, str] | None, refusal: bytes
+    sandbox: SandboxServer, overrides: dict[str, str], refusal: bytes
 ) -> None:
-    authorization = None if overrides is None else _signed_header(sandbox, **overrides)
+    authorization = _signed_header(sandbox, **overrides)
     with _connect(sandbox) as sock:
         sock.sendall(_upload_head(sandbox, authorization, length=1000))  # and no body at all
         answer, elapsed = _answer(sock, 5)
     assert refusal in answer and elapsed < 3
+
+
+@pytest.mark.parametrize(
+    ("overrides", "refusal"),
+    [
+        *_REFUSALS,
+        ({"api_secret": "not-the-secret"}, b"oauth_problem=signature_invalid"),
+        ({"signature_method": "PLAINTEXT"}, b"oauth_problem=signature_method_rejected"),
+    ],
+)
+def test_uploads_signed_in_the_form_are_refused_before_the_file_bytes(
+    sandbox: SandboxServer, overrides: dict[str, str], refusal: bytes
+) -> None:
+    """OAuth as form fields ahead of the file (issue #30): the fields are authenticated as
+    soon as the file part begins; the file's bytes never need to come."""
+    fields = _signed_fields(sandbox, **overrides)
+    with _connect(sandbox) as sock:
+        sock.sendall(_upload_head(sandbox, None, length=10 * MB) + fields + _PHOTO_PART)
+        answer, elapsed = _answer(sock, 5)
+    assert refusal in answer and b"connection: close" in answer.lower() and elapsed < 3
+    assert sandbox.state.photos.counts() == {}
 
 
 def test_a_well_signed_upload_still_goes_through(
@@ -369,3 +460,69 @@ def test_a_long_garbage_authorization_header_parses_in_linear_time() -> None:
     assert parse_authorization_header("OAuth " + "a" * 16000) == {}
     assert parse_authorization_header('OAuth x="' + "a=" * 8000) == {}
     assert time.monotonic() - started < 0.5
+
+
+# -- issue 30: numbers from outside are ASCII digits or nothing ----------------------------
+
+
+def _with_xmp_pixels(width: str) -> bytes:
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        ' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/"'
+        f' exif:PixelXDimension="{width}" exif:PixelYDimension="600"/>'
+        "</rdf:RDF></x:xmpmeta>"
+    ).encode()
+    segment = b"http://ns.adobe.com/xap/1.0/\x00" + packet
+    photo = jpeg_bytes(5)
+    return photo[:2] + b"\xff\xe1" + (len(segment) + 2).to_bytes(2, "big") + segment + photo[2:]
+
+
+def test_unicode_digits_in_an_upload_never_reach_int(
+    sandbox: SandboxServer, client: FlickrClient
+) -> None:
+    """'²' passes str.isdigit() and int() refuses it (HTTP 500); '٣' int() reads as 3, a
+    number nobody wrote. In the file (XMP) and in the form, both are as if absent."""
+    photo = client.upload(
+        io.BytesIO(_with_xmp_pixels("²")),
+        filename="odd.jpg",
+        safety_level="²",  # type: ignore[arg-type]  (what a hostile client sends)
+        content_type="٣",  # type: ignore[arg-type]
+    )
+    info = client.photo_info(photo.photo_id)
+    assert info["safety_level"] == "1" and info["content_type"] == 1  # the defaults
+
+
+def test_unicode_digits_in_rest_arguments_are_not_numbers(
+    sandbox: SandboxServer, client: FlickrClient
+) -> None:
+    client.upload(io.BytesIO(jpeg_bytes(6)), filename="a.jpg")
+    listed = client.call("flickr.photos.search", user_id="me", per_page="²", page="١")
+    assert listed["photos"]["perpage"] == 100 and listed["photos"]["page"] == 1
+    listed = client.call("flickr.photos.search", user_id="me", per_page="١٢")
+    assert listed["photos"]["perpage"] == 100
+
+
+def test_an_oauth_timestamp_in_other_digits_is_refused(sandbox: SandboxServer) -> None:
+    arabic = str(int(time.time())).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    account = sandbox.account
+    signer = OAuthSigner(
+        account.api_key,
+        client_secret=account.api_secret,
+        resource_owner_key=account.oauth_token,
+        resource_owner_secret=account.oauth_token_secret,
+        timestamp=arabic,
+    )
+    url, headers, _ = signer.sign(f"{sandbox.url}/services/rest/?method=flickr.test.login", "GET")
+    refused = requests.get(url, headers=headers, timeout=5)
+    assert refused.status_code == 401 and "timestamp_refused" in refused.text
+
+
+def test_control_endpoints_refuse_numbers_in_other_digits(sandbox: SandboxServer) -> None:
+    admin = sandbox.admin_headers
+    since = requests.get(f"{sandbox.url}/sandbox/requests?since=²", headers=admin, timeout=5)
+    assert since.status_code == 400
+    for changes in ({"faults": "lost=١"}, {"async_delay_seconds": "²"}):
+        refused = requests.post(f"{sandbox.url}/sandbox/faults", json=changes, headers=admin)
+        assert refused.status_code == 400, changes
+    assert sandbox.traffic.settings.faults == {}

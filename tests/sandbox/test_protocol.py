@@ -4,6 +4,7 @@ cassettes): HTTP 401 or 400 with a plain-text `oauth_problem=…`, whatever the 
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import parse_qsl, urlencode
 
@@ -199,7 +200,10 @@ def test_other_users_photos(sandbox: SandboxServer, client) -> None:
         __import__("io").BytesIO(jpeg_bytes(1)), filename="a.jpg", is_public=False
     )
     other = requests.post(
-        f"{sandbox.url}/sandbox/accounts", json={"username": "eve"}, timeout=5
+        f"{sandbox.url}/sandbox/accounts",
+        headers=sandbox.admin_headers,
+        json={"username": "eve"},
+        timeout=5,
     ).json()
     eve = OAuthSigner(
         sandbox.account.api_key,
@@ -322,7 +326,9 @@ def test_huge_body_is_error_8_not_a_crash(sandbox: SandboxServer, declare_length
         pass  # the server may close while the client is still sending; never a 500
     finally:
         sandbox.traffic.update(max_body_bytes=1200 * 1024 * 1024)
-    log = requests.get(f"{sandbox.url}/sandbox/requests", timeout=5).json()["requests"]
+    log = requests.get(
+        f"{sandbox.url}/sandbox/requests", headers=sandbox.admin_headers, timeout=5
+    ).json()["requests"]
     assert log[-1]["code"] == 8 and log[-1]["status"] == 200
     assert sandbox.state.photos.counts() == {}
 
@@ -373,3 +379,39 @@ def test_a_lost_answer_is_lost_even_when_it_is_a_refusal(sandbox: SandboxServer)
             },
             timeout=10,
         )
+
+
+def _request_token(sandbox: SandboxServer, callback: str) -> dict[str, str]:
+    a = sandbox.account
+    signer = OAuthSigner(a.api_key, client_secret=a.api_secret, callback_uri=callback)
+    url, headers, _ = signer.sign(f"{sandbox.url}/services/oauth/request_token", "GET")
+    return dict(parse_qsl(requests.get(url, headers=headers, timeout=10).text))
+
+
+def test_a_reloaded_authorize_page_shows_the_same_verifier(sandbox: SandboxServer) -> None:
+    """Issue #30: each GET issued a new verifier and cancelled the shown one, so a reload or
+    a browser's prefetch turned the typed code into TokenRequestDenied."""
+    token = _request_token(sandbox, "oob")
+    page = f"{sandbox.url}/services/oauth/authorize"
+    params = {"oauth_token": token["oauth_token"], "perms": "write"}
+    shown = [
+        re.search(
+            r"<code id=.oauth-verifier.>([^<]+)</code>", requests.get(page, params=params).text
+        )
+        for _ in range(3)
+    ]
+    verifiers = {match.group(1) for match in shown if match}
+    assert len(verifiers) == 1 and len(shown) == 3
+    a = sandbox.account
+    signer = OAuthSigner(
+        a.api_key,
+        client_secret=a.api_secret,
+        resource_owner_key=token["oauth_token"],
+        resource_owner_secret=token["oauth_token_secret"],
+        verifier=verifiers.pop(),
+    )
+    url, headers, _ = signer.sign(f"{sandbox.url}/services/oauth/access_token", "GET")
+    exchanged = requests.get(url, headers=headers, timeout=10)
+    assert exchanged.status_code == 200 and "oauth_token_secret=" in exchanged.text
+    again = requests.get(page, params=params, timeout=10)  # exchanged: the token is gone
+    assert again.status_code == 400 and "oauth-verifier" not in again.text
