@@ -23,10 +23,10 @@ own origin only, CSRF protection on. Prefect has no setting for the `Host` heade
 app it serves is Prefect's behind a check that the Host is a loopback name with the
 server's port (`flows/local_server_app.py`): a web page that renames its host to
 127.0.0.1 (DNS rebinding) is refused. Its log, record and secret are owner-only, and the
-server itself runs with umask 077 (its database holds the Secret blocks' key). Whatever
-the secret is sent with (the user's own clients, `prefect` commands through the Prefect
-profile, see `flows/prefect_profile.py`) is the local server; a Prefect API that is not
-it is one the user chose.
+server itself runs with umask 077 (its database holds the Secret blocks' key). The
+active Prefect profile is pointed at it (`flows/prefect_profile.py`). A Prefect API
+configured with its secret, or at its address, is this server; any other is one the
+user chose (`chosen_api_url`), and only such a one is trusted with credentials.
 """
 
 from __future__ import annotations
