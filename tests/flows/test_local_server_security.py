@@ -308,3 +308,24 @@ def _csrf(server: LocalServer) -> dict[str, str]:
         f"{server.api}/csrf-token", params={"client": client}, auth=_basic(server), timeout=10
     ).json()["token"]
     return {"Prefect-Csrf-Token": token, "Prefect-Csrf-Client": client}
+
+
+def test_the_secret_is_kept_across_starts_and_made_anew_once_others_could_read_it(
+    tmp_path: Path,
+) -> None:
+    from flows.local_server import LocalServer as Server
+
+    server = Server(tmp_path)
+    first = server._auth_string_to_start_with()
+    secret = tmp_path / "flickr-ingest-server.auth"
+    assert first.startswith("flickr-ingest:") and len(first) > 40
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert server._auth_string_to_start_with() == first == server.auth_string()
+    secret.chmod(0o644)  # seen by others: no secret any more
+    second = server._auth_string_to_start_with()
+    assert second != first and stat.S_IMODE(secret.stat().st_mode) == 0o600
+    secret.unlink()
+    secret.symlink_to(tmp_path / "elsewhere")  # never written through a planted link
+    third = server._auth_string_to_start_with()
+    assert not secret.is_symlink() and not (tmp_path / "elsewhere").exists()
+    assert third not in (first, second)
