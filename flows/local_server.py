@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -81,6 +82,8 @@ CORS_HEADERS = "Authorization,Content-Type,Prefect-Csrf-Token,Prefect-Csrf-Clien
 #: A first start (database migrations included) takes ~12 s on an idle 2-core machine
 #: and was seen to take 30 s on a busy one.
 STARTUP_TIMEOUT_SECONDS = 120.0
+
+logger = logging.getLogger(__name__)
 
 
 class ServerError(FlickrIngestError):
@@ -214,10 +217,15 @@ class LocalServer:
 
     def remember_in_profile(self, record: ServerRecord) -> str | None:
         """Point the active Prefect profile at the server, unless it names a Prefect API
-        of its own; the profile's name, or None (`flows/prefect_profile.py`)."""
+        of its own; the profile's name, or None (`flows/prefect_profile.py`). A profiles
+        file that cannot be written costs plain `prefect` commands the server, not a run."""
         with self._lock():
             auth = self.auth_string()
-            return point_profile_at(record.api_url, auth) if auth is not None else None
+            try:
+                return point_profile_at(record.api_url, auth) if auth is not None else None
+            except OSError as error:
+                logger.warning("The Prefect profile was not pointed at the server: %s", error)
+                return None
 
     def stop(self, timeout: float = 20.0) -> ServerRecord | None:
         """Stop the recorded server (SIGTERM, then SIGKILL after `timeout`); returns it,
@@ -226,7 +234,10 @@ class LocalServer:
             record = self.status()
             auth = self.auth_string()
             if auth is not None:  # plain `prefect` commands go back to their own defaults
-                forget_in_profile(auth)
+                try:
+                    forget_in_profile(auth)
+                except OSError as error:
+                    logger.warning("The Prefect profile still names the server: %s", error)
             if record is None:
                 self.record_path.unlink(missing_ok=True)
                 return None

@@ -114,7 +114,8 @@ def _start(args: argparse.Namespace) -> int:
     if profile is None:
         print(
             "`flickr-ingest run`, `demo` and `setup` use it; the active Prefect profile "
-            "names a Prefect API of its own, so other Prefect commands need "
+            "names a Prefect API of its own (or cannot be written), so other Prefect "
+            "commands need "
             f"PREFECT_API_URL={record.api_url} and PREFECT_API_AUTH_STRING (in "
             f"{server.auth_path})."
         )

@@ -86,3 +86,33 @@ def test_a_users_other_settings_stay_and_only_our_entry_is_taken_out(tmp_path: P
     assert _profiles(tmp_path)["profiles"]["mine"]["PREFECT_API_URL"] == SERVER  # not ours
     _in_prefect_home(tmp_path, f"forget_in_profile({SECRET!r})")
     assert _profiles(tmp_path)["profiles"]["mine"] == {"PREFECT_LOGGING_LEVEL": "DEBUG"}
+
+
+def test_a_profiles_file_that_cannot_be_written_costs_a_warning_not_the_run(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(tmp_path),
+        PREFECT_PROFILES_PATH=str(tmp_path / "a-file" / "profiles.toml"),  # never writable
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from pathlib import Path\n"
+            "from flows.local_server import LocalServer, ServerRecord\n"
+            f"server = LocalServer(Path({str(tmp_path)!r}))\n"
+            "server._auth_string_to_start_with()\n"
+            "record = ServerRecord(pid=1, url='http://127.0.0.1:9', log='', started_at='')\n"
+            "print(server.remember_in_profile(record))\n",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None"
+    assert "The Prefect profile was not pointed at the server" in done.stderr
