@@ -16,15 +16,29 @@ dashboard and the usual services, on the same database as the temporary servers.
 record file in `PREFECT_HOME` says where it is (pid, URL, log), so that a user can see
 it (`flickr-ingest server status`, the dashboard) and stop it (`flickr-ingest server
 stop`); runs print its address and how to stop it.
+
+Nobody else drives it. Prefect's own settings: API auth (`PREFECT_SERVER_API_AUTH_STRING`,
+a random secret made on first start, kept owner-only in `PREFECT_HOME`), CORS for its
+own origin only, CSRF protection on. Prefect has no setting for the `Host` header, so the
+app it serves is Prefect's behind a check that the Host is a loopback name with the
+server's port (`flows/local_server_app.py`): a web page that renames its host to
+127.0.0.1 (DNS rebinding) is refused. Its log, record and secret are owner-only, and the
+server itself runs with umask 077 (its database holds the Secret blocks' key). The
+active Prefect profile is pointed at it (`flows/prefect_profile.py`). A Prefect API
+configured with its secret, or at its address, is this server; any other is one the
+user chose (`chosen_api_url`), and only such a one is trusted with credentials.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import secrets
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -33,27 +47,43 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import prefect
 from prefect.context import refresh_global_settings_context
 from prefect.settings import (
+    PREFECT_API_AUTH_STRING,
     PREFECT_API_URL,
     PREFECT_HOME,
     PREFECT_SERVER_API_PORT,
 )
 
 from flickr_ingest.errors import FlickrIngestError
+from flows.local_server_app import LOOPBACK_NAMES
+from flows.prefect_profile import forget_in_profile, point_profile_at
 
 RECORD_NAME = "flickr-ingest-server.json"
 LOG_NAME = "flickr-ingest-server.log"
 LOCK_NAME = "flickr-ingest-server.lock"
+AUTH_NAME = "flickr-ingest-server.auth"
+#: Prefect's API auth string is "user:password" (Basic auth); the dashboard asks for all of it.
+AUTH_USER = "flickr-ingest"
 #: In the server's command line: how a recorded pid is told from an unrelated process
-#: that reuses the number (after a reboot, say).
-APP_FACTORY = "prefect.server.api.server:create_app"
+#: that reuses the number (after a reboot, say). Servers started before the app had its
+#: Host check ran Prefect's own factory: they are found too, and replaced.
+APP_FACTORY = "flows.local_server_app:create_app"
+SERVER_APPS = (APP_FACTORY, "prefect.server.api.server:create_app")
 HOST = "127.0.0.1"
+#: Cross-origin requests are answered for the server's own origins only (the dashboard at
+#: localhost calling the API at 127.0.0.1), with the methods and headers Prefect's
+#: dashboard and clients send.
+CORS_METHODS = "GET,POST,PUT,PATCH,DELETE"
+CORS_HEADERS = "Authorization,Content-Type,Prefect-Csrf-Token,Prefect-Csrf-Client"
 #: A first start (database migrations included) takes ~12 s on an idle 2-core machine
 #: and was seen to take 30 s on a busy one.
 STARTUP_TIMEOUT_SECONDS = 120.0
+
+logger = logging.getLogger(__name__)
 
 
 class ServerError(FlickrIngestError):
@@ -69,6 +99,9 @@ class ServerRecord:
     log: str
     started_at: str
     prefect_version: str = ""  # the server runs the Prefect that was installed then
+    #: Started with API auth, CORS for its own origin, CSRF protection and the Host check.
+    #: A record without it is an earlier flickr-ingest's open server: it is replaced.
+    closed: bool = False
 
     @property
     def api_url(self) -> str:
@@ -80,12 +113,32 @@ def configured_api_url() -> str | None:
     return PREFECT_API_URL.value() or None
 
 
-def use_api(api_url: str) -> None:
-    """Point this process's Prefect at `api_url` (and any process it starts).
+def configured_auth_string() -> str | None:
+    auth = PREFECT_API_AUTH_STRING.value()
+    if auth is not None and not isinstance(auth, str):  # a SecretStr
+        auth = auth.get_secret_value()
+    return auth or None
+
+
+def chosen_api_url() -> str | None:
+    """The Prefect API the user chose (in the environment or a Prefect profile), or None
+    when none is configured or the one configured is the local server: the profile entry
+    flickr-ingest wrote (its auth string is the server's secret), or the server's address.
+    """
+    api_url = configured_api_url()
+    if api_url is None or LocalServer.of_prefect_home().serves(api_url, configured_auth_string()):
+        return None
+    return api_url
+
+
+def use_api(api_url: str, auth_string: str) -> None:
+    """Point this process's Prefect at `api_url` with `auth_string` (and any process it
+    starts).
 
     Prefect reads its settings once, at import; `refresh_global_settings_context` is
     Prefect's way of picking up a variable set afterwards."""
     os.environ["PREFECT_API_URL"] = api_url
+    os.environ["PREFECT_API_AUTH_STRING"] = auth_string
     refresh_global_settings_context()
 
 
@@ -94,9 +147,10 @@ class LocalServer:
 
     def __init__(self, home: Path) -> None:
         self.home = home.expanduser().absolute()
-        self.record_path = home / RECORD_NAME
-        self.log_path = home / LOG_NAME
-        self.lock_path = home / LOCK_NAME
+        self.record_path = self.home / RECORD_NAME
+        self.log_path = self.home / LOG_NAME
+        self.lock_path = self.home / LOCK_NAME
+        self.auth_path = self.home / AUTH_NAME
 
     @classmethod
     def of_prefect_home(cls) -> LocalServer:
@@ -111,23 +165,47 @@ class LocalServer:
             return None
         return record
 
+    def auth_string(self) -> str | None:
+        """The secret the server requires (and its clients send), if it has one yet."""
+        try:
+            return self.auth_path.read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
+    def serves(self, api_url: str, auth_string: str | None) -> bool:
+        """Whether a Prefect API configured as `api_url` with `auth_string` is this local
+        server: sent with its secret (as the profile entry it wrote is), or at its address."""
+        own = self.auth_string()
+        if own is not None and auth_string is not None and secrets.compare_digest(own, auth_string):
+            return True
+        record = self._read_record()
+        if record is None:
+            return False
+        try:
+            address = urlsplit(api_url)
+            return address.hostname in LOOPBACK_NAMES and address.port == urlsplit(record.url).port
+        except ValueError:  # not a URL at all
+            return False
+
     def ensure_running(
         self,
         timeout: float = STARTUP_TIMEOUT_SECONDS,
         *,
         starting: Callable[[ServerRecord], None] | None = None,
-        replacing: Callable[[ServerRecord], None] | None = None,
+        replacing: Callable[[ServerRecord, str], None] | None = None,
     ) -> tuple[ServerRecord, bool]:
         """The running server, started if there is none (`starting` is told before the
         wait); and whether this call started it. A server running another version of
-        Prefect (installed since it started) is stopped and started anew (`replacing` is
-        told first). Runs that start at the same time take turns (a lock file), so one
-        server is started, not two."""
+        Prefect (installed since it started), or an open one an earlier flickr-ingest
+        started, is stopped and started anew (`replacing` is told first, and why). Runs
+        that start at the same time take turns (a lock file), so one server is started,
+        not two."""
         with self._lock():
             record, process = self.status(), None
-            if record is not None and record.prefect_version != prefect.__version__:
+            why = _why_replace(record) if record is not None else None
+            if record is not None and why is not None:
                 if replacing is not None:
-                    replacing(record)
+                    replacing(record, why)
                 self._stop(record)
                 record = None
             if record is None:
@@ -137,11 +215,29 @@ class LocalServer:
             self._wait_until_healthy(record, timeout, process)
             return record, process is not None
 
+    def remember_in_profile(self, record: ServerRecord) -> str | None:
+        """Point the active Prefect profile at the server, unless it names a Prefect API
+        of its own; the profile's name, or None (`flows/prefect_profile.py`). A profiles
+        file that cannot be written costs plain `prefect` commands the server, not a run."""
+        with self._lock():
+            auth = self.auth_string()
+            try:
+                return point_profile_at(record.api_url, auth) if auth is not None else None
+            except OSError as error:
+                logger.warning("The Prefect profile was not pointed at the server: %s", error)
+                return None
+
     def stop(self, timeout: float = 20.0) -> ServerRecord | None:
         """Stop the recorded server (SIGTERM, then SIGKILL after `timeout`); returns it,
         or None if none was running."""
         with self._lock():
             record = self.status()
+            auth = self.auth_string()
+            if auth is not None:  # plain `prefect` commands go back to their own defaults
+                try:
+                    forget_in_profile(auth)
+                except OSError as error:
+                    logger.warning("The Prefect profile still names the server: %s", error)
             if record is None:
                 self.record_path.unlink(missing_ok=True)
                 return None
@@ -159,8 +255,11 @@ class LocalServer:
         self.record_path.unlink(missing_ok=True)
 
     def _spawn(self) -> tuple[ServerRecord, subprocess.Popen]:
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        auth = self._auth_string_to_start_with()
         listener = listening_socket(PREFECT_SERVER_API_PORT.value())
-        url = f"http://{HOST}:{listener.getsockname()[1]}"
+        port = listener.getsockname()[1]
+        url = f"http://{HOST}:{port}"
         env = {
             # Not the run's settings and Flickr secrets: the server outlives the run.
             **{k: v for k, v in os.environ.items() if not k.startswith("FLICKR_")},
@@ -169,7 +268,16 @@ class LocalServer:
             # The server's idea of itself: the dashboard calls this API, links point here.
             "PREFECT_API_URL": f"{url}/api",
             "PREFECT_SERVER_API_HOST": HOST,
-            "PREFECT_SERVER_API_PORT": str(listener.getsockname()[1]),
+            "PREFECT_SERVER_API_PORT": str(port),
+            # Closed to everyone without the secret: Prefect's own settings for each.
+            "PREFECT_SERVER_API_AUTH_STRING": auth,
+            "PREFECT_API_AUTH_STRING": auth,  # for any client inside the server
+            "PREFECT_SERVER_CORS_ALLOWED_ORIGINS": ",".join(
+                f"http://{name}:{port}" for name in LOOPBACK_NAMES
+            ),
+            "PREFECT_SERVER_CORS_ALLOWED_METHODS": CORS_METHODS,
+            "PREFECT_SERVER_CORS_ALLOWED_HEADERS": CORS_HEADERS,
+            "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "true",
         }
         env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline machines
         # Registering every installed block type (prefect-aws's among them) took 4-6 s of
@@ -177,8 +285,7 @@ class LocalServer:
         # (`flickr-ingest setup`, `prefect block create`); `prefect block register -m
         # prefect_aws` fills the dashboard's catalog.
         env.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
-        self.home.mkdir(parents=True, exist_ok=True)
-        with listener, self.log_path.open("ab") as log:
+        with listener, _owner_only_log(self.log_path) as log:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                 server_command(listener),
                 cwd=self.home,  # not the user's folder, which may go away while it runs
@@ -188,6 +295,7 @@ class LocalServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # outlives this run; Ctrl-C here does not stop it
                 pass_fds=(listener.fileno(),),
+                umask=0o077,  # its database (the Secret blocks' key in it) is owner-only
             )
         record = ServerRecord(
             pid=process.pid,
@@ -195,9 +303,28 @@ class LocalServer:
             log=str(self.log_path),
             started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             prefect_version=prefect.__version__,
+            closed=True,
         )
         self._write_record(record)
         return record, process
+
+    def _auth_string_to_start_with(self) -> str:
+        """The secret in `auth_path`, made on the first start; made anew when the file is
+        not an owner-only file of this user (a secret others could read is none)."""
+        try:
+            info = self.auth_path.lstat()
+            kept = (
+                stat.S_ISREG(info.st_mode)
+                and info.st_uid == os.getuid()
+                and not stat.S_IMODE(info.st_mode) & 0o077
+            )
+        except FileNotFoundError:
+            kept = False
+        auth = self.auth_string() if kept else None
+        if auth is None:
+            auth = f"{AUTH_USER}:{secrets.token_urlsafe(32)}"
+            _write_owner_only(self.auth_path, auth + "\n")
+        return auth
 
     def _wait_until_healthy(
         self, record: ServerRecord, timeout: float, process: subprocess.Popen | None
@@ -229,9 +356,7 @@ class LocalServer:
             return None
 
     def _write_record(self, record: ServerRecord) -> None:
-        partial = self.record_path.with_suffix(".tmp")
-        partial.write_text(json.dumps(asdict(record), indent=2) + "\n", encoding="utf-8")
-        partial.replace(self.record_path)
+        _write_owner_only(self.record_path, json.dumps(asdict(record), indent=2) + "\n")
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -288,6 +413,49 @@ def answers(record: ServerRecord) -> bool:
     return _health(record.api_url) is None
 
 
+def requires_auth(record: ServerRecord) -> bool | None:
+    """Whether the server refuses an API request without its auth (None: no answer)."""
+    try:
+        with urllib.request.urlopen(f"{record.api_url}/admin/version", timeout=2):  # noqa: S310
+            return False
+    except urllib.error.HTTPError as error:
+        return True if error.code == 401 else None
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def _why_replace(record: ServerRecord) -> str | None:
+    """Why a running server must be replaced, if it must."""
+    if record.prefect_version != prefect.__version__:
+        version = record.prefect_version or "(unknown)"
+        return f"it runs Prefect {version}, not the version installed now"
+    if not record.closed:
+        return "it was started without API auth, by an earlier flickr-ingest"
+    return None
+
+
+def _write_owner_only(path: Path, text: str) -> None:
+    """Write `path` whole (a new file put in its place), readable by its owner only."""
+    partial = path.with_name(path.name + ".tmp")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+    partial.replace(path)
+
+
+@contextlib.contextmanager
+def _owner_only_log(path: Path) -> Iterator[int]:
+    """The server's log, opened for appending, owner-only (also one an earlier version
+    left readable by others)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+        yield descriptor
+    finally:
+        os.close(descriptor)
+
+
 def _health(api_url: str) -> str | None:
     """None when the API at `api_url` answers its health check, else why not."""
     try:
@@ -327,9 +495,10 @@ def _is_server_process(pid: int) -> bool:
     if not cmdline.parent.exists():
         return True
     try:
-        return APP_FACTORY in cmdline.read_bytes().decode(errors="replace")
+        command = cmdline.read_bytes().decode(errors="replace")
     except OSError:  # gone meanwhile
         return False
+    return any(app in command for app in SERVER_APPS)
 
 
 def _signal(pid: int, signum: int) -> None:

@@ -14,10 +14,10 @@ from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.settings import IngestSettings
 
 
-def _prefect_api() -> bool:
-    from flows.credentials import prefect_api_configured
+def _secret_blocks_trusted(*, block_named: bool = False) -> bool:
+    from flows.credentials import secret_blocks_trusted
 
-    return prefect_api_configured()
+    return secret_blocks_trusted(block_named=block_named)
 
 
 def _login(args: argparse.Namespace) -> int:
@@ -58,7 +58,7 @@ def _login(args: argparse.Namespace) -> int:
     with FlickrClient(credentials) as client:
         checked = client.test_login()
     block = args.block_name or IngestSettings.from_environment().secret_block
-    if _prefect_api() and not args.file:
+    if _secret_blocks_trusted(block_named=bool(args.block_name)) and not args.file:
         from flows.credentials import save_secret_credentials
 
         save_secret_credentials(credentials, block)
@@ -77,7 +77,7 @@ def _status(args: argparse.Namespace) -> int:
     from flickr_ingest.runs import resolve_credentials
 
     stored_block = None
-    if _prefect_api():
+    if _secret_blocks_trusted():
         from flows.credentials import load_secret_credentials
 
         stored_block = load_secret_credentials(IngestSettings.from_environment().secret_block)
@@ -105,7 +105,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "login",
         help="authorize flickr-ingest on a Flickr account (OAuth)",
         description="Run Flickr's OAuth dance and keep the token in a Prefect Secret block "
-        "(when a Prefect API is configured) or a file only you can read.",
+        "(on a Prefect API you configured, or when --block-name names it) or a file only "
+        "you can read.",
     )
     login.add_argument("--api-key", help="your app's key (default: FLICKR_API_KEY or a prompt)")
     login.add_argument(

@@ -73,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
     check_folders(settings)
     # Without a configured Prefect API, Prefect would start (and stop) a temporary server
     # in this process; the local server is started once and reused by later runs.
-    local_server = None if args.temporary_server else use_prefect_server(_import_the_flow)
+    local_server = use_prefect_server(_import_the_flow, temporary=args.temporary_server)
     sandbox = settings.sandbox or (
         resolve_credentials() is None and not _secret_block_exists(settings)
     )
@@ -257,7 +257,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--temporary-server",
         action="store_true",
         help="without PREFECT_API_URL, let Prefect start a temporary server for this run "
-        "instead of using the local server (slower; nothing is left running)",
+        "instead of using the local server (slower; nothing is left running; not while the "
+        "local server runs)",
     )
 
 

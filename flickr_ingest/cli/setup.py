@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from flickr_ingest.cli.prefect_server import prefect_defaults, use_prefect_server
 from flickr_ingest.settings import IngestSettings
 
 
 def _setup(args: argparse.Namespace) -> int:
     settings = IngestSettings.from_environment(api_calls_per_hour=args.calls_per_hour)
+    prefect_defaults()
+    # Without a Prefect API of the user's, the local server the runs use (not a temporary
+    # server on its database, which stays locked while the local server runs).
+    use_prefect_server()
     from flows.setup import setup  # Prefect is imported only when needed
 
     for line in setup(args.pool, settings.api_calls_per_hour):

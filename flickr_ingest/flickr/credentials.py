@@ -2,7 +2,9 @@
 
 Order of precedence: the `FLICKR_*` environment variables, then what `auth login` stored
 (a Prefect Secret block, handled by the Prefect shell, or an owner-only file). Secrets
-never appear in a repr, a log line or an exception.
+never appear in a repr, a log line or an exception. Stored credentials made on another
+server than Flickr (a sandbox) are used only while FLICKR_BASE_URL names that server too:
+a stored base URL alone never sends uploads and secrets elsewhere.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.flickr.endpoints import FLICKR_BASE_URL_VARIABLE
@@ -24,6 +27,8 @@ ENVIRONMENT_VARIABLES = {
     "oauth_token_secret": "FLICKR_OAUTH_TOKEN_SECRET",
 }
 CREDENTIALS_FILE_VARIABLE = "FLICKR_INGEST_CREDENTIALS_FILE"
+#: Flickr's own hosts: stored credentials naming one of them need no FLICKR_BASE_URL.
+FLICKR_HOSTS = frozenset({"flickr.com", "www.flickr.com", "api.flickr.com", "up.flickr.com"})
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +73,36 @@ def from_environment() -> Credentials | None:
     return Credentials.from_dict({**values, "base_url": base_url})
 
 
+def checked_destination(credentials: Credentials, where: str) -> Credentials:
+    """`credentials` from a store (`where`: the file, a Secret block), if they may be
+    used: made on Flickr, or on a server FLICKR_BASE_URL names too. Whoever could write
+    the store (or a planted Secret block) would otherwise choose where a run sends the
+    user's photos and secrets."""
+    stored = credentials.base_url.strip().rstrip("/")
+    if not stored or _is_flickr(stored):
+        return credentials
+    configured = os.environ.get(FLICKR_BASE_URL_VARIABLE, "").strip().rstrip("/")
+    if configured == stored:
+        return credentials
+    raise ConfigurationError(
+        f"the credentials in {where} were made on {stored!r}, not on Flickr: they are used "
+        f"only while {FLICKR_BASE_URL_VARIABLE} names that server too (set it to that URL for "
+        "a sandbox you logged in to; `flickr-ingest auth login` again for flickr.com)"
+    )
+
+
+def _is_flickr(base_url: str) -> bool:
+    try:
+        address = urlsplit(base_url)
+        return (
+            address.scheme == "https"
+            and address.port in (None, 443)
+            and (address.hostname in FLICKR_HOSTS)
+        )
+    except ValueError:  # not a URL
+        return False
+
+
 def default_file() -> Path:
     configured = os.environ.get(CREDENTIALS_FILE_VARIABLE)
     if configured:
@@ -107,7 +142,7 @@ def load_file(path: Path | None = None) -> Credentials | None:
         raise ConfigurationError(
             f"cannot read credentials file {path}: {type(error).__name__}"
         ) from None
-    return Credentials.from_dict(values)
+    return checked_destination(Credentials.from_dict(values), str(path))
 
 
 def _tighten(path: Path) -> None:

@@ -68,20 +68,35 @@ def test_login_with_a_typed_verifier_then_status(sandbox: SandboxServer, tmp_pat
     stored = json.loads(path.read_text())
     assert stored["api_key"] == sandbox.account.api_key and stored["oauth_token"]
     assert stored["base_url"] == sandbox.url  # the token is good on that server only
-    # Without FLICKR_BASE_URL now: the stored base URL still leads to the sandbox.
+    # Without FLICKR_BASE_URL now: the stored base URL alone leads nowhere (a planted or
+    # stale one would send the secrets there); one clear line says what to set.
     env = {k: v for k, v in _env(sandbox, tmp_path).items() if k != "FLICKR_BASE_URL"}
-    status = subprocess.run(
+    requests_before = len(sandbox.traffic.entries_since(0))
+    refused = _status(env)
+    assert refused.returncode == 1 and not refused.stdout, refused.stdout
+    assert (
+        refused.stderr.startswith("Error: the credentials in ")
+        and "Traceback" not in refused.stderr
+    )
+    assert f"made on {sandbox.url!r}, not on Flickr" in refused.stderr
+    assert len(sandbox.traffic.entries_since(0)) == requests_before  # nothing was sent
+    # With FLICKR_BASE_URL naming the same server (a sandbox logged in to on purpose).
+    status = _status(_env(sandbox, tmp_path))
+    assert status.returncode == 0, status.stderr
+    assert "with write permission" in status.stdout
+    assert f"on {sandbox.url.split('//')[1]}" in status.stdout
+    for secret in (stored["api_secret"], stored["oauth_token_secret"]):
+        assert secret not in status.stdout + status.stderr + out + err + refused.stderr
+
+
+def _status(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-m", "flickr_ingest.cli", "auth", "status"],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert status.returncode == 0, status.stderr
-    assert "with write permission" in status.stdout
-    assert f"on {sandbox.url.split('//')[1]}" in status.stdout
-    for secret in (stored["api_secret"], stored["oauth_token_secret"]):
-        assert secret not in status.stdout + status.stderr + out + err
 
 
 def test_login_catching_the_callback(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -140,7 +140,17 @@ def test_demo_without_a_prefect_api_starts_the_local_server_once(tmp_path: Path)
         assert second.returncode == 0, second.stdout + second.stderr
         assert using in second.stdout and "Starting the local" not in second.stdout
         assert re.search(r"^Run \S+: \d+ already uploaded, \d+ skipped$", second.stdout, re.M)
-        runs = requests.post(f"{url}/api/flow_runs/filter", json={}, timeout=10).json()
+        # The server requires its auth (and a CSRF token for a change request, as
+        # Prefect's own client fetches one); the runs sent both.
+        auth = tuple((home / "flickr-ingest-server.auth").read_text().strip().split(":", 1))
+        csrf = requests.get(f"{url}/api/csrf-token?client=test", auth=auth, timeout=10).json()
+        runs = requests.post(
+            f"{url}/api/flow_runs/filter",
+            json={},
+            auth=auth,
+            headers={"Prefect-Csrf-Token": csrf["token"], "Prefect-Csrf-Client": "test"},
+            timeout=10,
+        ).json()
         assert [run["state_type"] for run in runs] == ["COMPLETED", "COMPLETED"]
 
         stop = _cli("server", "stop", env=env, cwd=tmp_path)
