@@ -35,9 +35,12 @@ def test_the_relay_log_is_free_of_third_party_lines(prefect_server: str, moto_se
     )
     try:
         deadline = time.monotonic() + 60
-        while sqs.get_queue_attributes(
-            QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]["ApproximateNumberOfMessages"] != "0":
+        while (
+            sqs.get_queue_attributes(
+                QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]["ApproximateNumberOfMessages"]
+            != "0"
+        ):
             assert time.monotonic() < deadline, "the relay never took the message"
             time.sleep(0.5)
         time.sleep(2)  # a few more polls, each an HTTP request of its own
