@@ -248,9 +248,10 @@ def _so_far(decisions: list[Decision], run: Run, records: RecordLog) -> None:
     accounted = {record.source for record in records}  # read back from disk, once
     for decision in decisions:
         if decision.candidate.uri not in accounted:
-            records.add(
+            account_for(  # the display hears too: its counts end equal to the report's
+                records,
                 run.finished_in_a_group(decision.candidate.uri)
-                or record_for(decision, DEFERRED, reason=why)
+                or record_for(decision, DEFERRED, reason=why),
             )
 
 

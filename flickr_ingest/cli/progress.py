@@ -14,15 +14,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from flickr_ingest.planning import Decision
 from flickr_ingest.progress import Tally
@@ -33,8 +25,21 @@ from flickr_ingest.report.model import FAILED, FileRecord
 PLAIN_EVERY_SECONDS = 10.0
 
 
-def _mb(size: float) -> str:
-    return f"{size / 1_048_576:,.1f} MB"
+def size_text(size: float) -> str:
+    """Bytes in the unit that fits: 512 B, 38.2 KB, 117.0 MB, 1.4 GB (1,024 each)."""
+    units = ("B", "KB", "MB", "GB")
+    power = 0
+    while size >= 1024 and power < len(units) - 1:
+        size, power = size / 1024, power + 1
+    return f"{size:,.0f} B" if power == 0 else f"{size:,.1f} {units[power]}"
+
+
+def _left_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, seconds = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d} left" if hours else f"{minutes}:{seconds:02d} left"
 
 
 def counts_text(tally: Tally) -> str:
@@ -47,10 +52,10 @@ def plain_line(tally: Tally) -> str:
     """One line of where the run stands, for logs and pipes."""
     line = f"{tally.files_done:,} of {tally.files_total:,} files"
     if tally.upload_files:
-        line += f"; uploads {_mb(tally.bytes_done)} of {_mb(tally.upload_bytes)}"
+        line += f"; uploads {size_text(tally.bytes_progress)} of {size_text(tally.upload_bytes)}"
         rate, left = tally.rate(), tally.seconds_left()
         if rate:
-            line += f" at {_mb(rate)}/s"
+            line += f" at {size_text(rate)}/s"
         if left is not None and tally.uploads_done < tally.upload_files:
             line += f", about {left:,.0f} s left"
     counts = counts_text(tally)
@@ -79,24 +84,30 @@ class ProgressDisplay:
         if not self.terminal:
             self._print(
                 f"Planned {self.tally.files_total:,} files: {self.tally.upload_files:,} to"
-                f" upload ({_mb(self.tally.upload_bytes)})"
+                f" upload ({size_text(self.tally.upload_bytes)})"
             )
             self._last_plain = time.monotonic()
             return
+        # Sizes, rate and time left are the tally's (the wire's recent rate), not rich's
+        # own estimate from the bar, which jumps when a file known already is counted.
         self._bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
+            TextColumn("{task.fields[sizes]}"),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[left]}"),
             TextColumn("{task.fields[counts]}"),
             console=Console(file=self.stream),
             transient=False,
         )
         self._task = self._bar.add_task(
-            self._description(), total=max(self.tally.upload_bytes, 1), counts=""
+            self._description(), total=max(self.tally.upload_bytes, 1), **self._fields()
         )
         self._bar.start()
+
+    def sent(self, uri: str, size: int) -> None:
+        self.tally.sent(uri, size)
+        self._redraw()
 
     def finished(self, record: FileRecord) -> None:
         self.tally.add(record)
@@ -106,12 +117,15 @@ class ProgressDisplay:
                 f"failed: {terminal_text(record.relative_path)}{why}:"
                 f" {terminal_text(record.reason or 'no reason given')}"
             )
+        self._redraw()
+
+    def _redraw(self) -> None:
         if self._bar is not None and self._task is not None:
             self._bar.update(
                 self._task,
-                completed=self.tally.bytes_done,
+                completed=self.tally.bytes_progress,
                 description=self._description(),
-                counts=counts_text(self.tally),
+                **self._fields(),
             )
         elif not self.terminal and time.monotonic() - self._last_plain >= PLAIN_EVERY_SECONDS:
             self._last_plain = time.monotonic()
@@ -126,6 +140,17 @@ class ProgressDisplay:
             self._print(plain_line(self.tally))
 
     # -- drawing -----------------------------------------------------------------------
+
+    def _fields(self) -> dict[str, str]:
+        tally = self.tally
+        rate = tally.rate()
+        done = tally.uploads_done >= tally.upload_files
+        return {
+            "sizes": f"{size_text(tally.bytes_progress)} of {size_text(tally.upload_bytes)}",
+            "rate": f"{size_text(rate)}/s" if rate else "",
+            "left": "" if done else _left_text(tally.seconds_left()),
+            "counts": counts_text(tally),
+        }
 
     def _description(self) -> str:
         return f"{self.tally.files_done:,}/{self.tally.files_total:,} files"

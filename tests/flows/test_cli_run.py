@@ -227,10 +227,12 @@ def test_a_run_in_a_terminal_shows_a_progress_bar_in_few_lines(
     assert process.wait(timeout=300) == 0, seen.decode(errors="replace")
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))
     frames = [frame for frame in re.split(r"[\r\n]", text) if "files" in frame]
-    assert any(
-        re.search(r"300/300 files .*kB/s .*\d+:\d\d:\d\d .*300 uploaded", f) for f in frames
-    ), frames[-3:]
-    assert any(re.search(r"^\d+/300 files", f) for f in frames if not f.startswith("300/"))
+    assert any(re.search(r"300/300 files .* of 300\.4 KB .*300 uploaded", f) for f in frames), (
+        frames[-3:]
+    )
+    # On the way: bytes moving at the wire's rate (in units that fit), and the time left.
+    moving = [f for f in frames if re.search(r"^\d+/300 files", f) and not f.startswith("300/")]
+    assert any(re.search(r"KB/s +\d+:\d\d left", f) for f in moving), moving[-3:]
     assert seen.count(b"\n") < 30, text  # the bar is redrawn in place, not printed anew
     assert "Task run" not in text
 
