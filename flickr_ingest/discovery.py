@@ -10,6 +10,7 @@ from flickr_ingest.filetypes import SNIFF_BYTES, from_name, sniff
 from flickr_ingest.ledger import Ledger
 from flickr_ingest.planning import Candidate
 from flickr_ingest.sources import Source, SourceItem
+from flickr_ingest.sources.base import shown_text
 
 #: Files looked at together; memory holds this many in flight, not the whole listing.
 BATCH = 1000
@@ -41,6 +42,23 @@ def _batches(items: Iterable[SourceItem], size: int) -> Iterator[list[SourceItem
 
 
 def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account: str) -> Candidate:
+    """What the file is; whatever goes wrong finding out is the file's problem (it is
+    skipped with it), never the run's."""
+    try:
+        return _described(source, item, ledger, account)
+    except Exception as error:
+        return Candidate(
+            uri=item.uri,
+            relative_path=item.relative_path,
+            size=item.size,
+            version=item.version,
+            kind="unsupported",
+            format="unknown",
+            problem=f"cannot read: {type(error).__name__}: {shown_text(str(error))}",
+        )
+
+
+def _described(source: Source, item: SourceItem, ledger: Ledger | None, account: str) -> Candidate:
     base = dict(
         uri=item.uri, relative_path=item.relative_path, size=item.size, version=item.version
     )
@@ -55,16 +73,7 @@ def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account:
     named = from_name(item.name) if source.remote else None
     if named is not None:  # a request per object costs more than it tells: upload checks
         return Candidate(**base, kind=named.kind, format=named.format, sha256=sha256)
-    try:
-        head = source.read_head(item, SNIFF_BYTES)
-    except Exception as error:  # a vanished file, a denied object: report it, go on
-        return Candidate(
-            **base,
-            kind="unsupported",
-            format="unknown",
-            problem=f"cannot read: {type(error).__name__}: {error}",
-        )
-    file_type = sniff(head)
+    file_type = sniff(source.read_head(item, SNIFF_BYTES))
     return Candidate(
         **base,
         kind=file_type.kind,

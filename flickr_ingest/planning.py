@@ -11,7 +11,7 @@ import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from flickr_ingest.filetypes import UNSUPPORTED, VIDEO
 from flickr_ingest.flickr.responses import UploadStatus
@@ -155,9 +155,14 @@ def _fixed_decision(candidate: Candidate, quota: Quota) -> Decision | None:
 
 def source_key(candidate: Candidate) -> str:
     """How a source names this file when asked for it alone (`keys`): the object key of
-    an S3 object, the path below the folder of a local file."""
+    an S3 object, the path below the folder of a local file (its URI when the name is not
+    UTF-8: the relative path shows it escaped, and keys travel as JSON)."""
     if candidate.uri.startswith("s3://"):
         return unquote(candidate.uri.removeprefix("s3://").split("/", 1)[1])
+    try:
+        unquote_to_bytes(urlsplit(candidate.uri).path).decode("utf-8")
+    except UnicodeDecodeError:
+        return candidate.uri
     return candidate.relative_path
 
 

@@ -40,6 +40,7 @@ from flickr_ingest.report.records import RecordLog
 from flickr_ingest.report.writers import RECORDS_FILE, write_report
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import open_source
+from flickr_ingest.sources.base import readable_text
 from flickr_ingest.sources.s3 import make_client
 from flickr_ingest.uploading import StopSignal, UploadContext, failed_record, upload_file
 
@@ -199,7 +200,7 @@ class Run:
 
     def album_title(self, relative_path: str) -> str | None:
         return album_title(
-            relative_path,
+            readable_text(relative_path),  # a name's bytes that are not UTF-8: "\ufffd"
             self.settings.album,
             root_name=source_root_name(self.settings.source),
             separator=self.settings.album_separator,

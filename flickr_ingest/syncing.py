@@ -26,10 +26,11 @@ moved to the new bytes, so that recovery by tag keeps working.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from flickr_ingest.content import CHECKSUM_TAG_PREFIX, Fingerprint
 from flickr_ingest.files import CheckedReader
@@ -39,6 +40,7 @@ from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields
 from flickr_ingest.report import model
 from flickr_ingest.sources import Source
+from flickr_ingest.sources.base import shown_text
 
 REPLACE, UPLOAD, SKIP = "replace", "upload", "skip"
 #: Replace's error 1 (replace.api; recorded in janko/flickrie's 2012 cassettes).
@@ -265,4 +267,5 @@ def missing_records(
 
 
 def _relative(uri: str, root: str) -> str:
-    return unquote(uri[len(root) :].lstrip("/")) or unquote(uri.rsplit("/", 1)[-1])
+    relative = uri[len(root) :].lstrip("/") or uri.rsplit("/", 1)[-1]
+    return shown_text(os.fsdecode(unquote_to_bytes(relative)))

@@ -26,6 +26,7 @@ from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import make_thumbnail
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import LocalSource, Source, SourceItem
+from flickr_ingest.sources.base import readable_text, shown_text
 from flickr_ingest.sources.local import uri_to_path
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,10 @@ def failed_record(decision: Decision, error: BaseException, attempts: int) -> mo
     if isinstance(error, errors.FlickrError):
         reason = f"gave up after {attempts} attempt(s): {error}"
     else:
-        reason = f"unexpected error after {attempts} attempt(s): {type(error).__name__}: {error}"
+        reason = (
+            f"unexpected error after {attempts} attempt(s): {type(error).__name__}:"
+            f" {shown_text(str(error))}"
+        )
     return record_for(decision, model.FAILED, reason=reason, error_code=code, attempts=attempts)
 
 
@@ -232,7 +236,7 @@ def _prepare(
     metadata = _metadata(stream, print_, decision.candidate.kind)
     fields = map_to_flickr(
         metadata,
-        relative_path=item.relative_path,
+        relative_path=readable_text(item.relative_path),  # a title, not an escaped name
         machine_tags=[print_.machine_tag],
         options=ctx.settings.mapping_options(),
     )

@@ -49,7 +49,7 @@ class RecordLog:
         self._file: TextIO | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("w", encoding="utf-8")
+            self._file = path.open("w", encoding="utf-8", errors="backslashreplace")
         self.totals: Counter[str] = Counter()
         self._uploaded: dict[str, None] = {}  # photo ids, in upload order, once each
         self._attention: list[FileRecord] = []  # the first LISTED_FILES that need a look
@@ -153,7 +153,11 @@ class RecordLog:
         """Write the records at `path` (the log reads from there from now on)."""
         self.close()
         if self.path is None:
-            path.write_text("".join(line + "\n" for line in self._lines), encoding="utf-8")
+            path.write_text(
+                "".join(line + "\n" for line in self._lines),
+                encoding="utf-8",
+                errors="backslashreplace",  # see writers.write_report
+            )
             return
         if self.path != path:
             # A rename on one file system, else a copy of the bytes only (copying modes
