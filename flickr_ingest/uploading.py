@@ -110,9 +110,11 @@ def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> 
     if stopped:
         return record_for(decision, model.DEFERRED, reason=f"not attempted: {stopped}")
     item = _item(decision)
+    # A local file is opened as it was listed: no link, inside the folder (`files`).
+    within = ctx.source.confined_to if isinstance(ctx.source, LocalSource) else None
     with _local_copy(ctx, item) as path:
         try:  # one open file for every step: what is hashed is what is sent
-            stream = open_regular(path)
+            stream = open_regular(path, within=within)
         except NotARegularFile as problem:
             return record_for(decision, model.SKIPPED, reason=str(problem), attempts=attempt)
         with stream:

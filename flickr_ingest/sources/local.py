@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
+from flickr_ingest.files import open_regular
 from flickr_ingest.sources.base import PathFilter, SourceError, SourceItem, is_junk, shown_text
 
 
@@ -133,14 +134,20 @@ class LocalSource:
         return self.read_range(item, 0, length)
 
     def read_range(self, item: SourceItem, start: int, length: int) -> bytes:
-        with open(uri_to_path(item.uri), "rb") as stream:
+        with self.open(item) as stream:
             stream.seek(start)
             data = stream.read(length)
         self.bytes_read += len(data)
         return data
 
     def open(self, item: SourceItem) -> AbstractContextManager[BinaryIO]:
-        return open(uri_to_path(item.uri), "rb")
+        return open_regular(uri_to_path(item.uri), within=self.confined_to)
+
+    @property
+    def confined_to(self) -> Path | None:
+        """The folder (links resolved) every file must be inside when it is opened, as it
+        was when listed: None with `follow_links`."""
+        return None if self.follow_links else self._real_root
 
     @property
     def root_uri(self) -> str:
