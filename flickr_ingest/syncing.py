@@ -267,5 +267,8 @@ def missing_records(
 
 
 def _relative(uri: str, root: str) -> str:
-    relative = uri[len(root) :].lstrip("/") or uri.rsplit("/", 1)[-1]
+    relative = uri[len(root) :]
+    if not root.endswith("/"):  # one "/" only: an S3 key may start with "/" itself
+        relative = relative.removeprefix("/")
+    relative = relative or uri.rsplit("/", 1)[-1]
     return shown_text(os.fsdecode(unquote_to_bytes(relative)))
