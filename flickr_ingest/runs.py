@@ -157,9 +157,10 @@ class Run:
         then one TransientError asks for the group to be retried. Records of files that
         finished are kept for that retry, so each file is sent and recorded once."""
         transient: list[Exception] = []
+        waiting: set[str] = set()  # copies whose first was not sent: they wait for it
         for decision in decisions:
-            uri = decision.candidate.uri
-            if uri in self._finished:
+            uri, copies = decision.candidate.uri, decision.candidate.copies_key
+            if uri in self._finished or copies in waiting:
                 continue
             try:
                 record = self.upload(decision, attempt=attempt)
@@ -167,6 +168,8 @@ class Run:
                 if errors.is_retryable(error):
                     transient.append(error)
                     self._last_errors[uri] = error
+                    if copies is not None:
+                        waiting.add(copies)
                     continue
                 record = failed_record(decision, error, attempts=attempt)
             self._finished[uri] = record
