@@ -13,17 +13,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from PIL.Image import Image
+
 from flickr_ingest import filetypes, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.files import CheckedReader, NotARegularFile, open_regular
+from flickr_ingest.filetypes import PHOTO
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
 from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
+from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.planning import Decision
 from flickr_ingest.report import model
-from flickr_ingest.report.thumbnails import make_thumbnail
+from flickr_ingest.report.thumbnails import save_thumbnail, small_picture
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import LocalSource, Source, SourceItem
 from flickr_ingest.sources.base import readable_text, shown_text
@@ -135,10 +139,11 @@ def _upload_open_file(
     if actual.format != decision.candidate.format:
         candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
         decision = replace(decision, candidate=candidate)
-    print_, taken, fields, details = _prepare(ctx, decision, item, stream, attempt)
+    print_, taken, fields, details, prints = _prepare(ctx, decision, item, stream, attempt)
+    picture = prints.recorded if prints is not None else None
     holder = f"{ctx.run_id}:{item.uri}"
     here = ctx.ledger.photo_at(ctx.account, item.uri)  # what this path was sent as
-    known, claim = _claim_or_known(ctx, decision, print_, taken, holder, here)
+    known, claim = _claim_or_known(ctx, decision, print_, (taken, picture), holder, here)
     if known is not None:
         status, photo_id, duplicate_of, reason = known
         return record_for(
@@ -149,10 +154,20 @@ def _upload_open_file(
             reason=reason,
             **details,
         )
-    edit = syncing.edit_of(here, print_.sha256, taken)
+    edit = syncing.edit_of(here, print_.sha256)
+    another = None
     if edit is not None and ctx.settings.on_change != syncing.UPLOAD:
-        prepared = (print_, taken, fields)
-        return _replace_or_report(ctx, decision, item, stream, prepared, edit, holder, details)
+        verdict = syncing.judge(ctx.client, edit, prints, decision.candidate.kind)
+        if verdict == syncing.SAME:
+            prepared = (print_, taken, fields, picture)
+            return _replace_or_report(ctx, decision, item, stream, prepared, edit, holder, details)
+        if verdict != syncing.ANOTHER:  # a video, or no telling: left for the user
+            ctx.ledger.release(ctx.account, print_.sha256, holder)
+            outcome = syncing.not_replaced(edit, verdict)
+            return record_for(
+                decision, outcome.status, photo_id=edit.photo_id, reason=outcome.reason, **details
+            )
+        another = syncing.another_picture(edit)
     try:
         photo_id, status, reason = _send(
             ctx, stream, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
@@ -165,9 +180,9 @@ def _upload_open_file(
             raise  # (a wait Flickr named is kept by the client's pacing)
         ctx.ledger.release(ctx.account, print_.sha256, holder)
         return _refused(ctx, decision, error, details)
-    ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken)
+    ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken, picture)
     duplicate_of = photo_id if status == model.DUPLICATE else None
-    reason = reason or syncing.another_picture(here, print_.sha256, taken)
+    reason = reason or another
     return record_for(
         decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
     )
@@ -178,14 +193,14 @@ def _replace_or_report(
     decision: Decision,
     item: SourceItem,
     stream: BinaryIO,
-    prepared: tuple[Fingerprint, str | None, FlickrFields],
+    prepared: tuple[Fingerprint, str | None, FlickrFields, str | None],
     edit: PathRecord,
     holder: str,
     details: dict[str, Any],
 ) -> model.FileRecord:
     """A file edited at a path sent before (its bytes claimed by `holder`): replace its
     photo, or say why not (`syncing`)."""
-    print_, taken, fields = prepared
+    print_, taken, fields, picture = prepared
     if ctx.settings.on_change == syncing.SKIP:
         outcome = syncing.not_replaced(edit, syncing.SKIPPED_BY_OPTION)
     elif not ctx.account_is_pro:
@@ -203,6 +218,7 @@ def _replace_or_report(
                 print_,
                 taken,
                 fields if ctx.settings.update_metadata else None,
+                picture,
             )
         except errors.FlickrError as error:
             if errors.is_retryable(error):  # keep the claim: this task comes back for it
@@ -229,13 +245,16 @@ def _prepare(
     item: SourceItem,
     stream: BinaryIO,
     attempt: int,
-) -> tuple[Fingerprint, str | None, FlickrFields, dict[str, Any]]:
-    """Fingerprint, date taken, Flickr fields and the record's details (thumbnail
-    included) of the open file."""
+) -> tuple[Fingerprint, str | None, FlickrFields, dict[str, Any], PicturePrints | None]:
+    """Fingerprint, date taken, Flickr fields, the record's details (thumbnail included)
+    and the picture's prints of the open file. One small decode of a photo's pixels
+    makes both the thumbnail and the prints."""
     stream.seek(0)
     print_ = fingerprint(stream, check_jpeg=decision.candidate.format == "jpeg")
     ctx.ledger.remember_hash(item.uri, item.version, print_.sha256)
     metadata = _metadata(stream, print_, decision.candidate.kind)
+    picture = small_picture(stream) if decision.candidate.kind == PHOTO else None
+    prints = prints_of(picture) if picture is not None else None
     fields = map_to_flickr(
         metadata,
         relative_path=readable_text(item.relative_path),  # a title, not an escaped name
@@ -249,9 +268,9 @@ def _prepare(
         tags=fields.tags,
         warnings=metadata.warnings + print_.warnings,
         attempts=attempt,
-        thumbnail=_thumbnail(ctx, stream, print_, decision.candidate.kind),
+        thumbnail=_thumbnail(ctx, print_, picture),
     )
-    return print_, metadata.date_taken, fields, details
+    return print_, metadata.date_taken, fields, details, prints
 
 
 def _refused(
@@ -279,7 +298,7 @@ def _claim_or_known(
     ctx: UploadContext,
     decision: Decision,
     print_: Fingerprint,
-    taken: str | None,
+    seen: tuple[str | None, str | None],
     holder: str,
     here: PathRecord | None,
 ) -> tuple[tuple[str, str, str | None, str] | None, str]:
@@ -298,8 +317,16 @@ def _claim_or_known(
                 reason = f"already on Flickr as photo {known.photo_id}"
                 return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
             if syncing.moved_from(ctx.source, known.source, uri):
+                taken, picture = seen  # when it was taken, what it shows
                 syncing.learn_move(
-                    ctx.ledger, ctx.account, known.source, uri, known.photo_id, print_.sha256, taken
+                    ctx.ledger,
+                    ctx.account,
+                    known.source,
+                    uri,
+                    known.photo_id,
+                    print_.sha256,
+                    taken,
+                    picture,
                 )
                 reason = f"moved from {known.source}; already on Flickr as photo {known.photo_id}"
                 return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
@@ -409,10 +436,10 @@ def _metadata(stream: BinaryIO, print_: Fingerprint, kind: str) -> PhotoMetadata
     return read_file_metadata(stream, print_.size)
 
 
-def _thumbnail(ctx: UploadContext, stream: BinaryIO, print_: Fingerprint, kind: str) -> str | None:
-    if ctx.thumbs_dir is None or kind != "photo":
+def _thumbnail(ctx: UploadContext, print_: Fingerprint, picture: Image | None) -> str | None:
+    if ctx.thumbs_dir is None or picture is None:
         return None
     target = ctx.thumbs_dir / f"{print_.sha256[:24]}.jpg"
-    if target.exists() or make_thumbnail(stream, target):
+    if target.exists() or save_thumbnail(picture, target):
         return f"{ctx.thumbs_dir.name}/{target.name}"
     return None
