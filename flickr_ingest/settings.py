@@ -15,6 +15,8 @@ from flickr_ingest.metadata import MappingOptions
 ENV_PREFIX = "FLICKR_INGEST_"
 #: What happens to a file edited at a path sent before (`on_change`).
 ON_CHANGE_CHOICES = ("replace", "upload", "skip")
+#: What happens to a file whose image data is damaged (`on_damaged`).
+ON_DAMAGED_CHOICES = ("upload", "skip")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class IngestSettings:
     # faves), "upload" it as a new photo, or "skip" it (reported as changed)
     on_change: str = "replace"
     update_metadata: bool = False  # on replace, also set title, description and tags anew
+    # A photo whose image data is damaged (a truncated JPEG): "upload" it all the same (it
+    # is often the only copy; its reason says it is damaged) or "skip" it
+    on_damaged: str = "upload"
     retries: int = 6
     retry_backoff_seconds: float = 2.0
     # Flickr's budget of REST calls per API key, shared by every worker; 0 = no limit
@@ -79,6 +84,11 @@ class IngestSettings:
         if self.on_change not in ON_CHANGE_CHOICES:
             raise ConfigurationError(
                 f"on_change must be one of {', '.join(ON_CHANGE_CHOICES)}, not {self.on_change!r}"
+            )
+        if self.on_damaged not in ON_DAMAGED_CHOICES:
+            raise ConfigurationError(
+                f"on_damaged must be one of {', '.join(ON_DAMAGED_CHOICES)},"
+                f" not {self.on_damaged!r}"
             )
         if self.s3_endpoint_url is not None and not _is_http_url(self.s3_endpoint_url):
             raise ConfigurationError(

@@ -124,7 +124,7 @@ def rendition_picture(client: FlickrClient, photo_id: str) -> str | None:
     data = _download(url)
     if data is None:
         return None
-    picture = small_picture(io.BytesIO(data))
+    picture = small_picture(io.BytesIO(data), camera_thumbnail=False)
     return prints_of(picture).recorded if picture is not None else None
 
 

@@ -141,6 +141,9 @@ def _upload_open_file(
         decision = replace(decision, candidate=candidate)
     print_, taken, fields, details, prints = _prepare(ctx, decision, item, stream, attempt)
     picture = prints.recorded if prints is not None else None
+    if print_.damage and ctx.settings.on_damaged == "skip":
+        reason = f"{print_.damage} (--on-damaged skip; --on-damaged upload sends it all the same)"
+        return record_for(decision, model.SKIPPED, reason=reason, **details)
     holder = f"{ctx.run_id}:{item.uri}"
     here = ctx.ledger.photo_at(ctx.account, item.uri)  # what this path was sent as
     known, claim = _claim_or_known(ctx, decision, print_, (taken, picture), holder, here)
@@ -157,6 +160,10 @@ def _upload_open_file(
     edit = syncing.edit_of(here, print_.sha256)
     another = None
     if edit is not None and ctx.settings.on_change != syncing.UPLOAD:
+        # New bytes at a known path are judged by their own pixels, never by an EXIF
+        # thumbnail (anyone can copy the old one in); what is recorded comes from them too.
+        prints = _pixel_prints(stream) if prints is not None else None
+        picture = prints.recorded if prints is not None else None
         verdict = syncing.judge(ctx.client, edit, prints, decision.candidate.kind)
         if verdict == syncing.SAME:
             prepared = (print_, taken, fields, picture)
@@ -182,7 +189,7 @@ def _upload_open_file(
         return _refused(ctx, decision, error, details)
     ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken, picture)
     duplicate_of = photo_id if status == model.DUPLICATE else None
-    reason = reason or another
+    reason = _with_damage(reason or another, print_)
     return record_for(
         decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
     )
@@ -233,7 +240,9 @@ def _replace_or_report(
         decision,
         outcome.status,
         photo_id=edit.photo_id,
-        reason=outcome.reason,
+        reason=_with_damage(outcome.reason, print_)
+        if outcome.status == model.REPLACED
+        else outcome.reason,
         replaced_sha256=outcome.replaced_sha256,
         **details,
     )
@@ -253,8 +262,9 @@ def _prepare(
     print_ = fingerprint(stream, check_jpeg=decision.candidate.format == "jpeg")
     ctx.ledger.remember_hash(item.uri, item.version, print_.sha256)
     metadata = _metadata(stream, print_, decision.candidate.kind)
-    picture = small_picture(stream) if decision.candidate.kind == PHOTO else None
-    prints = prints_of(picture) if picture is not None else None
+    photo = decision.candidate.kind == PHOTO
+    picture = small_picture(stream, camera_thumbnail=True) if photo else None
+    prints = prints_of(picture, turns=False) if picture is not None else None
     fields = map_to_flickr(
         metadata,
         relative_path=readable_text(item.relative_path),  # a title, not an escaped name
@@ -271,6 +281,19 @@ def _prepare(
         thumbnail=_thumbnail(ctx, print_, picture),
     )
     return print_, metadata.date_taken, fields, details, prints
+
+
+def _pixel_prints(stream: BinaryIO) -> PicturePrints | None:
+    pixels = small_picture(stream, camera_thumbnail=False)
+    return prints_of(pixels) if pixels is not None else None
+
+
+def _with_damage(reason: str | None, print_: Fingerprint) -> str | None:
+    """The reason of a file sent: first that its image data is damaged, if it is (sent
+    all the same: it is often the only copy)."""
+    if print_.damage is None:
+        return reason
+    return "; ".join(part for part in (print_.damage + " (sent as it is)", reason) if part)
 
 
 def _refused(

@@ -24,6 +24,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from flickr_ingest.content import DAMAGED
 from flickr_ingest.planning import Decision
 from flickr_ingest.progress import Tally
 from flickr_ingest.report.escaping import terminal_text
@@ -102,6 +103,11 @@ class ProgressDisplay:
             self._print(
                 f"failed: {terminal_text(record.relative_path)}{why}:"
                 f" {terminal_text(record.reason or 'no reason given')}"
+            )
+        elif record.reason and record.reason.startswith(DAMAGED):
+            self._print(
+                f"damaged: {terminal_text(record.relative_path)} ({record.status}):"
+                f" {terminal_text(record.reason.removeprefix(DAMAGED))}"
             )
         if self._bar is not None and self._task is not None:
             self._bar.update(

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from flickr_ingest.content import DAMAGED
 from flickr_ingest.report.model import (
     ALREADY_UPLOADED,
     OK_STATUSES,
@@ -85,7 +86,8 @@ class RecordLog:
             self.totals[record.status] += 1
             if record.status == UPLOADED and record.photo_id:
                 self._uploaded[record.photo_id] = None
-            kept = self._quiet if record.status in QUIET else self._attention
+            quiet = record.status in QUIET and not (record.reason or "").startswith(DAMAGED)
+            kept = self._quiet if quiet else self._attention
             if len(kept) < LISTED_FILES:
                 kept.append(record)
 

@@ -54,12 +54,14 @@ def save_thumbnail(picture: Image.Image, target: Path) -> bool:
         return False
 
 
-def small_picture(source: BinaryIO) -> Image.Image | None:
-    """The image's own pixels, upright (EXIF orientation applied), at most
-    THUMBNAIL_SIZE: the report's thumbnail and the picture's print (`pictures`) come
-    from this one bounded decode. Never the EXIF thumbnail, which can be copied into any
-    file along with a date. None if it cannot be decoded within the budgets."""
-    return _small(source, "image", embedded=False)
+def small_picture(source: BinaryIO, *, camera_thumbnail: bool) -> Image.Image | None:
+    """The picture, upright (EXIF orientation applied), at most THUMBNAIL_SIZE: the
+    report's thumbnail and the picture's prints (`pictures`) come from this one bounded
+    decode. With `camera_thumbnail`, a large JPEG's own EXIF thumbnail where it shows
+    the same frame (a third of the CPU); without, always the image's own pixels (what a
+    file's new bytes are judged by: an EXIF thumbnail can be copied into any file along
+    with a date). None if it cannot be decoded within the budgets."""
+    return _small(source, "image", embedded=camera_thumbnail)
 
 
 def _small(source: BinaryIO, name: str, *, embedded: bool) -> Image.Image | None:

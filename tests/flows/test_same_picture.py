@@ -20,6 +20,7 @@ from flickr_ingest import syncing
 from flickr_ingest.sandbox import SandboxServer
 from flows.ingest import ingest
 from tests.photos import edited_jpeg_bytes, jpeg_bytes, mp4_bytes, picture
+from tests.test_thumbnails import _exif_with_thumbnail
 
 TAKEN = "2019:07:14 16:20:00"
 
@@ -138,3 +139,33 @@ def test_a_changed_video_is_changed_with_what_to_do(flow_env: Path, sandbox, mon
     monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "upload")
     again = _report(ingest(source=str(folder)))["clip.mp4"]
     assert again["status"] == "uploaded" and again["photo_id"] != old["photo_id"]
+
+
+def _camera_jpeg(seed: int, thumbnail_seed: int) -> bytes:
+    """A 3-megapixel JPEG of picture `seed` carrying the EXIF thumbnail of picture
+    `thumbnail_seed` (a camera's own, or one copied in from another file)."""
+    out, small = io.BytesIO(), io.BytesIO()
+    picture(seed, (200, 150)).resize((2000, 1500)).save(out, "JPEG", quality=80)
+    picture(thumbnail_seed, (200, 150)).resize((160, 120)).save(small, "JPEG", quality=90)
+    data = out.getvalue()
+    return data[:2] + _exif_with_thumbnail(small.getvalue()) + data[2:]
+
+
+def test_a_copied_exif_thumbnail_does_not_make_another_picture_the_same(
+    flow_env: Path, sandbox
+) -> None:
+    """The thumbnail a camera wrote may stand for the picture when a file is first sent
+    (cheap), but new bytes are judged by their own pixels: anyone can copy the old
+    file's EXIF, thumbnail and date, into another picture."""
+    folder = flow_env / "drop"
+    folder.mkdir()
+    original = _camera_jpeg(711, 711)
+    (folder / "DSC_0001.jpg").write_bytes(original)
+    old = _report(ingest(source=str(folder)))["DSC_0001.jpg"]
+    (folder / "DSC_0001.jpg").write_bytes(_camera_jpeg(712, 711))  # another, the old EXIF
+    new = _report(ingest(source=str(folder)))["DSC_0001.jpg"]
+    assert new["status"] == "uploaded" and new["photo_id"] != old["photo_id"], new["reason"]
+    assert _photos(sandbox)[old["photo_id"]]["sha256"] == _sha(original)
+    (folder / "DSC_0001.jpg").write_bytes(_camera_jpeg(712, 712))  # its own thumbnail now
+    again = _report(ingest(source=str(folder)))["DSC_0001.jpg"]
+    assert again["status"] == "replaced" and again["photo_id"] == new["photo_id"], again
