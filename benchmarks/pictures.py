@@ -4,6 +4,7 @@ photo for the same picture (false accept: a photo would be replaced by a differe
 its bytes gone from Flickr), on the real sample photos edited in common ways.
 
     python3 -m benchmarks.pictures [FOLDER]     # default: the shared sample photos
+                                                # (../shared/samples/photos)
 
 Genuine pairs: each photo against its edits (crop, exposure, colour, resize, re-encode,
 rotation by a quarter turn and by a few degrees, EXIF stripped). Impostor pairs: every
@@ -30,7 +31,8 @@ from flickr_ingest.pictures import (
     prints_of,
 )
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "photos"
+#: Where tests/photos.py finds them too.
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "photos"
 
 
 def _jpeg(image: Image.Image, quality: int = 92) -> Image.Image:
