@@ -301,7 +301,10 @@ def would_replace(ledger: Ledger, account: str, uri: str, on_change: str) -> str
         return None
     then = f"changed since it was sent as photo {previous.photo_id} (by its version)"
     if on_change == REPLACE:
-        return f"{then}: would replace that photo, if its bytes changed"
+        return (
+            f"{then}: would replace that photo, if its bytes changed and it shows the same"
+            " picture (another picture would go up as a new photo)"
+        )
     if on_change == UPLOAD:
         return f"{then}: would upload it as a new photo, if its bytes changed"
     return f"{then}: would leave it (--on-change skip)"
