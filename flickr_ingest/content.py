@@ -12,13 +12,21 @@ from flickr_ingest.metadata.jpeg import ScanChecker
 _CHUNK = 1024 * 1024
 #: The machine tag that names a photo's bytes on Flickr; the hash follows it.
 CHECKSUM_TAG_PREFIX = "checksum:sha256="
+#: How a record's reason starts when the file's image data is damaged (the terminal,
+#: report.md and the dashboard's table show reasons).
+DAMAGED = "damaged: "
 
 
 @dataclass(frozen=True)
 class Fingerprint:
     sha256: str
     size: int
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # the image data is damaged: how
+
+    @property
+    def damage(self) -> str | None:
+        """What a record's reason says of damaged image data, if it is damaged."""
+        return DAMAGED + "; ".join(self.warnings) if self.warnings else None
 
     @property
     def machine_tag(self) -> str:

@@ -3,13 +3,17 @@ remote source, from a name that says it; the upload step checks the content)."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
-from flickr_ingest.filetypes import SNIFF_BYTES, from_name, sniff
+from flickr_ingest.filetypes import PHOTO, SNIFF_BYTES, VIDEO, from_name, sniff
 from flickr_ingest.ledger import Ledger
 from flickr_ingest.planning import Candidate
 from flickr_ingest.sources import Source, SourceItem
+from flickr_ingest.sources.base import shown_text
 
 #: Files looked at together; memory holds this many in flight, not the whole listing.
 BATCH = 1000
@@ -26,7 +30,45 @@ def discover(
         # (100,000 files took 180 MB more than the candidates themselves).
         for batch in _batches(source.list(), BATCH):
             candidates += pool.map(lambda item: _candidate(source, item, ledger, account), batch)
-    return candidates
+        return _with_copies_marked(source, candidates, pool)
+
+
+#: What is read of each file whose size another file shares, at its start, middle and end.
+SAMPLE_BYTES = 64 * 1024
+
+
+def _with_copies_marked(
+    source: Source, candidates: list[Candidate], pool: ThreadPoolExecutor
+) -> list[Candidate]:
+    """Files that may hold the same bytes get the same `copies_key`, so that the plan, not
+    timing, decides which of them goes (`planning.upload_groups`). Only files whose size
+    another file to upload shares are looked at, and then only three samples of each
+    (head, middle, tail): equal samples put them in one group; the upload's SHA-256 then
+    tells the copies apart from look-alikes."""
+    sizes = Counter(c.size for c in candidates if _to_send(c))
+    shared = [i for i, c in enumerate(candidates) if _to_send(c) and sizes[c.size] > 1]
+    keys = pool.map(lambda i: _sample_key(source, candidates[i]), shared)
+    marked = list(candidates)
+    for index, key in zip(shared, keys, strict=True):
+        if key is not None:
+            marked[index] = replace(candidates[index], copies_key=key)
+    return marked
+
+
+def _to_send(candidate: Candidate) -> bool:
+    return candidate.kind in (PHOTO, VIDEO) and not candidate.photo_id and not candidate.problem
+
+
+def _sample_key(source: Source, candidate: Candidate) -> str | None:
+    item = SourceItem(candidate.uri, candidate.relative_path, candidate.size, candidate.version)
+    digest = hashlib.sha256(str(candidate.size).encode())
+    middle = max(candidate.size // 2 - SAMPLE_BYTES // 2, 0)
+    try:
+        for start in (0, middle, max(candidate.size - SAMPLE_BYTES, 0)):
+            digest.update(source.read_range(item, start, SAMPLE_BYTES))
+    except Exception:  # unreadable now: its upload will say so
+        return None
+    return digest.hexdigest()[:32]
 
 
 def _batches(items: Iterable[SourceItem], size: int) -> Iterator[list[SourceItem]]:
@@ -41,6 +83,23 @@ def _batches(items: Iterable[SourceItem], size: int) -> Iterator[list[SourceItem
 
 
 def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account: str) -> Candidate:
+    """What the file is; whatever goes wrong finding out is the file's problem (it is
+    skipped with it), never the run's."""
+    try:
+        return _described(source, item, ledger, account)
+    except Exception as error:
+        return Candidate(
+            uri=item.uri,
+            relative_path=item.relative_path,
+            size=item.size,
+            version=item.version,
+            kind="unsupported",
+            format="unknown",
+            problem=f"cannot read: {type(error).__name__}: {shown_text(str(error))}",
+        )
+
+
+def _described(source: Source, item: SourceItem, ledger: Ledger | None, account: str) -> Candidate:
     base = dict(
         uri=item.uri, relative_path=item.relative_path, size=item.size, version=item.version
     )
@@ -55,16 +114,7 @@ def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account:
     named = from_name(item.name) if source.remote else None
     if named is not None:  # a request per object costs more than it tells: upload checks
         return Candidate(**base, kind=named.kind, format=named.format, sha256=sha256)
-    try:
-        head = source.read_head(item, SNIFF_BYTES)
-    except Exception as error:  # a vanished file, a denied object: report it, go on
-        return Candidate(
-            **base,
-            kind="unsupported",
-            format="unknown",
-            problem=f"cannot read: {type(error).__name__}: {error}",
-        )
-    file_type = sniff(head)
+    file_type = sniff(source.read_head(item, SNIFF_BYTES))
     return Candidate(
         **base,
         kind=file_type.kind,

@@ -1,7 +1,11 @@
 """Reading a file that may change or be swapped while we work on it.
 
 - `open_regular` opens without blocking and refuses anything that is not a regular file
-  now: a FIFO put where a photo was would otherwise hang its upload for ever.
+  now: a FIFO put where a photo was would otherwise hang its upload for ever. Confined
+  to a folder, it also refuses a file that became a link (`O_NOFOLLOW`) or that is
+  outside the folder once opened (the descriptor's own path: a parent folder swapped
+  for a link after listing): anyone who can write to a drop folder could otherwise have
+  a private file uploaded.
 - `CheckedReader` hands the upload the bytes it reads while hashing them and keeping a
   deadline: after sending, the hash says whether the bytes sent are the bytes the ledger
   and the checksum tag were given (a file rewritten mid-run is caught), and a send slower
@@ -10,9 +14,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
+import sys
 import time
 from pathlib import Path
 from typing import BinaryIO
@@ -29,18 +35,53 @@ class NotARegularFile(FlickrIngestError):
     """The path holds a FIFO, a device, a socket or a folder, not a file."""
 
 
-def open_regular(path: Path) -> BinaryIO:
-    """`path` opened for reading, if it is a regular file at the moment of opening."""
+class OutsideTheSource(NotARegularFile):
+    """The file became a link, or is outside its folder now (moved, or a folder on its
+    way swapped for a link)."""
+
+
+#: Why a confined file is refused; `--follow-links` is the way to allow links.
+BECAME_A_LINK = "a symbolic link since it was listed (not followed; --follow-links allows it)"
+OUTSIDE_NOW = (
+    "outside the source folder since it was listed (a folder on its way became a link;"
+    " not followed; --follow-links allows it)"
+)
+
+
+def open_regular(path: Path, *, within: Path | None = None) -> BinaryIO:
+    """`path` opened for reading, if it is a regular file at the moment of opening; with
+    `within` (a folder, links resolved), only if it is no link and lies inside it."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if within else 0)
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        descriptor = os.open(path, flags)
     except OSError as error:
+        if within is not None and error.errno == errno.ELOOP:
+            raise OutsideTheSource(BECAME_A_LINK) from None
         raise NotARegularFile(f"cannot open: {error.strerror}") from None
-    mode = os.fstat(descriptor).st_mode
-    if not stat.S_ISREG(mode):
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotARegularFile(f"not a regular file ({_kind(mode)})")
+        if within is not None and not _opened_path(descriptor, path).is_relative_to(within):
+            raise OutsideTheSource(OUTSIDE_NOW)
+    except BaseException:
         os.close(descriptor)
-        raise NotARegularFile(f"not a regular file ({_kind(mode)})")
+        raise
     os.set_blocking(descriptor, True)  # a regular file: plain reads from here on
     return os.fdopen(descriptor, "rb")
+
+
+def _opened_path(descriptor: int, path: Path) -> Path:
+    """Where the open file is, as the kernel knows it (not what the name says now)."""
+    if sys.platform == "darwin":
+        import fcntl
+
+        name = fcntl.fcntl(descriptor, fcntl.F_GETPATH, b"\0" * 1024)  # type: ignore[attr-defined]
+        return Path(os.fsdecode(name.rstrip(b"\0")))
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{descriptor}"))
+    except OSError:  # no /proc: the name's own resolution, a moment later
+        return path.resolve()
 
 
 def _kind(mode: int) -> str:

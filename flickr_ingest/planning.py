@@ -11,7 +11,7 @@ import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from flickr_ingest.filetypes import UNSUPPORTED, VIDEO
 from flickr_ingest.flickr.responses import UploadStatus
@@ -38,6 +38,16 @@ class Candidate:
     problem: str | None = None  # why it cannot even be read
     sha256: str | None = None  # known from an earlier run of the same version
     photo_id: str | None = None  # the ledger's photo for those bytes
+    #: Files with the same key may be copies of each other (same size, same samples):
+    #: they go up in one group, in `copy_order` (discovery.py)
+    copies_key: str | None = None
+
+
+def copy_order(candidate: Candidate) -> tuple[int, str]:
+    """Among copies of the same bytes in one run, the one that becomes the photo is the
+    first in this order: the shallowest relative path, then path order (the others are
+    its duplicates). The same on every source, whatever the timing."""
+    return candidate.relative_path.count("/"), candidate.relative_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +165,45 @@ def _fixed_decision(candidate: Candidate, quota: Quota) -> Decision | None:
 
 def source_key(candidate: Candidate) -> str:
     """How a source names this file when asked for it alone (`keys`): the object key of
-    an S3 object, the path below the folder of a local file."""
+    an S3 object, the path below the folder of a local file (its URI when the name is not
+    UTF-8: the relative path shows it escaped, and keys travel as JSON)."""
     if candidate.uri.startswith("s3://"):
         return unquote(candidate.uri.removeprefix("s3://").split("/", 1)[1])
+    try:
+        unquote_to_bytes(urlsplit(candidate.uri).path).decode("utf-8")
+    except UnicodeDecodeError:
+        return candidate.uri
     return candidate.relative_path
 
 
 def chunks(decisions: list[Decision], size: int) -> list[list[Decision]]:
-    """The uploads of a plan in groups of at most `size`, in plan order."""
-    uploads = [decision for decision in decisions if decision.action == UPLOAD]
-    return [uploads[start : start + size] for start in range(0, len(uploads), size)]
+    """The uploads of a plan in groups of at most `size`, in plan order; possible copies
+    of one another (`copies_key`) stay together, in `copy_order`, in the chunk of the
+    first of them (so a chunk may hold a few more)."""
+    result: list[list[Decision]] = []
+    for unit in _units([d for d in decisions if d.action == UPLOAD]):
+        if not result or len(result[-1]) >= size:
+            result.append([])
+        result[-1] += unit
+    return result
+
+
+def _units(uploads: list[Decision]) -> list[list[Decision]]:
+    """The uploads in plan order, each possible copy set as one unit in `copy_order`."""
+    sets: dict[str, list[Decision]] = {}
+    units: list[list[Decision]] = []
+    for decision in uploads:
+        key = decision.candidate.copies_key
+        if key is None:
+            units.append([decision])
+        elif key in sets:
+            sets[key].append(decision)
+        else:
+            sets[key] = [decision]
+            units.append(sets[key])
+    for copies in sets.values():
+        copies.sort(key=lambda d: copy_order(d.candidate))
+    return units
 
 
 #: A group's limits; a file of GROUP_BYTES or more gets a task run of its own. Prefect's
@@ -182,26 +221,33 @@ def upload_groups(decisions: list[Decision], lanes: int) -> list[list[int]]:
     biggest first (the link stays full to the end instead of waiting on one large file
     started last). Small files are dealt out to the groups largest first, each to the
     group with the fewest bytes, so that the groups take about as long as each other;
-    their number is a multiple of `lanes`, so the last round of groups fills every lane."""
-    uploads = [i for i, decision in enumerate(decisions) if decision.action == UPLOAD]
+    their number is a multiple of `lanes`, so the last round of groups fills every lane.
+    Possible copies of one another go in one group, in `copy_order`: the first of them
+    is sent, the others find it in the ledger and are its duplicates."""
+    index_of = {id(decision): i for i, decision in enumerate(decisions)}
+    units = [
+        [index_of[id(d)] for d in unit]
+        for unit in _units([d for d in decisions if d.action == UPLOAD])
+    ]
 
-    def size(index: int) -> int:
-        return decisions[index].candidate.size
+    def size(unit: list[int]) -> int:
+        return decisions[unit[0]].candidate.size
 
-    groups = [[i] for i in uploads if size(i) >= GROUP_BYTES]
-    small = sorted((i for i in uploads if size(i) < GROUP_BYTES), key=size, reverse=True)
+    groups = [list(unit) for unit in units if size(unit) >= GROUP_BYTES]
+    small = sorted((u for u in units if size(u) < GROUP_BYTES), key=size, reverse=True)
+    files = sum(map(len, small))
     count = max(
-        math.ceil(len(small) / GROUP_FILES),
-        math.ceil(sum(map(size, small)) / GROUP_BYTES),
+        math.ceil(files / GROUP_FILES),
+        math.ceil(sum(size(u) * len(u) for u in small) / GROUP_BYTES),
         GROUPS_PER_LANE * lanes,
     )
     count = min(len(small), math.ceil(count / lanes) * lanes)
     lightest = [(0, number) for number in range(count)]  # (bytes, group): a heap
     dealt: list[list[int]] = [[] for _ in range(count)]
-    for index in small:
+    for unit in small:
         total, number = heapq.heappop(lightest)
-        dealt[number].append(index)
+        dealt[number] += unit
         if len(dealt[number]) < GROUP_FILES:  # a full group takes no more
-            heapq.heappush(lightest, (total + size(index), number))
+            heapq.heappush(lightest, (total + size(unit) * len(unit), number))
     groups += [group for group in dealt if group]
-    return sorted(groups, key=lambda group: -sum(map(size, group)))
+    return sorted(groups, key=lambda group: -sum(decisions[i].candidate.size for i in group))

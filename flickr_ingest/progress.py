@@ -119,9 +119,7 @@ class Tally:
             while self._wire and self._wire[0][0] < now - RATE_WINDOW_SECONDS:
                 self._wire.popleft()
             if uri in self._uploads:
-                self._in_flight[uri] = min(
-                    self._in_flight.get(uri, 0) + size, self._uploads[uri]
-                )
+                self._in_flight[uri] = min(self._in_flight.get(uri, 0) + size, self._uploads[uri])
 
     def add(self, record: FileRecord) -> None:
         """Count a file; one the plan had to upload counts towards the bytes done,

@@ -43,6 +43,7 @@ from flickr_ingest.report.records import RecordLog
 from flickr_ingest.report.writers import RECORDS_FILE, write_report
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import open_source
+from flickr_ingest.sources.base import readable_text
 from flickr_ingest.sources.s3 import make_client
 from flickr_ingest.state import merge_legacy_state
 from flickr_ingest.uploading import StopSignal, UploadContext, failed_record, upload_file
@@ -194,9 +195,10 @@ class Run:
         then one TransientError asks for the group to be retried. Records of files that
         finished are kept for that retry, so each file is sent and recorded once."""
         transient: list[Exception] = []
+        waiting: set[str] = set()  # copies whose first was not sent: they wait for it
         for decision in decisions:
-            uri = decision.candidate.uri
-            if uri in self._finished:
+            uri, copies = decision.candidate.uri, decision.candidate.copies_key
+            if uri in self._finished or copies in waiting:
                 continue
             try:
                 record = self.upload(decision, attempt=attempt)
@@ -204,6 +206,8 @@ class Run:
                 if errors.is_retryable(error):
                     transient.append(error)
                     self._last_errors[uri] = error
+                    if copies is not None:
+                        waiting.add(copies)
                     continue
                 record = failed_record(decision, error, attempts=attempt)
             self._finished[uri] = record
@@ -237,7 +241,7 @@ class Run:
 
     def album_title(self, relative_path: str) -> str | None:
         return album_title(
-            relative_path,
+            readable_text(relative_path),  # a name's bytes that are not UTF-8: "\ufffd"
             self.settings.album,
             root_name=source_root_name(self.settings.source),
             separator=self.settings.album_separator,

@@ -17,6 +17,8 @@ from flickr_ingest.state import default_state_dir
 ENV_PREFIX = "FLICKR_INGEST_"
 #: What happens to a file edited at a path sent before (`on_change`).
 ON_CHANGE_CHOICES = ("replace", "upload", "skip")
+#: What happens to a file whose image data is damaged (`on_damaged`).
+ON_DAMAGED_CHOICES = ("upload", "skip")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class IngestSettings:
     # faves), "upload" it as a new photo, or "skip" it (reported as changed)
     on_change: str = "replace"
     update_metadata: bool = False  # on replace, also set title, description and tags anew
+    # A photo whose image data is damaged (a truncated JPEG): "upload" it all the same (it
+    # is often the only copy; its reason says it is damaged) or "skip" it
+    on_damaged: str = "upload"
     retries: int = 6
     retry_backoff_seconds: float = 2.0
     # Flickr's budget of REST calls per API key, shared by every worker; 0 = no limit
@@ -128,6 +133,11 @@ def _on_change(value: str) -> str | None:
     return None if value in ON_CHANGE_CHOICES else f"must be one of {choices}, not {value!r}"
 
 
+def _on_damaged(value: str) -> str | None:
+    choices = ", ".join(ON_DAMAGED_CHOICES)
+    return None if value in ON_DAMAGED_CHOICES else f"must be one of {choices}, not {value!r}"
+
+
 def _album(value: str) -> str | None:
     if value.strip():
         return None
@@ -148,6 +158,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "api_calls_per_hour": _not_negative,
     "uploads_per_hour": _not_negative,
     "on_change": _on_change,
+    "on_damaged": _on_damaged,
     "album": _album,
     "s3_endpoint_url": _s3_endpoint,
 }

@@ -1,12 +1,13 @@
 """Sync: a file sent before, seen again with other bytes at its path, or its bytes seen
 under another path. The part of the upload task that makes runs a sync, not a copy.
 
-- Edited in place (the ledger's photo for its path holds other bytes, and the file was
-  taken when that photo was): the photo is replaced, keeping its id, albums, comments
-  and faves (`on_change` "replace", the default); or the file goes up as a new photo
-  ("upload"); or it is left ("skip"). A file taken at another time is another picture
-  that took over the name (a new card's DSC_0001): it goes up as a new photo, and the
-  old one stays as it is.
+- Edited in place (the ledger's photo for its path holds other bytes, and the file
+  shows the same picture: `judge`, by the pixels' prints, `pictures`): the photo is
+  replaced, keeping its id, albums, comments and faves (`on_change` "replace", the
+  default); or the file goes up as a new photo ("upload"); or it is left ("skip"). A
+  file that shows another picture took over the name (a new card's DSC_0001, a new
+  scanning session's scan_0001): it goes up as a new photo, whatever its date says, and
+  the old one stays as it is. A video is never replaced (Flickr cannot): `changed`.
   Flickr lets only Pro accounts replace (replace error 1, "Not a pro account"); then, and
   whenever Flickr refuses, the file is reported `changed` with what to do. It is never
   uploaded as a second photo behind the user's back.
@@ -26,19 +27,27 @@ moved to the new bytes, so that recovery by tag keeps working.
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote_to_bytes
+
+import requests
 
 from flickr_ingest.content import CHECKSUM_TAG_PREFIX, Fingerprint
 from flickr_ingest.files import CheckedReader
+from flickr_ingest.filetypes import VIDEO
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import Ledger
 from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields
+from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.report import model
+from flickr_ingest.report.thumbnails import small_picture
 from flickr_ingest.sources import Source
+from flickr_ingest.sources.base import shown_text
 
 REPLACE, UPLOAD, SKIP = "replace", "upload", "skip"
 #: Replace's error 1 (replace.api; recorded in janko/flickrie's 2012 cassettes).
@@ -49,26 +58,100 @@ UPLOAD_INSTEAD = "to upload it as a new photo, run again with --on-change upload
 SKIPPED_BY_OPTION = "left as it is (--on-change skip)"
 
 
-def edit_of(previous: PathRecord | None, sha256: str, taken: str | None) -> PathRecord | None:
-    """The ledger's record of the file's path, if the file is that photo with other bytes:
-    they changed (or a replace to other bytes is noted), and the file was taken when
-    the photo was (a record from before dates were kept says nothing against it)."""
+def edit_of(previous: PathRecord | None, sha256: str) -> PathRecord | None:
+    """The ledger's record of the file's path, if the file holds other bytes than its
+    photo (or than a replace noted for it): an edit of that photo, or another picture
+    under its name (`judge` tells which)."""
     if previous is None:
         return None
     noted = previous.replacing_sha256
     changed = previous.sha256 != sha256 or (noted is not None and noted != sha256)
-    same_picture = previous.taken is None or previous.taken == taken
-    return previous if changed and same_picture else None
+    return previous if changed else None
 
 
-def another_picture(previous: PathRecord | None, sha256: str, taken: str | None) -> str | None:
-    """Why a file at a path sent before goes up as a new photo, if it is another picture."""
-    if previous is None or previous.sha256 == sha256 or edit_of(previous, sha256, taken):
+#: `judge`'s verdicts besides a reason why it cannot tell
+SAME, ANOTHER = "same picture", "another picture"
+#: The largest rendition read to compare a record from before prints (a sandbox serves
+#: the original only; Flickr's 320-pixel rendition is some 30 KB).
+MAX_RENDITION_BYTES = 64 * 1024 * 1024
+
+
+def judge(client: FlickrClient, edit: PathRecord, prints: PicturePrints | None, kind: str) -> str:
+    """Whether a file with new bytes at the path of `edit` shows the same picture as its
+    photo (SAME: an edit, which replaces the photo), another one (ANOTHER: a new photo;
+    the old one stays as it is), or why that cannot be told or done (it is then left
+    `changed`). Decided by the pixels, never by the name or the date taken: a date is
+    missing from scans and screenshots, and anyone who can write a file can copy one.
+    A record from before prints is compared against a small rendition from Flickr (one
+    download, for a changed file only)."""
+    if kind == VIDEO:
+        return (
+            "Flickr cannot replace a video; to upload it as a new video (the old one stays),"
+            " run again with --on-change upload"
+        )
+    if prints is None:
+        return f"its picture could not be decoded to compare; {UPLOAD_INSTEAD}"
+    recorded = edit.picture
+    if recorded is None:
+        try:
+            recorded = rendition_picture(client, edit.photo_id)
+        except errors.FlickrAPIError as error:
+            if error.code != _PHOTO_NOT_FOUND:
+                raise
+            return f"photo {edit.photo_id} is no longer on Flickr; {UPLOAD_INSTEAD}"
+        if recorded is None:
+            return (
+                f"photo {edit.photo_id}'s picture could not be read from Flickr to compare;"
+                f" {UPLOAD_INSTEAD}"
+            )
+    return SAME if prints.matches(recorded) else ANOTHER
+
+
+def rendition_picture(client: FlickrClient, photo_id: str) -> str | None:
+    """The prints of the photo as Flickr shows it: its 320-pixel rendition on flickr.com
+    (`live.staticflickr.com/{server}/{id}_{secret}_n.jpg`, a URL getInfo's answer
+    names); a sandbox has no renditions and serves the file itself. None if it is not
+    an image that decodes."""
+    info = client.photo_info(photo_id)
+    endpoints = client.endpoints
+    if endpoints.is_flickr:
+        server, secret = str(info.get("server", "")), str(info.get("secret", ""))
+        if not (server.isalnum() and secret.isalnum() and photo_id.isdigit()):
+            return None
+        url = f"https://live.staticflickr.com/{server}/{photo_id}_{secret}_n.jpg"
+    else:
+        url = f"{endpoints.base_url}/sandbox/photos/{quote(photo_id, safe='')}/file"
+    data = _download(url)
+    if data is None:
         return None
+    picture = small_picture(io.BytesIO(data), camera_thumbnail=False)
+    return prints_of(picture).recorded if picture is not None else None
+
+
+def _download(url: str) -> bytes | None:
+    """The body at `url`, up to MAX_RENDITION_BYTES; None for a 4xx answer or a larger
+    body; transport failures and 5xx are transient (the task's retry comes back)."""
+    try:
+        with requests.get(url, timeout=(10, 60), stream=True, allow_redirects=False) as answer:
+            if answer.status_code >= 500 or answer.status_code == 429:
+                raise errors.TransportError(f"HTTP {answer.status_code} fetching a rendition")
+            if answer.status_code != 200:
+                return None
+            data = bytearray()
+            for chunk in answer.iter_content(1024 * 1024):
+                data += chunk
+                if len(data) > MAX_RENDITION_BYTES:
+                    return None
+            return bytes(data)
+    except requests.RequestException as error:
+        raise errors.TransportError(f"fetching a rendition: {type(error).__name__}") from None
+
+
+def another_picture(previous: PathRecord) -> str:
+    """Why a file at a path sent before goes up as a new photo: another picture."""
     return (
-        f"another picture (taken {taken or 'at an unknown time'}) took the name of photo"
-        f" {previous.photo_id} (taken {previous.taken}): uploaded as a new photo; that one"
-        " stays as it is"
+        f"another picture took the name of photo {previous.photo_id} (its pixels differ):"
+        " uploaded as a new photo; that one stays as it is"
     )
 
 
@@ -91,9 +174,10 @@ def learn_move(
     photo_id: str,
     sha256: str,
     taken: str | None = None,
+    picture: str | None = None,
 ) -> None:
     """The photo's file is at `uri` now; the old path no longer names it."""
-    ledger.record_path(account, uri, photo_id, sha256, taken)
+    ledger.record_path(account, uri, photo_id, sha256, taken, picture)
     old = ledger.photo_at(account, old_uri)
     if old is not None and old.photo_id == photo_id:
         ledger.forget_path(account, old_uri)
@@ -129,6 +213,7 @@ def replace_photo(
     print_: Fingerprint,
     taken: str | None,
     fields: FlickrFields | None,
+    picture: str | None = None,
 ) -> ReplaceOutcome:
     """Replace the photo of `edit` with the file's bytes, exactly once. `fields`, when
     given, are set as the photo's title, description and tags too. Transient errors are
@@ -150,7 +235,7 @@ def replace_photo(
     holds = edit.replacing_sha256 if noted_landed else edit.sha256  # the photo's bytes now
     reason = None
     if holds == print_.sha256 and not noted_landed:  # a noted replace never reached Flickr
-        ledger.record_path(account, edit.uri, edit.photo_id, print_.sha256, taken)
+        ledger.record_path(account, edit.uri, edit.photo_id, print_.sha256, taken, picture)
         return ReplaceOutcome(model.ALREADY_UPLOADED, f"already on Flickr as photo {edit.photo_id}")
     if holds == print_.sha256:
         reason = "an earlier attempt had replaced it (the photo's original secret changed)"
@@ -170,7 +255,7 @@ def replace_photo(
                 " the next run replaces it again",
             )
     # The ledger first: the replace is done, whatever becomes of the tags.
-    ledger.record_upload(account, print_.sha256, edit.photo_id, edit.uri, taken)
+    ledger.record_upload(account, print_.sha256, edit.photo_id, edit.uri, taken, picture)
     for old in {edit.sha256, holds} - {print_.sha256, None}:
         ledger.forget_upload(account, old, edit.photo_id)
     try:
@@ -216,7 +301,10 @@ def would_replace(ledger: Ledger, account: str, uri: str, on_change: str) -> str
         return None
     then = f"changed since it was sent as photo {previous.photo_id} (by its version)"
     if on_change == REPLACE:
-        return f"{then}: would replace that photo, if its bytes changed"
+        return (
+            f"{then}: would replace that photo, if its bytes changed and it shows the same"
+            " picture (another picture would go up as a new photo)"
+        )
     if on_change == UPLOAD:
         return f"{then}: would upload it as a new photo, if its bytes changed"
     return f"{then}: would leave it (--on-change skip)"
@@ -246,6 +334,7 @@ def missing_records(
                 previous.photo_id,
                 previous.sha256,
                 previous.taken,
+                previous.picture,
             )
             continue
         records.append(
@@ -265,4 +354,8 @@ def missing_records(
 
 
 def _relative(uri: str, root: str) -> str:
-    return unquote(uri[len(root) :].lstrip("/")) or unquote(uri.rsplit("/", 1)[-1])
+    relative = uri[len(root) :]
+    if not root.endswith("/"):  # one "/" only: an S3 key may start with "/" itself
+        relative = relative.removeprefix("/")
+    relative = relative or uri.rsplit("/", 1)[-1]
+    return shown_text(os.fsdecode(unquote_to_bytes(relative)))

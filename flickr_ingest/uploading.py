@@ -13,19 +13,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from PIL.Image import Image
+
 from flickr_ingest import filetypes, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.files import CheckedReader, NotARegularFile, open_regular
+from flickr_ingest.filetypes import PHOTO
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
 from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
+from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.planning import Decision
 from flickr_ingest.report import model
-from flickr_ingest.report.thumbnails import make_thumbnail
+from flickr_ingest.report.thumbnails import save_thumbnail, small_picture
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import LocalSource, Source, SourceItem
+from flickr_ingest.sources.base import readable_text, shown_text
 from flickr_ingest.sources.local import uri_to_path
 
 logger = logging.getLogger(__name__)
@@ -96,7 +101,10 @@ def failed_record(decision: Decision, error: BaseException, attempts: int) -> mo
     if isinstance(error, errors.FlickrError):
         reason = f"gave up after {attempts} attempt(s): {error}"
     else:
-        reason = f"unexpected error after {attempts} attempt(s): {type(error).__name__}: {error}"
+        reason = (
+            f"unexpected error after {attempts} attempt(s): {type(error).__name__}:"
+            f" {shown_text(str(error))}"
+        )
     return record_for(decision, model.FAILED, reason=reason, error_code=code, attempts=attempts)
 
 
@@ -106,9 +114,11 @@ def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> 
     if stopped:
         return record_for(decision, model.DEFERRED, reason=f"not attempted: {stopped}")
     item = _item(decision)
+    # A local file is opened as it was listed: no link, inside the folder (`files`).
+    within = ctx.source.confined_to if isinstance(ctx.source, LocalSource) else None
     with _local_copy(ctx, item) as path:
         try:  # one open file for every step: what is hashed is what is sent
-            stream = open_regular(path)
+            stream = open_regular(path, within=within)
         except NotARegularFile as problem:
             return record_for(decision, model.SKIPPED, reason=str(problem), attempts=attempt)
         with stream:
@@ -129,10 +139,14 @@ def _upload_open_file(
     if actual.format != decision.candidate.format:
         candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
         decision = replace(decision, candidate=candidate)
-    print_, taken, fields, details = _prepare(ctx, decision, item, stream, attempt)
+    print_, taken, fields, details, prints = _prepare(ctx, decision, item, stream, attempt)
+    picture = prints.recorded if prints is not None else None
+    if print_.damage and ctx.settings.on_damaged == "skip":
+        reason = f"{print_.damage} (--on-damaged skip; --on-damaged upload sends it all the same)"
+        return record_for(decision, model.SKIPPED, reason=reason, **details)
     holder = f"{ctx.run_id}:{item.uri}"
     here = ctx.ledger.photo_at(ctx.account, item.uri)  # what this path was sent as
-    known, claim = _claim_or_known(ctx, decision, print_, taken, holder, here)
+    known, claim = _claim_or_known(ctx, decision, print_, (taken, picture), holder, here)
     if known is not None:
         status, photo_id, duplicate_of, reason = known
         return record_for(
@@ -143,10 +157,24 @@ def _upload_open_file(
             reason=reason,
             **details,
         )
-    edit = syncing.edit_of(here, print_.sha256, taken)
+    edit = syncing.edit_of(here, print_.sha256)
+    another = None
     if edit is not None and ctx.settings.on_change != syncing.UPLOAD:
-        prepared = (print_, taken, fields)
-        return _replace_or_report(ctx, decision, item, stream, prepared, edit, holder, details)
+        # New bytes at a known path are judged by their own pixels, never by an EXIF
+        # thumbnail (anyone can copy the old one in); what is recorded comes from them too.
+        prints = _pixel_prints(stream) if prints is not None else None
+        picture = prints.recorded if prints is not None else None
+        verdict = syncing.judge(ctx.client, edit, prints, decision.candidate.kind)
+        if verdict == syncing.SAME:
+            prepared = (print_, taken, fields, picture)
+            return _replace_or_report(ctx, decision, item, stream, prepared, edit, holder, details)
+        if verdict != syncing.ANOTHER:  # a video, or no telling: left for the user
+            ctx.ledger.release(ctx.account, print_.sha256, holder)
+            outcome = syncing.not_replaced(edit, verdict)
+            return record_for(
+                decision, outcome.status, photo_id=edit.photo_id, reason=outcome.reason, **details
+            )
+        another = syncing.another_picture(edit)
     try:
         photo_id, status, reason = _send(
             ctx, stream, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
@@ -159,9 +187,9 @@ def _upload_open_file(
             raise  # (a wait Flickr named is kept by the client's pacing)
         ctx.ledger.release(ctx.account, print_.sha256, holder)
         return _refused(ctx, decision, error, details)
-    ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken)
+    ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken, picture)
     duplicate_of = photo_id if status == model.DUPLICATE else None
-    reason = reason or syncing.another_picture(here, print_.sha256, taken)
+    reason = _with_damage(reason or another, print_)
     return record_for(
         decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
     )
@@ -172,14 +200,14 @@ def _replace_or_report(
     decision: Decision,
     item: SourceItem,
     stream: BinaryIO,
-    prepared: tuple[Fingerprint, str | None, FlickrFields],
+    prepared: tuple[Fingerprint, str | None, FlickrFields, str | None],
     edit: PathRecord,
     holder: str,
     details: dict[str, Any],
 ) -> model.FileRecord:
     """A file edited at a path sent before (its bytes claimed by `holder`): replace its
     photo, or say why not (`syncing`)."""
-    print_, taken, fields = prepared
+    print_, taken, fields, picture = prepared
     if ctx.settings.on_change == syncing.SKIP:
         outcome = syncing.not_replaced(edit, syncing.SKIPPED_BY_OPTION)
     elif not ctx.account_is_pro:
@@ -197,6 +225,7 @@ def _replace_or_report(
                 print_,
                 taken,
                 fields if ctx.settings.update_metadata else None,
+                picture,
             )
         except errors.FlickrError as error:
             if errors.is_retryable(error):  # keep the claim: this task comes back for it
@@ -211,7 +240,9 @@ def _replace_or_report(
         decision,
         outcome.status,
         photo_id=edit.photo_id,
-        reason=outcome.reason,
+        reason=_with_damage(outcome.reason, print_)
+        if outcome.status == model.REPLACED
+        else outcome.reason,
         replaced_sha256=outcome.replaced_sha256,
         **details,
     )
@@ -223,16 +254,20 @@ def _prepare(
     item: SourceItem,
     stream: BinaryIO,
     attempt: int,
-) -> tuple[Fingerprint, str | None, FlickrFields, dict[str, Any]]:
-    """Fingerprint, date taken, Flickr fields and the record's details (thumbnail
-    included) of the open file."""
+) -> tuple[Fingerprint, str | None, FlickrFields, dict[str, Any], PicturePrints | None]:
+    """Fingerprint, date taken, Flickr fields, the record's details (thumbnail included)
+    and the picture's prints of the open file. One small decode of a photo's pixels
+    makes both the thumbnail and the prints."""
     stream.seek(0)
     print_ = fingerprint(stream, check_jpeg=decision.candidate.format == "jpeg")
     ctx.ledger.remember_hash(item.uri, item.version, print_.sha256)
     metadata = _metadata(stream, print_, decision.candidate.kind)
+    photo = decision.candidate.kind == PHOTO
+    picture = small_picture(stream, camera_thumbnail=True) if photo else None
+    prints = prints_of(picture, turns=False) if picture is not None else None
     fields = map_to_flickr(
         metadata,
-        relative_path=item.relative_path,
+        relative_path=readable_text(item.relative_path),  # a title, not an escaped name
         machine_tags=[print_.machine_tag],
         options=ctx.settings.mapping_options(),
     )
@@ -243,9 +278,22 @@ def _prepare(
         tags=fields.tags,
         warnings=metadata.warnings + print_.warnings,
         attempts=attempt,
-        thumbnail=_thumbnail(ctx, stream, print_, decision.candidate.kind),
+        thumbnail=_thumbnail(ctx, print_, picture),
     )
-    return print_, metadata.date_taken, fields, details
+    return print_, metadata.date_taken, fields, details, prints
+
+
+def _pixel_prints(stream: BinaryIO) -> PicturePrints | None:
+    pixels = small_picture(stream, camera_thumbnail=False)
+    return prints_of(pixels) if pixels is not None else None
+
+
+def _with_damage(reason: str | None, print_: Fingerprint) -> str | None:
+    """The reason of a file sent: first that its image data is damaged, if it is (sent
+    all the same: it is often the only copy)."""
+    if print_.damage is None:
+        return reason
+    return "; ".join(part for part in (print_.damage + " (sent as it is)", reason) if part)
 
 
 def _refused(
@@ -273,7 +321,7 @@ def _claim_or_known(
     ctx: UploadContext,
     decision: Decision,
     print_: Fingerprint,
-    taken: str | None,
+    seen: tuple[str | None, str | None],
     holder: str,
     here: PathRecord | None,
 ) -> tuple[tuple[str, str, str | None, str] | None, str]:
@@ -292,8 +340,16 @@ def _claim_or_known(
                 reason = f"already on Flickr as photo {known.photo_id}"
                 return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
             if syncing.moved_from(ctx.source, known.source, uri):
+                taken, picture = seen  # when it was taken, what it shows
                 syncing.learn_move(
-                    ctx.ledger, ctx.account, known.source, uri, known.photo_id, print_.sha256, taken
+                    ctx.ledger,
+                    ctx.account,
+                    known.source,
+                    uri,
+                    known.photo_id,
+                    print_.sha256,
+                    taken,
+                    picture,
                 )
                 reason = f"moved from {known.source}; already on Flickr as photo {known.photo_id}"
                 return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
@@ -403,10 +459,10 @@ def _metadata(stream: BinaryIO, print_: Fingerprint, kind: str) -> PhotoMetadata
     return read_file_metadata(stream, print_.size)
 
 
-def _thumbnail(ctx: UploadContext, stream: BinaryIO, print_: Fingerprint, kind: str) -> str | None:
-    if ctx.thumbs_dir is None or kind != "photo":
+def _thumbnail(ctx: UploadContext, print_: Fingerprint, picture: Image | None) -> str | None:
+    if ctx.thumbs_dir is None or picture is None:
         return None
     target = ctx.thumbs_dir / f"{print_.sha256[:24]}.jpg"
-    if target.exists() or make_thumbnail(stream, target):
+    if target.exists() or save_thumbnail(picture, target):
         return f"{ctx.thumbs_dir.name}/{target.name}"
     return None

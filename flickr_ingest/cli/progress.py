@@ -16,6 +16,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
+from flickr_ingest.content import DAMAGED
 from flickr_ingest.planning import Decision
 from flickr_ingest.progress import Tally
 from flickr_ingest.report.escaping import terminal_text
@@ -116,6 +117,11 @@ class ProgressDisplay:
             self._print(
                 f"failed: {terminal_text(record.relative_path)}{why}:"
                 f" {terminal_text(record.reason or 'no reason given')}"
+            )
+        elif record.reason and record.reason.startswith(DAMAGED):
+            self._print(
+                f"damaged: {terminal_text(record.relative_path)} ({record.status}):"
+                f" {terminal_text(record.reason.removeprefix(DAMAGED))}"
             )
         self._redraw()
 

@@ -20,7 +20,12 @@ from flickr_ingest.cli.prefect_server import (
     use_prefect_server,
 )
 from flickr_ingest.errors import FlickrIngestError
-from flickr_ingest.settings import ENV_PREFIX, ON_CHANGE_CHOICES, IngestSettings
+from flickr_ingest.settings import (
+    ENV_PREFIX,
+    ON_CHANGE_CHOICES,
+    ON_DAMAGED_CHOICES,
+    IngestSettings,
+)
 
 #: Exit status when the run finished but some files failed (1 is for errors).
 EXIT_SOME_FAILED = 2
@@ -46,6 +51,7 @@ def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
         "album_separator": args.album_separator,
         "follow_links": args.follow_links or None,
         "on_change": args.on_change,
+        "on_damaged": args.on_damaged,
         "update_metadata": args.update_metadata or None,
     }
 
@@ -236,6 +242,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         choices=ON_CHANGE_CHOICES,
         help="a file edited since it was sent: replace its photo, keeping its id, albums,"
         " comments and faves (default; Flickr Pro only), upload it as a new photo, or skip it",
+    )
+    parser.add_argument(
+        "--on-damaged",
+        choices=ON_DAMAGED_CHOICES,
+        help="a photo whose image data is damaged (a truncated JPEG): upload it all the same"
+        " (default: it may be the only copy; it is listed as damaged) or skip it",
     )
     parser.add_argument(
         "--update-metadata",

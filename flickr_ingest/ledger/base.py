@@ -68,9 +68,9 @@ class Upload:
 
 @dataclass(frozen=True)
 class PathRecord:
-    """The photo a source file was last sent as, the bytes it had then and when it was
-    taken (EXIF); while a replace is under way, the bytes being sent and the photo's
-    `originalsecret` before."""
+    """The photo a source file was last sent as, the bytes it had then, when it was
+    taken (EXIF) and what it showed (its picture's prints); while a replace is under
+    way, the bytes being sent and the photo's `originalsecret` before."""
 
     uri: str
     photo_id: str
@@ -78,6 +78,9 @@ class PathRecord:
     replacing_sha256: str | None = None
     replacing_secret: str | None = None
     taken: str | None = None
+    #: The picture's prints when it was sent (`pictures.PicturePrints.recorded`); None
+    #: for a video, an image that could not be decoded, or a record from before prints
+    picture: str | None = None
 
 
 class Ledger(Protocol):
@@ -96,7 +99,13 @@ class Ledger(Protocol):
     def release(self, account: str, sha256: str, key: str) -> None: ...
 
     def record_upload(
-        self, account: str, sha256: str, photo_id: str, source: str, taken: str | None = None
+        self,
+        account: str,
+        sha256: str,
+        photo_id: str,
+        source: str,
+        taken: str | None = None,
+        picture: str | None = None,
     ) -> Upload: ...
 
     def forget_upload(self, account: str, sha256: str, photo_id: str) -> None: ...
@@ -104,7 +113,13 @@ class Ledger(Protocol):
     def photo_at(self, account: str, uri: str) -> PathRecord | None: ...
 
     def record_path(
-        self, account: str, uri: str, photo_id: str, sha256: str, taken: str | None = None
+        self,
+        account: str,
+        uri: str,
+        photo_id: str,
+        sha256: str,
+        taken: str | None = None,
+        picture: str | None = None,
     ) -> None: ...
 
     def forget_path(self, account: str, uri: str) -> None: ...

@@ -7,8 +7,9 @@ Atomicity comes from S3's conditional writes: a record or a claim is created wit
     uploads/<account>/<sha256>          the record: {"photo_id", "source", "recorded"}
     index/<account>/<sha256>/<photo_id> the same, readable from a listing alone
     seen/<hash of source and version>/<sha256>   what a source file's bytes hash to
-    paths/<account>/<URI, %-quoted>     {"uri", "photo_id", "sha256", "replacing_…"}: the
-                                        photo a source file was last sent as
+    paths/<account>/<URI, %-quoted>     {"uri", "photo_id", "sha256", "replacing_…",
+                                        "taken", "picture"}: the photo a source file was
+                                        last sent as, and what it showed
     paths-hashed/<account>/<hash of URI>  the same, for a URI too long for a key
     claims/<account>/<sha256>           {"holder", "claimed"} while a task uploads them
     albums/<account>/<hash of title>    {"title", "album_id"}: the album made for a title
@@ -136,11 +137,17 @@ class S3Ledger:
         return Upload(sha256, record["photo_id"], record["source"]) if record else None
 
     def record_upload(
-        self, account: str, sha256: str, photo_id: str, source: str, taken: str | None = None
+        self,
+        account: str,
+        sha256: str,
+        photo_id: str,
+        source: str,
+        taken: str | None = None,
+        picture: str | None = None,
     ) -> Upload:
         """The path first: a run killed before the upload's record finds the file's photo
         by its path, with these very bytes, and records the upload then."""
-        self.record_path(account, source, photo_id, sha256, taken)
+        self.record_path(account, source, photo_id, sha256, taken, picture)
         body = json.dumps({"photo_id": photo_id, "source": source, "recorded": time.time()})
         try:
             self.client.put_object(
@@ -163,7 +170,7 @@ class S3Ledger:
         upload = self.upload_for(account, sha256)
         assert upload is not None  # it was just written, by us or by the first writer
         if upload.photo_id != photo_id:  # another task recorded these bytes first
-            self.record_path(account, source, upload.photo_id, sha256, taken)
+            self.record_path(account, source, upload.photo_id, sha256, taken, picture)
         return upload
 
     def forget_upload(self, account: str, sha256: str, photo_id: str) -> None:
@@ -198,9 +205,15 @@ class S3Ledger:
             return None
 
     def record_path(
-        self, account: str, uri: str, photo_id: str, sha256: str, taken: str | None = None
+        self,
+        account: str,
+        uri: str,
+        photo_id: str,
+        sha256: str,
+        taken: str | None = None,
+        picture: str | None = None,
     ) -> None:
-        self._put_path(account, PathRecord(uri, photo_id, sha256, taken=taken))
+        self._put_path(account, PathRecord(uri, photo_id, sha256, taken=taken, picture=picture))
 
     def forget_path(self, account: str, uri: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._path_key(account, uri))
@@ -309,4 +322,9 @@ def _path_record(record: dict[str, Any]) -> PathRecord:
         replacing_sha256=record.get("replacing_sha256"),
         replacing_secret=record.get("replacing_secret"),
         taken=record.get("taken"),
+        picture=_text(record.get("picture")),  # records from before prints have none
     )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

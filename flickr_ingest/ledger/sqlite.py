@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS seen (
     PRIMARY KEY (source, version));
 CREATE TABLE IF NOT EXISTS paths (
     account TEXT NOT NULL, uri TEXT NOT NULL, photo_id TEXT NOT NULL, sha256 TEXT NOT NULL,
-    replacing_sha256 TEXT, replacing_secret TEXT, taken TEXT, PRIMARY KEY (account, uri));
+    replacing_sha256 TEXT, replacing_secret TEXT, taken TEXT, picture TEXT,
+    PRIMARY KEY (account, uri));
 CREATE INDEX IF NOT EXISTS paths_by_photo ON paths (account, photo_id);
 CREATE INDEX IF NOT EXISTS uploads_by_source ON uploads (account, source);
 CREATE TABLE IF NOT EXISTS albums (
@@ -62,6 +63,7 @@ class SqliteLedger:
         # checksum tag, so an fsync per file would buy nothing but time.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        _migrate(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -151,7 +153,13 @@ class SqliteLedger:
             )
 
     def record_upload(
-        self, account: str, sha256: str, photo_id: str, source: str, taken: str | None = None
+        self,
+        account: str,
+        sha256: str,
+        photo_id: str,
+        source: str,
+        taken: str | None = None,
+        picture: str | None = None,
     ) -> Upload:
         """Record that Flickr holds these bytes as `photo_id`, sent from `source` (whose
         path record now names it); the first record of the bytes wins."""
@@ -165,7 +173,7 @@ class SqliteLedger:
                 "SELECT sha256, photo_id, source FROM uploads WHERE account = ? AND sha256 = ?",
                 (account, sha256),
             ).fetchone()
-            _put_path(db, account, source, row[1], sha256, taken)
+            _put_path(db, account, source, row[1], sha256, taken, picture)
         return Upload(*row)
 
     def forget_upload(self, account: str, sha256: str, photo_id: str) -> None:
@@ -183,8 +191,8 @@ class SqliteLedger:
         were tell it by their own record, until the photo has a path record."""
         with self._lock:
             row = self._db.execute(
-                "SELECT uri, photo_id, sha256, replacing_sha256, replacing_secret, taken"
-                " FROM paths WHERE account = ? AND uri = ?",
+                "SELECT uri, photo_id, sha256, replacing_sha256, replacing_secret, taken,"
+                " picture FROM paths WHERE account = ? AND uri = ?",
                 (account, uri),
             ).fetchone()
             if row is None:
@@ -198,10 +206,16 @@ class SqliteLedger:
         return PathRecord(*row) if row else None
 
     def record_path(
-        self, account: str, uri: str, photo_id: str, sha256: str, taken: str | None = None
+        self,
+        account: str,
+        uri: str,
+        photo_id: str,
+        sha256: str,
+        taken: str | None = None,
+        picture: str | None = None,
     ) -> None:
         with self._write() as db:
-            _put_path(db, account, uri, photo_id, sha256, taken)
+            _put_path(db, account, uri, photo_id, sha256, taken, picture)
 
     def forget_path(self, account: str, uri: str) -> None:
         with self._write() as db:
@@ -274,9 +288,24 @@ def _put_path(
     photo_id: str,
     sha256: str,
     taken: str | None,
+    picture: str | None,
 ) -> None:
     """The file at `uri` is `photo_id` with these bytes; no replace is under way."""
     db.execute(
-        "INSERT OR REPLACE INTO paths VALUES (?, ?, ?, ?, NULL, NULL, ?)",
-        (account, uri, photo_id, sha256, taken),
+        "INSERT OR REPLACE INTO paths (account, uri, photo_id, sha256, replacing_sha256,"
+        " replacing_secret, taken, picture) VALUES (?, ?, ?, ?, NULL, NULL, ?, ?)",
+        (account, uri, photo_id, sha256, taken, picture),
     )
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a ledger made by an earlier version up to this schema, keeping its rows:
+    paths recorded before prints have none (their picture is compared against a
+    rendition from Flickr when their file changes, `syncing`)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(paths)")}
+    if "picture" not in columns:
+        try:
+            db.execute("ALTER TABLE paths ADD COLUMN picture TEXT")
+        except sqlite3.OperationalError as error:  # another process added it meanwhile
+            if "duplicate column" not in str(error):
+                raise

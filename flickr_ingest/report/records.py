@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from flickr_ingest.content import DAMAGED
 from flickr_ingest.report.model import (
     ALREADY_UPLOADED,
     OK_STATUSES,
@@ -49,7 +50,7 @@ class RecordLog:
         self._file: TextIO | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("w", encoding="utf-8")
+            self._file = path.open("w", encoding="utf-8", errors="backslashreplace")
         self.totals: Counter[str] = Counter()
         self._uploaded: dict[str, None] = {}  # photo ids, in upload order, once each
         self._attention: list[FileRecord] = []  # the first LISTED_FILES that need a look
@@ -85,7 +86,8 @@ class RecordLog:
             self.totals[record.status] += 1
             if record.status == UPLOADED and record.photo_id:
                 self._uploaded[record.photo_id] = None
-            kept = self._quiet if record.status in QUIET else self._attention
+            quiet = record.status in QUIET and not (record.reason or "").startswith(DAMAGED)
+            kept = self._quiet if quiet else self._attention
             if len(kept) < LISTED_FILES:
                 kept.append(record)
 
@@ -153,7 +155,11 @@ class RecordLog:
         """Write the records at `path` (the log reads from there from now on)."""
         self.close()
         if self.path is None:
-            path.write_text("".join(line + "\n" for line in self._lines), encoding="utf-8")
+            path.write_text(
+                "".join(line + "\n" for line in self._lines),
+                encoding="utf-8",
+                errors="backslashreplace",  # see writers.write_report
+            )
             return
         if self.path != path:
             # A rename on one file system, else a copy of the bytes only (copying modes

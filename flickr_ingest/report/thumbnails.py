@@ -38,28 +38,68 @@ def make_thumbnail(source: Path | BinaryIO, target: Path) -> bool:
     if isinstance(source, Path):
         with open(source, "rb") as stream:
             return make_thumbnail(stream, target)
-    name = target.name
+    thumbnail = _small(source, target.name, embedded=True)
+    return thumbnail is not None and save_thumbnail(thumbnail, target)
+
+
+def save_thumbnail(picture: Image.Image, target: Path) -> bool:
+    """Write `picture` (from `small_picture`) as the report's JPEG thumbnail."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        picture.convert("RGB").save(target, "JPEG", quality=80)
+        return True
+    except Exception as error:
+        logger.debug("no thumbnail for %s: %s", target.name, error)
+        target.unlink(missing_ok=True)
+        return False
+
+
+def small_picture(source: BinaryIO, *, camera_thumbnail: bool) -> Image.Image | None:
+    """The picture, upright (EXIF orientation applied), at most THUMBNAIL_SIZE: the
+    report's thumbnail and the picture's prints (`pictures`) come from this one bounded
+    decode. With `camera_thumbnail`, a large JPEG's own EXIF thumbnail where it shows
+    the same frame (a third of the CPU); without, always the image's own pixels (what a
+    file's new bytes are judged by: an EXIF thumbnail can be copied into any file along
+    with a date). None if it cannot be decoded within the budgets."""
+    return _small(source, "image", embedded=camera_thumbnail)
+
+
+def _small(source: BinaryIO, name: str, *, embedded: bool) -> Image.Image | None:
     try:
         head = _jpeg_head(source)
         layout = jpeg.walk(head) if head else None
         if layout is not None and layout.too_many:  # built to waste time: not worth it
             logger.debug("no thumbnail for %s: too many JPEG segments", name)
-            return False
+            return None
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             source.seek(0)
             with Image.open(source) as image:
-                thumbnail = _thumbnail(image, head, layout)
+                thumbnail = _thumbnail(image, head, layout, embedded=embedded)
                 if thumbnail is None:
                     logger.debug("no thumbnail for %s: too big to decode", name)
-                    return False
-                target.parent.mkdir(parents=True, exist_ok=True)
-                thumbnail.convert("RGB").save(target, "JPEG", quality=80)
-        return True
+                    return None
+                thumbnail.load()
+                # Only now: a PNG's getexif() decodes the whole image to find its eXIf.
+                return _upright(thumbnail, image.getexif().get(0x0112))
     except Exception as error:  # any undecodable image: the report shows no thumbnail
         logger.debug("no thumbnail for %s: %s", name, error)
-        target.unlink(missing_ok=True)
-        return False
+        return None
+
+
+def _upright(image: Image.Image, orientation: object) -> Image.Image:
+    """`image` turned as its EXIF orientation says (a camera's portrait is stored
+    sideways with orientation 6 or 8)."""
+    turn = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }.get(orientation if isinstance(orientation, int) else 1)
+    return image.transpose(turn) if turn is not None else image.copy()
 
 
 def _jpeg_head(stream: BinaryIO) -> bytes:
@@ -72,20 +112,22 @@ def _jpeg_head(stream: BinaryIO) -> bytes:
         stream.seek(start)
         return stream.read(length)
 
-    return head_for_metadata(read_range, os.fstat(stream.fileno()).st_size)
+    size = stream.seek(0, os.SEEK_END)  # a file, or bytes in memory (a rendition)
+    return head_for_metadata(read_range, size)
 
 
 def _thumbnail(
-    image: Image.Image, head: bytes, layout: jpeg.SegmentWalker | None
+    image: Image.Image, head: bytes, layout: jpeg.SegmentWalker | None, *, embedded: bool
 ) -> Image.Image | None:
     pixels = image.width * image.height
     if pixels > MAX_PIXELS:
         return None
     buffered = 0
     if image.format == "JPEG" and layout is not None:
-        embedded = _try_embedded(image) if pixels >= EMBEDDED_FROM_PIXELS else None
-        if embedded is not None:
-            return embedded
+        wanted = embedded and pixels >= EMBEDDED_FROM_PIXELS
+        camera_thumbnail = _try_embedded(image) if wanted else None
+        if camera_thumbnail is not None:
+            return camera_thumbnail
         buffered = _coefficient_bytes(image, head, layout)
         image.draft("RGB", THUMBNAIL_SIZE)  # decode at 1/2..1/8 scale, cheaply
     if buffered + image.width * image.height * _bytes_per_pixel(image.mode) > DECODE_BUDGET:

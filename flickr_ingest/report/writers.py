@@ -48,9 +48,12 @@ def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
     if not inline:  # the run's own records file moves in: never the whole list in memory
         report.files.move_to(folder / RECORDS_FILE)
         data["records"] = RECORDS_FILE
-    paths["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False), "utf-8")
-    paths["markdown"].write_text(to_markdown(report), "utf-8")
-    paths["html"].write_text(to_html(report), "utf-8")
+    # A lone surrogate (a name's byte that is not UTF-8, in some message) is written as
+    # its escape: "\udcf6" inside a JSON string is still valid JSON, and reads back.
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    paths["json"].write_text(text, "utf-8", errors="backslashreplace")
+    paths["markdown"].write_text(to_markdown(report), "utf-8", errors="backslashreplace")
+    paths["html"].write_text(to_html(report), "utf-8", errors="backslashreplace")
     return paths
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -55,6 +56,28 @@ class Source(Protocol):
         """Whether a file is at `uri` now (any URI of this kind of source, inside the
         root or not); None when that cannot be told."""
         ...
+
+
+def shown_text(text: str) -> str:
+    """`text` as reports, terminals and JSON can carry it: bytes of a name that are not
+    UTF-8 (Python keeps them as lone surrogates, `os.fsdecode`) escaped as `\\xNN`, so
+    `Ge\\xf6rg.jpg` for a Latin-1 "Georg" with an umlaut. The raw bytes stay in the URI."""
+    if text.isascii():
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file name holds: escape it as it is
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+_ESCAPED_BYTE = re.compile(r"\\x[89a-f][0-9a-f]")
+
+
+def readable_text(shown: str) -> str:
+    """A `shown_text` name for titles and album names: each escaped byte a replacement
+    character ("Ge\ufffdrg"), as a UTF-8 decoder shows it."""
+    return _ESCAPED_BYTE.sub("\ufffd", shown) if "\\x" in shown else shown
 
 
 def is_junk(relative_path: str) -> bool:

@@ -13,17 +13,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
-from flickr_ingest.sources.base import PathFilter, SourceError, SourceItem, is_junk
+from flickr_ingest.files import open_regular
+from flickr_ingest.sources.base import PathFilter, SourceError, SourceItem, is_junk, shown_text
 
 
 def path_to_uri(path: Path) -> str:
-    return "file://" + quote(str(path), safe="/")
+    """The path's raw bytes, %-encoded: any name (Latin-1 from an old Windows share, say)
+    has a URI, the same in every run, that leads back to its file."""
+    return "file://" + quote(os.fsencode(path), safe="/")
 
 
 def uri_to_path(uri: str) -> Path:
-    return Path(unquote(urlsplit(uri).path))
+    return Path(os.fsdecode(unquote_to_bytes(urlsplit(uri).path)))
 
 
 class LocalSource:
@@ -62,7 +65,7 @@ class LocalSource:
         try:
             identity = folder.stat()
         except OSError as error:
-            yield SourceItem(path_to_uri(folder), prefix.rstrip("/"), 0, "", _why(error))
+            yield _problem(folder, prefix.rstrip("/"), _why(error))
             return
         key = (identity.st_dev, identity.st_ino)
         if key in seen:  # a symlink back to a folder already walked: a loop
@@ -71,60 +74,80 @@ class LocalSource:
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError as error:
-            yield SourceItem(path_to_uri(folder), prefix.rstrip("/") or ".", 0, "", _why(error))
+            yield _problem(folder, prefix.rstrip("/") or ".", _why(error))
             return
         for entry in entries:
             relative = prefix + entry.name
-            if is_junk(relative) or (entry.is_dir() and entry.name.startswith(".")):
-                continue
             path = Path(entry.path)
-            if entry.is_symlink() and not self._inside(path):
-                yield SourceItem(path_to_uri(path), relative, 0, "", _OUTSIDE)
+            try:
+                if is_junk(relative) or (entry.is_dir() and entry.name.startswith(".")):
+                    continue
+                if entry.is_symlink() and not self._inside(path):
+                    yield _problem(path, relative, _OUTSIDE)
+                    continue
+                folder = entry.is_dir(follow_symlinks=True)
+            except Exception as error:  # one entry's trouble is that entry's, not the run's
+                yield _problem(path, relative, _why(error))
                 continue
-            if entry.is_dir(follow_symlinks=True):
+            if folder:
                 yield from self._walk(path, relative + "/", seen)
             elif self.path_filter.wants(relative):
                 yield self._item(path, relative)
 
     def _keyed_item(self, key: str) -> SourceItem:
+        if key.startswith("file://"):  # a name that is not UTF-8 goes by its URI (planning)
+            key = os.fsdecode(uri_to_path(key).relative_to(self.root)) if self._under(key) else key
         relative = PurePosixPath(key)
         if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-            uri = path_to_uri(self.root) + "/" + quote(key)
-            return SourceItem(uri, key, 0, "", "not a path inside the source folder")
+            uri = path_to_uri(self.root) + "/" + quote(os.fsencode(key))
+            return SourceItem(uri, shown_text(key), 0, "", "not a path inside the source folder")
         path = self.root.joinpath(*relative.parts)
-        if not self._inside(path):  # a linked folder or file on the way leads elsewhere
-            return SourceItem(path_to_uri(path), relative.as_posix(), 0, "", _OUTSIDE)
+        try:
+            if not self._inside(path):  # a linked folder or file on the way leads elsewhere
+                return _problem(path, relative.as_posix(), _OUTSIDE)
+        except Exception as error:
+            return _problem(path, relative.as_posix(), _why(error))
         return self._item(path, relative.as_posix())
+
+    def _under(self, uri: str) -> bool:
+        return uri_to_path(uri).is_relative_to(self.root)
 
     def _inside(self, path: Path) -> bool:
         """Whether `path`, links resolved, stays in the folder (always, with follow_links)."""
         return self.follow_links or path.resolve().is_relative_to(self._real_root)
 
     def _item(self, path: Path, relative: str) -> SourceItem:
+        """`relative` as the report shows it (`shown_text`); the URI keeps the raw bytes."""
         try:
             stat = path.stat()
         except OSError as error:  # a broken symlink, a vanished file
-            return SourceItem(path_to_uri(path), relative, 0, "", _why(error))
+            return _problem(path, relative, _why(error))
         if not path.is_file():
-            return SourceItem(path_to_uri(path), relative, 0, "", "not a regular file")
+            return _problem(path, relative, "not a regular file")
         # The version says whether the bytes may have changed since a run last hashed
         # them: size and mtime, as rsync decides (an edit that keeps the mtime, as
         # `exiftool -P` does, still changes the size).
         version = f"{stat.st_mtime_ns}:{stat.st_size}"
-        return SourceItem(path_to_uri(path), relative, stat.st_size, version)
+        return SourceItem(path_to_uri(path), shown_text(relative), stat.st_size, version)
 
     def read_head(self, item: SourceItem, length: int) -> bytes:
         return self.read_range(item, 0, length)
 
     def read_range(self, item: SourceItem, start: int, length: int) -> bytes:
-        with open(uri_to_path(item.uri), "rb") as stream:
+        with self.open(item) as stream:
             stream.seek(start)
             data = stream.read(length)
         self.bytes_read += len(data)
         return data
 
     def open(self, item: SourceItem) -> AbstractContextManager[BinaryIO]:
-        return open(uri_to_path(item.uri), "rb")
+        return open_regular(uri_to_path(item.uri), within=self.confined_to)
+
+    @property
+    def confined_to(self) -> Path | None:
+        """The folder (links resolved) every file must be inside when it is opened, as it
+        was when listed: None with `follow_links`."""
+        return None if self.follow_links else self._real_root
 
     @property
     def root_uri(self) -> str:
@@ -145,5 +168,12 @@ class LocalSource:
 _OUTSIDE = "a link leading outside the source folder (not followed; --follow-links allows it)"
 
 
-def _why(error: OSError) -> str:
-    return f"cannot read: {error.strerror or type(error).__name__}"
+def _problem(path: Path, relative: str, why: str) -> SourceItem:
+    """The item of a file that cannot be listed as one: its reason, and a URI to find it."""
+    return SourceItem(path_to_uri(path), shown_text(relative), 0, "", why)
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return f"cannot read: {error.strerror or type(error).__name__}"
+    return f"cannot list: {type(error).__name__}: {shown_text(str(error))}"

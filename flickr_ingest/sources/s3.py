@@ -12,11 +12,13 @@ from flickr_ingest.sources.base import PathFilter, SourceError, SourceItem, is_j
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """`s3://bucket/prefix` -> ("bucket", "prefix")."""
+    """`s3://bucket/prefix` -> ("bucket", "prefix"). Only the "/" after the bucket goes:
+    a key may itself start with "/" (`s3://bucket//cat.jpg` is the object "/cat.jpg",
+    not "cat.jpg"), and "./" or "../" in a key are part of its name."""
     parts = urlsplit(uri)
     if parts.scheme != "s3" or not parts.netloc:
         raise SourceError(f"not an S3 location: {uri!r} (expected s3://bucket/prefix)")
-    return parts.netloc, unquote(parts.path.lstrip("/"))
+    return parts.netloc, unquote(parts.path.removeprefix("/"))
 
 
 def object_uri(bucket: str, key: str) -> str:
@@ -82,8 +84,13 @@ class S3Source:
         self.api_calls = 0
 
     def _relative(self, key: str) -> str:
+        """The key below the prefix: "inbox/a.jpg" for "inbox/", and for "inbox" too (one
+        "/" goes: "inbox//a.jpg" stays "/a.jpg", another object than "inbox/a.jpg")."""
         if self.prefix and key.startswith(self.prefix):
-            return key[len(self.prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
+            rest = key[len(self.prefix) :]
+            if not self.prefix.endswith("/"):
+                rest = rest.removeprefix("/")
+            return rest or key.rsplit("/", 1)[-1]
         return key
 
     def list(self) -> Iterator[SourceItem]:
@@ -144,7 +151,7 @@ class S3Source:
         )
 
     def _key(self, item: SourceItem) -> str:
-        return unquote(urlsplit(item.uri).path.lstrip("/"))
+        return parse_s3_uri(item.uri)[1]
 
     @property
     def root_uri(self) -> str:

@@ -20,7 +20,7 @@ import requests
 
 from flickr_ingest.sandbox import SandboxServer
 from tests.flows.cli_runs import start_cli_run
-from tests.photos import jpeg_bytes
+from tests.photos import edited_jpeg_bytes, jpeg_bytes
 
 #: When the six photos were taken; their edits keep it, as photo editors do.
 TAKEN = "2020:05:01 10:00:00"
@@ -68,7 +68,7 @@ def test_an_edited_file_replaces_its_photo_and_a_moved_one_stays(
     assert {record["status"] for record in first.values()} == {"uploaded"}
     edited_id, moved_id = first["trip/img0.jpg"]["photo_id"], first["img4.jpg"]["photo_id"]
 
-    new_bytes = jpeg_bytes(9999, taken=TAKEN)  # edited in place: the same picture
+    new_bytes = edited_jpeg_bytes(3100, taken=TAKEN)  # edited in place: the same picture
     (folder / "trip" / "img0.jpg").write_bytes(new_bytes)
     (folder / "sub").mkdir()
     (folder / "img4.jpg").rename(folder / "sub" / "img4.jpg")  # moved
@@ -115,7 +115,7 @@ def test_an_edited_file_not_replaced_is_changed_until_on_change_upload(
     folder = _six_photos(flow_env)
     first = _by_path(_report(ingest(source=str(folder))))
     old_id = first["img3.jpg"]["photo_id"]
-    (folder / "img3.jpg").write_bytes(jpeg_bytes(8888, taken=TAKEN))
+    (folder / "img3.jpg").write_bytes(edited_jpeg_bytes(3103, taken=TAKEN))
 
     monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "skip")
     skipped = _by_path(_report(ingest(source=str(folder))))["img3.jpg"]
@@ -147,7 +147,7 @@ def test_a_replace_whose_answer_was_lost_is_sent_once(
 
     folder = _six_photos(flow_env)
     photo_id = _by_path(_report(ingest(source=str(folder))))["trip/img1.jpg"]["photo_id"]
-    (folder / "trip" / "img1.jpg").write_bytes(jpeg_bytes(5555, taken=TAKEN))
+    (folder / "trip" / "img1.jpg").write_bytes(edited_jpeg_bytes(3101, taken=TAKEN))
     sandbox.traffic.update(next_upload_faults=("lost",))  # carried out, answer dropped
     record = _by_path(_report(ingest(source=str(folder))))["trip/img1.jpg"]
     assert record["status"] == "replaced" and record["photo_id"] == photo_id
@@ -240,7 +240,7 @@ def test_a_copy_left_alone_takes_over_its_photo_and_its_edits_replace_it(
     tags = sandbox.state.photos.all_photos()[0]["tags"]  # the checksum tag, and more
     sandbox_client_tags = [*tags, *(f"user{n}" for n in range(75 - len(tags)))]
     _owner_client(sandbox).set_tags(photo_id, sandbox_client_tags)
-    new_bytes = jpeg_bytes(4302, taken="2020:03:03 08:00:00")  # the same picture, edited
+    new_bytes = edited_jpeg_bytes(4301, taken="2020:03:03 08:00:00")  # the same picture, edited
     (folder / "b.jpg").write_bytes(new_bytes)
     edited = _by_path(_report(ingest(source=str(folder))))["b.jpg"]
     assert edited["status"] == "replaced" and edited["photo_id"] == photo_id
@@ -293,7 +293,7 @@ def test_a_run_killed_between_replace_and_ledger_replaces_once(
     folder = _six_photos(flow_env)
     first = _by_path(_cli_run(folder, prefect_server))
     photo_id = first["img3.jpg"]["photo_id"]
-    new_bytes = jpeg_bytes(7777, taken=TAKEN)
+    new_bytes = edited_jpeg_bytes(3103, taken=TAKEN)
     new_sha = hashlib.sha256(new_bytes).hexdigest()
     (folder / "img3.jpg").write_bytes(new_bytes)
     # The replace is carried out, then its answer is held back: the kill lands in between.
@@ -332,7 +332,7 @@ def test_an_s3_object_overwritten_under_its_key_replaces_its_photo(
     first = _by_path(_report(ingest(source=source)))
     edited_on_flickr = first["img0.jpg"]["photo_id"]
     client.set_meta(edited_on_flickr, title="Named on Flickr", description="kept")
-    new_bytes = jpeg_bytes(6299)
+    new_bytes = edited_jpeg_bytes(6200)
     s3.put_object(Bucket=bucket, Key="inbox/img0.jpg", Body=new_bytes)  # overwritten
     s3.copy_object(Bucket=bucket, Key="inbox/2020/img1.jpg", CopySource=f"{bucket}/inbox/img1.jpg")
     s3.delete_object(Bucket=bucket, Key="inbox/img1.jpg")  # moved
@@ -348,7 +348,11 @@ def test_an_s3_object_overwritten_under_its_key_replaces_its_photo(
     assert photos[edited_on_flickr]["title"] == "Named on Flickr"  # kept by default
 
     monkeypatch.setenv("FLICKR_INGEST_UPDATE_METADATA", "yes")
-    s3.put_object(Bucket=bucket, Key="inbox/img0.jpg", Body=jpeg_bytes(6300))
+    s3.put_object(
+        Bucket=bucket,
+        Key="inbox/img0.jpg",
+        Body=edited_jpeg_bytes(6200, taken="2020:01:01 00:00:00"),
+    )
     third = _by_path(_report(ingest(source=source)))
     assert third["img0.jpg"]["status"] == "replaced"
     assert _sandbox_photos(sandbox)[edited_on_flickr]["title"] == third["img0.jpg"]["title"]

@@ -136,3 +136,42 @@ def test_s3_ledger_reads_listings_not_one_object_per_file(s3, bucket: str, tmp_p
     assert calls.count("ListObjectsV2") == 2 and "GetObject" not in calls
     record = json.loads(s3.get_object(Bucket=bucket, Key=f"l/uploads/me/{0:064x}")["Body"].read())
     assert record["photo_id"] == "1000"
+
+
+def test_paths_keep_the_picture_they_showed(ledger) -> None:
+    """Issue #29: each path's record keeps its picture's prints, through uploads, path
+    records and replaces; a record without them says None."""
+    picture = "0123456789abcdef" * 16
+    ledger.record_upload("me", "p1", "501", "file:///a.jpg", "2020:01:01 00:00:00", picture)
+    assert ledger.photo_at("me", "file:///a.jpg").picture == picture
+    ledger.begin_replace("me", "file:///a.jpg", "p2", "secret")
+    assert ledger.photo_at("me", "file:///a.jpg").picture == picture  # until the record
+    ledger.record_upload("me", "p2", "501", "file:///a.jpg", None, "f" * 256)
+    assert ledger.photo_at("me", "file:///a.jpg").picture == "f" * 256
+    ledger.record_path("me", "file:///b.jpg", "502", "p3")
+    assert ledger.photo_at("me", "file:///b.jpg").picture is None
+
+
+def test_a_ledger_from_before_prints_keeps_its_rows(tmp_path: Path) -> None:
+    """The SQLite ledger of the version before: its paths table has no picture column."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE paths (account TEXT NOT NULL, uri TEXT NOT NULL, photo_id TEXT NOT"
+            " NULL, sha256 TEXT NOT NULL, replacing_sha256 TEXT, replacing_secret TEXT, taken"
+            " TEXT, PRIMARY KEY (account, uri))"
+        )
+        db.execute(
+            "INSERT INTO paths VALUES ('me', 'file:///a.jpg', '77', 'aa', NULL, NULL, 'then')"
+        )
+    ledger = SqliteLedger(path)
+    try:
+        old = ledger.photo_at("me", "file:///a.jpg")
+        assert (old.photo_id, old.sha256, old.taken, old.picture) == ("77", "aa", "then", None)
+        ledger.record_path("me", "file:///b.jpg", "78", "bb", None, "e" * 256)
+        assert ledger.photo_at("me", "file:///b.jpg").picture == "e" * 256
+    finally:
+        ledger.close()
+    SqliteLedger(path).close()  # opened again: already migrated

@@ -9,6 +9,7 @@ import pytest
 
 from flickr_ingest.metadata import head_for_metadata, read_metadata
 from flickr_ingest.sources import SourceError, open_source
+from flickr_ingest.sources.s3 import parse_s3_uri
 from tests.photos import jpeg_bytes
 
 
@@ -95,3 +96,25 @@ def test_discovery_goes_by_names_without_reading_objects(s3, bucket: str) -> Non
         "no-extension": ("photo", "jpeg"),  # a name that says nothing: the head is read
     }
     assert source.bytes_read == 103  # only the object without an extension was read
+
+
+def test_every_key_is_itself(s3, bucket: str) -> None:
+    """Issue #29: a leading "/", "//", "./" or "../" is part of the key: each names its
+    own object, by URI too, and one that exists only with the "/" is read."""
+    keys = ["cat.jpg", "/cat.jpg", "//cat.jpg", "./cat.jpg", "../cat.jpg", "/only-with-slash.jpg"]
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=f"bytes of {key}".encode())
+    source = open_source(f"s3://{bucket}", s3_client=s3)
+    items = {item.relative_path: item for item in source.list()}
+    assert sorted(items) == sorted(keys)
+    for key, item in items.items():
+        assert source.read_head(item, 100) == f"bytes of {key}".encode()
+        with source.open(item) as stream:
+            assert stream.read() == f"bytes of {key}".encode()
+        assert source.holds(item.uri) is True
+        assert parse_s3_uri(item.uri) == (bucket, key)
+    assert len({item.uri for item in items.values()}) == len(keys)
+    assert source.holds(f"s3://{bucket}//gone.jpg") is False
+    s3.delete_object(Bucket=bucket, Key="cat.jpg")
+    assert source.holds(items["cat.jpg"].uri) is False
+    assert source.holds(items["/cat.jpg"].uri) is True
