@@ -32,7 +32,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 import requests
 
@@ -110,17 +110,22 @@ def judge(client: FlickrClient, edit: PathRecord, prints: PicturePrints | None, 
 def rendition_picture(client: FlickrClient, photo_id: str) -> str | None:
     """The prints of the photo as Flickr shows it: its 320-pixel rendition on flickr.com
     (`live.staticflickr.com/{server}/{id}_{secret}_n.jpg`, a URL getInfo's answer
-    names); a sandbox has no renditions and serves the file itself. None if it is not
-    an image that decodes."""
+    names); a sandbox has no renditions and serves the original at the same kind of
+    static URL (`/static/{server}/{id}_{originalsecret}_o.{originalformat}`). None if it
+    is not an image that decodes."""
     info = client.photo_info(photo_id)
     endpoints = client.endpoints
+    server = str(info.get("server", ""))
+    secret_name = "secret" if endpoints.is_flickr else "originalsecret"
+    secret, extension = str(info.get(secret_name, "")), str(info.get("originalformat", "jpg"))
+    if not all(part.isascii() and part.isalnum() for part in (server, secret, extension)):
+        return None
+    if not (photo_id.isascii() and photo_id.isdigit()):
+        return None
     if endpoints.is_flickr:
-        server, secret = str(info.get("server", "")), str(info.get("secret", ""))
-        if not (server.isalnum() and secret.isalnum() and photo_id.isdigit()):
-            return None
         url = f"https://live.staticflickr.com/{server}/{photo_id}_{secret}_n.jpg"
     else:
-        url = f"{endpoints.base_url}/sandbox/photos/{quote(photo_id, safe='')}/file"
+        url = f"{endpoints.base_url}/static/{server}/{photo_id}_{secret}_o.{extension}"
     data = _download(url)
     if data is None:
         return None

@@ -66,7 +66,9 @@ def _swap(folder: Path) -> None:
 
 
 def _stored(sandbox: SandboxServer) -> list[dict]:
-    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    photos = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+    ).json()["photos"]
     return [p for p in photos if p["status"] == "active"]
 
 

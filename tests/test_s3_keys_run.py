@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import requests
 
 from flickr_ingest.planning import UPLOAD, Quota, plan
 from flickr_ingest.runs import close_run, open_run
@@ -53,8 +52,8 @@ def test_keys_with_a_leading_slash_are_their_own_photos(
         for key, seed in KEYS.items():
             record = records[key]
             assert record.status == "uploaded", (key, record.reason)
-            sent = requests.get(f"{sandbox.url}/sandbox/photos/{record.photo_id}/file", timeout=10)
-            assert sent.content == jpeg_bytes(seed, size=(90, 60)), key
+            sent = sandbox.state.store.photo_path(record.photo_id).read_bytes()
+            assert sent == jpeg_bytes(seed, size=(90, 60)), key
             at = run.context.ledger.photo_at(run.ledger_account, record.source)
             assert at is not None and at.photo_id == record.photo_id, key
         assert len({r.photo_id for r in records.values()}) == len(KEYS)

@@ -90,7 +90,9 @@ def _check(report: dict) -> None:
 
 
 def _stored(sandbox) -> int:
-    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    photos = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+    ).json()["photos"]
     return len([p for p in photos if p["status"] == "active"])
 
 

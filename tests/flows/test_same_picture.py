@@ -31,7 +31,9 @@ def _report(summary: dict) -> dict[str, dict]:
 
 
 def _photos(sandbox: SandboxServer) -> dict[str, dict]:
-    photos = requests.get(f"{sandbox.url}/sandbox/photos", timeout=10).json()["photos"]
+    photos = requests.get(
+        f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=10
+    ).json()["photos"]
     return {photo["id"]: photo for photo in photos if photo["status"] == "active"}
 
 
@@ -117,10 +119,11 @@ def test_records_from_before_prints_are_compared_with_a_rendition_once(
     assert second["b.jpg"]["status"] == "uploaded"
     assert second["b.jpg"]["photo_id"] != first["b.jpg"]["photo_id"]
     assert second["c.jpg"]["status"] == "already_uploaded"
-    assert sorted(downloads) == sorted(  # one per changed file, none for c.jpg
-        f"{sandbox.url}/sandbox/photos/{first[name]['photo_id']}/file"
-        for name in ("a.jpg", "b.jpg")
+    # One per changed file (its original at the sandbox's static URL), none for c.jpg.
+    assert sorted(url.split("/")[-1].split("_")[0] for url in downloads) == sorted(
+        first[name]["photo_id"] for name in ("a.jpg", "b.jpg")
     )
+    assert all(url.startswith(f"{sandbox.url}/static/") for url in downloads), downloads
     photos = _photos(sandbox)
     assert photos[first["b.jpg"]["photo_id"]]["sha256"] == first["b.jpg"]["sha256"]
     assert photos[first["a.jpg"]["photo_id"]]["sha256"] == _sha(edit)
