@@ -101,7 +101,9 @@ def test_a_redirect_to_another_host_is_not_followed(server: HostileServer) -> No
         other_host = f"http://localhost:{elsewhere.port}"
         server.answer = Answer(302, {"Location": f"{other_host}/services/rest/?stolen=1"})
         with FlickrClient(CREDENTIALS, endpoints=Endpoints.at(server.url)) as api:
-            with pytest.raises(errors.ProtocolError, match=f"redirect to localhost:{elsewhere.port}"):
+            with pytest.raises(
+                errors.ProtocolError, match=f"redirect to localhost:{elsewhere.port}"
+            ):
                 api.test_login()
             server.answer.status = 307  # keeps the method and body: the upload itself
             with pytest.raises(errors.ProtocolError, match="not redirected"):
