@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from flickr_ingest.errors import ConfigurationError
+from flickr_ingest.private_files import private_folder
 
 #: The longest run id.
 MAX_RUN_ID = 100
@@ -62,7 +63,7 @@ def writable_folder(folder: Path, what: str) -> Path:
     ConfigurationError naming `what` and the system's reason. Checked before any upload,
     so that a run never uploads and then fails to record or report it."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)  # what a run makes, only its owner reads
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:

@@ -21,6 +21,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from flickr_ingest.private_files import (
+    make_private,
+    open_private,
+    private_folder,
+    write_private_text,
+)
 from flickr_ingest.report.model import (
     ALREADY_UPLOADED,
     OK_STATUSES,
@@ -48,8 +54,8 @@ class RecordLog:
         self._lines: list[str] = []
         self._file: TextIO | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("w", encoding="utf-8")
+            private_folder(path.parent)
+            self._file = open_private(path, "w", encoding="utf-8")
         self.totals: Counter[str] = Counter()
         self._uploaded: dict[str, None] = {}  # photo ids, in upload order, once each
         self._attention: list[FileRecord] = []  # the first LISTED_FILES that need a look
@@ -153,12 +159,13 @@ class RecordLog:
         """Write the records at `path` (the log reads from there from now on)."""
         self.close()
         if self.path is None:
-            path.write_text("".join(line + "\n" for line in self._lines), encoding="utf-8")
+            write_private_text(path, "".join(line + "\n" for line in self._lines))
             return
         if self.path != path:
             # A rename on one file system, else a copy of the bytes only (copying modes
             # and times fails on some network mounts after the data is across).
             shutil.move(self.path, path, copy_function=shutil.copyfile)
+            make_private(path)  # a copy is made with the umask's mode
             self.path = path
 
 

@@ -17,6 +17,7 @@ from PIL import ExifTags, Image
 
 from flickr_ingest.metadata import jpeg
 from flickr_ingest.metadata.read import head_for_metadata
+from flickr_ingest.private_files import open_private, private_folder
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,9 @@ def make_thumbnail(source: Path | BinaryIO, target: Path) -> bool:
                 if thumbnail is None:
                     logger.debug("no thumbnail for %s: too big to decode", name)
                     return False
-                target.parent.mkdir(parents=True, exist_ok=True)
-                thumbnail.convert("RGB").save(target, "JPEG", quality=80)
+                private_folder(target.parent)
+                with open_private(target, "wb") as out:  # a private photo's likeness
+                    thumbnail.convert("RGB").save(out, "JPEG", quality=80)
         return True
     except Exception as error:  # any undecodable image: the report shows no thumbnail
         logger.debug("no thumbnail for %s: %s", name, error)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flickr_ingest.private_files import private_folder, write_private_text
 from flickr_ingest.report.escaping import html_text, markdown_text, markdown_url
 from flickr_ingest.report.model import FAILED, FileRecord, RunReport
 from flickr_ingest.report.records import QUIET
@@ -35,16 +36,16 @@ REPORT_FILES = {"json": "report.json", "markdown": "report.md", "html": "report.
 
 
 def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     paths = {kind: folder / name for kind, name in REPORT_FILES.items()}
     inline = len(report.files) <= INLINE_RECORDS
     data = report.to_json(with_files=inline)
     if not inline:  # the run's own records file moves in: never the whole list in memory
         report.files.move_to(folder / RECORDS_FILE)
         data["records"] = RECORDS_FILE
-    paths["json"].write_text(json.dumps(data, indent=2, ensure_ascii=False), "utf-8")
-    paths["markdown"].write_text(to_markdown(report), "utf-8")
-    paths["html"].write_text(to_html(report), "utf-8")
+    write_private_text(paths["json"], json.dumps(data, indent=2, ensure_ascii=False))
+    write_private_text(paths["markdown"], to_markdown(report))
+    write_private_text(paths["html"], to_html(report))
     return paths
 
 
