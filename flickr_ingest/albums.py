@@ -29,6 +29,7 @@ from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.flickr.responses import AlbumPhoto
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
 from flickr_ingest.ledger.base import album_claim_key
+from flickr_ingest.numbers import parse_count
 from flickr_ingest.report.model import AlbumRecord
 
 logger = logging.getLogger(__name__)
@@ -207,4 +208,4 @@ class Albums:
 
 def _by_date_taken(photo: AlbumPhoto) -> tuple[str, int]:
     """Oldest first; photos taken in the same second by id (upload order)."""
-    return photo.date_taken, int(photo.photo_id) if photo.photo_id.isdigit() else 0
+    return photo.date_taken, parse_count(photo.photo_id) or 0  # '²'.isdigit() is True

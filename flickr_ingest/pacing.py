@@ -15,7 +15,9 @@
   (`uploads_per_hour`) is one more bucket (`cap`).
 
 Nothing here retries: a throttled upload still fails, and the one retry layer (the
-Prefect task) sends it again, after the gate lets it through.
+Prefect task) sends it again, after the gate lets it through. No wait is longer than
+`errors.MAX_WAIT_SECONDS`: an episode that ends later (a broken server's ask is refused
+by the client; a planted board) is not waited, and the upload fails with `WaitTooLong`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flickr_ingest.flickr import errors
+from flickr_ingest.numbers import parse_seconds
 
 #: Waited when a throttle signal names no time.
 DEFAULT_THROTTLE_SECONDS = 2.0
@@ -69,6 +72,26 @@ class Throttle:
         if now < self.until:
             return Throttle(until, self.level)
         return Throttle(until, max(_MIN_LEVEL, self.level_at(now, recovery_seconds) / 2))
+
+
+def throttle_from(stored: object) -> Throttle:
+    """The episode a board stored as `{"until": epoch seconds, "level": share}`; no
+    episode for anything else (anyone who can write the board may write anything)."""
+    if not isinstance(stored, dict):
+        return Throttle()
+    until, level = _seconds(stored.get("until")), _seconds(stored.get("level"))
+    if until is None or level is None:
+        return Throttle()
+    return Throttle(until, min(1.0, max(_MIN_LEVEL, level)))
+
+
+def _seconds(value: object) -> float | None:
+    """A non-negative, finite number, as JSON gives it or as text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if 0 <= value < float("inf") else None
+    return parse_seconds(value) if isinstance(value, str) else None
 
 
 class ThrottleBoard(Protocol):
@@ -143,6 +166,8 @@ class UploadGate:
         with self._changed:
             while True:
                 allowed, wait = self.allowed_now()
+                if wait > errors.MAX_WAIT_SECONDS:
+                    raise errors.WaitTooLong("the shared upload throttle", wait=wait)
                 if wait <= 0 and self._in_flight < allowed:
                     break
                 # The board may change under us (another worker's signal): look again soon.

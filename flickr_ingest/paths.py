@@ -8,6 +8,7 @@ every boundary, and every folder made from one is checked to lie inside its pare
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import tempfile
@@ -15,9 +16,12 @@ import time
 from pathlib import Path
 
 from flickr_ingest.errors import ConfigurationError
+from flickr_ingest.private_files import private_folder
 
-#: Letters, digits, dot, dash, underscore; no leading dot; at most 100 characters.
-_RUN_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+#: The longest run id.
+MAX_RUN_ID = 100
+#: Letters, digits, dot, dash, underscore; no leading dot; at most MAX_RUN_ID characters.
+_RUN_ID = re.compile(rf"[A-Za-z0-9_-][A-Za-z0-9._-]{{0,{MAX_RUN_ID - 1}}}")
 
 
 def new_run_id() -> str:
@@ -34,6 +38,18 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+def chunk_run_id(run_id: str, number: int) -> str:
+    """The run id of chunk `number` of the run `run_id`: `<run_id>-chunk001`, always a
+    valid run id. A run id too long for the suffix is cut, and a hash of the whole id
+    keeps chunks of two long ids with the same start apart."""
+    suffix = f"-chunk{number:03d}"
+    if len(run_id) + len(suffix) <= MAX_RUN_ID:
+        return check_run_id(run_id + suffix)
+    digest = hashlib.sha256(check_run_id(run_id).encode()).hexdigest()[:12]
+    kept = run_id[: MAX_RUN_ID - len(suffix) - len(digest) - 1]
+    return check_run_id(f"{kept}-{digest}{suffix}")
+
+
 def child(folder: Path, name: str) -> Path:
     """`folder / name` for a single, checked path component that stays inside `folder`."""
     path = folder / check_run_id(name)
@@ -47,7 +63,7 @@ def writable_folder(folder: Path, what: str) -> Path:
     ConfigurationError naming `what` and the system's reason. Checked before any upload,
     so that a run never uploads and then fails to record or report it."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)  # what a run makes, only its owner reads
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:

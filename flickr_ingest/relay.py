@@ -6,14 +6,15 @@ Pure parsing here; `flows/relay.py` polls SQS and posts the events to Prefect.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, unquote_plus, urlsplit
 
+from flickr_ingest import shallow_json
 from flickr_ingest.errors import ConfigurationError, FlickrIngestError
+from flickr_ingest.numbers import parse_count
 from flickr_ingest.sources.s3 import object_uri
 
 EVENT_NAME = "s3.object.created"
@@ -97,13 +98,29 @@ class ObjectCreated:
         }
 
 
+#: S3 notifications nest five levels deep (six through SNS); a deeper message is poison.
+MAX_DEPTH = 16
+
+
 def parse_notification(body: str) -> list[ObjectCreated]:
     """The objects created according to one queue message ([] for a test event or for
-    other kinds of events). Raises PoisonMessage for anything unreadable."""
+    other kinds of events). Raises PoisonMessage for anything unreadable, whatever it is:
+    one malformed message must never end the relay."""
     try:
-        document = json.loads(body)
+        return _parse(body)
+    except PoisonMessage:
+        raise
+    except Exception as error:
+        raise PoisonMessage(f"unreadable ({type(error).__name__})") from None
+
+
+def _parse(body: str) -> list[ObjectCreated]:
+    try:
+        document = shallow_json.loads(body, max_depth=MAX_DEPTH)
         if isinstance(document, dict) and document.get("Type") == "Notification":
-            document = json.loads(document["Message"])  # delivered through SNS
+            document = shallow_json.loads(document["Message"], max_depth=MAX_DEPTH)  # via SNS
+    except shallow_json.TooDeep as error:
+        raise PoisonMessage(str(error)) from None
     except (ValueError, KeyError, TypeError) as error:
         raise PoisonMessage(f"not JSON: {type(error).__name__}") from None
     if not isinstance(document, dict):
@@ -124,7 +141,7 @@ def parse_notification(body: str) -> list[ObjectCreated]:
                 ObjectCreated(
                     bucket=s3["bucket"]["name"],
                     key=unquote_plus(stored["key"]),  # notifications encode keys, "+" for " "
-                    size=int(stored.get("size", 0)),
+                    size=_size(stored.get("size", 0)),
                     etag=str(stored.get("eTag", "")),
                     version_id=str(stored.get("versionId") or ""),
                     sequencer=str(stored.get("sequencer", "")),
@@ -136,3 +153,13 @@ def parse_notification(body: str) -> list[ObjectCreated]:
                 f"a record is malformed ({type(error).__name__}: {error})"
             ) from None
     return created
+
+
+def _size(value: object) -> int:
+    """An object's size: a whole number of bytes (as JSON's number or as digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**18:
+        return value
+    size = parse_count(value) if isinstance(value, str) else None
+    if size is None:
+        raise ValueError(f"size {str(value)[:40]!r} is not a number of bytes")
+    return size

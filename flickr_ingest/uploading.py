@@ -299,12 +299,22 @@ def _with_damage(reason: str | None, print_: Fingerprint) -> str | None:
 def _refused(
     ctx: UploadContext, decision: Decision, error: errors.FlickrError, details: dict[str, Any]
 ) -> model.FileRecord:
-    """The record of a file Flickr will not take now; quota and auth stop the whole run."""
+    """The record of a file Flickr will not take now; quota, auth and a wait too long
+    stop the whole run."""
     if isinstance(error, errors.QuotaError):
         if not error.videos_only:
             ctx.stop.set(f"the account's upload quota is used up ({error})")
         return record_for(
             decision, model.DEFERRED, reason=f"quota: {error}", error_code=error.code, **details
+        )
+    if isinstance(error, errors.WaitTooLong):
+        ctx.stop.set(str(error))
+        return record_for(
+            decision,
+            model.DEFERRED,
+            reason=f"not waited: {error}",
+            error_code=error.code,
+            **details,
         )
     if isinstance(error, errors.AuthError):
         ctx.stop.set(f"Flickr refused the credentials ({error})")

@@ -15,6 +15,7 @@ from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
+from flickr_ingest.paths import chunk_run_id
 from flickr_ingest.planning import Decision, chunks, source_key
 from flickr_ingest.progress import account_for
 from flickr_ingest.report.model import FAILED, files_and_albums
@@ -40,7 +41,7 @@ def upload_in_chunks(
     logger = get_run_logger()
     started: list[tuple[str, list[Decision], object]] = []
     for number, chunk in enumerate(chunks(decisions, settings.chunk_size), start=1):
-        chunk_id = f"{run_id}-chunk{number:03d}"
+        chunk_id = chunk_run_id(run_id, number)  # fits, whatever the run id's length
         flow_run = run_deployment(
             settings.chunk_deployment,
             parameters={

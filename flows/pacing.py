@@ -27,7 +27,16 @@ from prefect.variables import Variable
 
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.flickr import FlickrClient
-from flickr_ingest.pacing import Pacing, Throttle, UploadGate, burst_for, refill_per_second
+from flickr_ingest.flickr.errors import MAX_WAIT_SECONDS
+from flickr_ingest.numbers import parse_seconds
+from flickr_ingest.pacing import (
+    Pacing,
+    Throttle,
+    UploadGate,
+    burst_for,
+    refill_per_second,
+    throttle_from,
+)
 from flickr_ingest.settings import IngestSettings
 
 LIMIT_NAME = "flickr-api"
@@ -74,7 +83,9 @@ def take_slots(name: str, slots: int) -> None:
             except PrefectHTTPStatusError as error:
                 if error.response.status_code != 423:
                     raise
-                time.sleep(float(error.response.headers.get("Retry-After") or 1))
+                # The server's wait, read strictly and never more than the cap: ask again.
+                named = parse_seconds(error.response.headers.get("Retry-After"))
+                time.sleep(min(named if named is not None else 1.0, MAX_WAIT_SECONDS))
                 continue
             if not answer.json():  # Prefect answers [] for a limit that does not exist
                 raise ConfigurationError(f"the Prefect global concurrency limit {name!r} is gone")
@@ -138,25 +149,16 @@ class VariableThrottleBoard:
     def read(self) -> Throttle:
         with self._lock:
             if time.monotonic() - self._read_at >= _BOARD_READ_SECONDS:
-                self._cached = _throttle(Variable.get(self.name, default=None))
+                self._cached = throttle_from(Variable.get(self.name, default=None))
                 self._read_at = time.monotonic()
             return self._cached
 
     def write(self, update: Callable[[Throttle], Throttle]) -> Throttle:
         with self._lock:
-            throttle = update(_throttle(Variable.get(self.name, default=None)))
+            throttle = update(throttle_from(Variable.get(self.name, default=None)))
             Variable.set(self.name, asdict(throttle), overwrite=True)
             self._cached, self._read_at = throttle, time.monotonic()
             return throttle
-
-
-def _throttle(value: object) -> Throttle:
-    if not isinstance(value, dict):
-        return Throttle()
-    try:
-        return Throttle(float(value["until"]), float(value["level"]))
-    except (KeyError, TypeError, ValueError):
-        return Throttle()
 
 
 def use_shared_pacing(flickr: FlickrClient, settings: IngestSettings) -> Callable[[], None]:

@@ -45,3 +45,16 @@ def test_separator_and_long_titles() -> None:
 )
 def test_source_root_name(location: str, expected: str) -> None:
     assert source_root_name(location) == expected
+
+
+def test_album_order_survives_photo_ids_that_are_no_numbers() -> None:
+    """A server's photo id '²' passed `isdigit()` and then crashed `int()`."""
+    from flickr_ingest.albums import _by_date_taken
+    from flickr_ingest.flickr.responses import AlbumPhoto
+
+    photos = [
+        AlbumPhoto("12", "2020-01-01 00:00:00", False),
+        AlbumPhoto("²", "2020-01-01 00:00:00", False),
+        AlbumPhoto("3", "2019-01-01 00:00:00", False),
+    ]
+    assert [p.photo_id for p in sorted(photos, key=_by_date_taken)] == ["3", "²", "12"]

@@ -58,3 +58,46 @@ def test_signals_inside_a_wait_extend_it_without_halving_again() -> None:
     assert (again.until, again.level) == (6.0, 0.5)
     later = again.after_signal(now=6.0, wait=2.0, recovery_seconds=60)
     assert (later.until, later.level) == (8.0, 0.25)  # a new episode halves again
+
+
+def test_a_stored_episode_past_the_wait_cap_is_not_waited() -> None:
+    """A board anyone can write (a Prefect Variable) says "wait 30 years": no upload
+    waits; each fails at once with WaitTooLong, which the run turns into a deferral."""
+    from flickr_ingest.pacing import LocalThrottleBoard, throttle_from
+
+    board = LocalThrottleBoard()
+    board.write(lambda _: throttle_from({"until": 10**9 * 3, "level": 1}))
+    gate = UploadGate(4, board=board)
+    too_long = pytest.raises(errors.WaitTooLong, match="the shared upload throttle; asked to wait")
+    with too_long, gate.slot():
+        pass
+    board.write(lambda _: Throttle())
+    with gate.slot():  # a readable, finished episode lets uploads through
+        pass
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"until": "²", "level": 1},
+        {"until": float("inf"), "level": 1},
+        {"until": float("nan"), "level": 1},
+        {"until": True, "level": 1},
+        {"until": "1e400", "level": 1},
+        {"until": -5, "level": 1},
+        {"until": 5},
+        ["until", 5],
+        None,
+    ],
+)
+def test_an_unreadable_stored_episode_is_no_episode(stored: object) -> None:
+    from flickr_ingest.pacing import throttle_from
+
+    assert throttle_from(stored) == Throttle()
+
+
+def test_a_stored_level_is_kept_in_range() -> None:
+    from flickr_ingest.pacing import throttle_from
+
+    assert throttle_from({"until": "12.5", "level": 7}) == Throttle(12.5, 1.0)
+    assert throttle_from({"until": 12, "level": 0}).level > 0

@@ -103,3 +103,22 @@ def test_a_big_report_moves_the_run_s_own_file_and_a_small_one_lists_it_inline(
     assert [f["relative_path"] for f in data["files"]] == ["000000.jpg", "000001.jpg", "000002.jpg"]
     assert not (tmp_path / "small" / RECORDS_FILE).exists()
     assert INLINE_RECORDS >= 5  # the real threshold is not the patched one
+
+
+def test_records_are_written_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        log = RecordLog.of([file_record(1, "uploaded")], tmp_path / "work" / "records.jsonl")
+        assert stat.S_IMODE((tmp_path / "work").stat().st_mode) == 0o700
+        assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+        (tmp_path / "report").mkdir()
+        log.move_to(tmp_path / "report" / "records.jsonl")
+        assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+        in_memory = RecordLog.of([file_record(2, "uploaded")])
+        in_memory.move_to(tmp_path / "report" / "memory.jsonl")
+        assert stat.S_IMODE((tmp_path / "report" / "memory.jsonl").stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)

@@ -1,5 +1,6 @@
 """The `flickr-ingest` command: parse, call the core, format. Domain errors become one
-`Error: …` line and a non-zero exit."""
+`Error: …` line and a non-zero exit. Text from outside (a server's answers, file names,
+titles) is printed through `terminal_text`: its escapes shown, never obeyed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import NoReturn
 from flickr_ingest import __version__
 from flickr_ingest.cli import auth, prefect_server, relay, run, sandbox, setup
 from flickr_ingest.errors import FlickrIngestError
+from flickr_ingest.report.escaping import terminal_text
 
 _DEBUG_HELP = "on an error, show the traceback as well"
 
@@ -71,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FlickrIngestError as error:
         if args.debug:
             traceback.print_exc()
-        print(f"Error: {error}", file=sys.stderr)
+        print(f"Error: {terminal_text(error)}", file=sys.stderr)  # may quote a server
         return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

@@ -11,6 +11,7 @@ import os
 import sys
 
 from flickr_ingest.errors import ConfigurationError
+from flickr_ingest.report.escaping import terminal_text
 from flickr_ingest.settings import IngestSettings
 
 
@@ -66,8 +67,8 @@ def _login(args: argparse.Namespace) -> int:
     else:
         where = str(stored.save_file(credentials))
     print(
-        f"Logged in as {checked.username} ({checked.user_nsid}) with {args.perms} permission; "
-        f"credentials kept in {where}."
+        f"Logged in as {terminal_text(checked.username)} ({terminal_text(checked.user_nsid)})"
+        f" with {args.perms} permission; credentials kept in {terminal_text(where)}."
     )
     return 0
 
@@ -87,10 +88,9 @@ def _status(args: argparse.Namespace) -> int:
         return 1
     with FlickrClient(credentials) as client:
         token = client.check_token()
-    print(
-        f"Logged in as {token.username} ({token.user_nsid}) with {token.perms} permission "
-        f"on {client.endpoints.rest.split('/')[2]} (API key {credentials.api_key})."
-    )
+    who = f"{token.username} ({token.user_nsid}) with {token.perms} permission"
+    where = f"{client.endpoints.rest.split('/')[2]} (API key {credentials.api_key})"
+    print(f"Logged in as {terminal_text(who)} on {terminal_text(where)}.")  # a server's text
     return 0
 
 

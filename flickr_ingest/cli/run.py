@@ -20,6 +20,7 @@ from flickr_ingest.cli.prefect_server import (
     use_prefect_server,
 )
 from flickr_ingest.errors import FlickrIngestError
+from flickr_ingest.report.escaping import terminal_text
 from flickr_ingest.settings import (
     ENV_PREFIX,
     ON_CHANGE_CHOICES,
@@ -171,11 +172,12 @@ def _print_summary(summary: dict[str, Any], settings: IngestSettings) -> None:
     print(f"Run {summary['run_id']}: {totals or 'nothing to do'}")
     organize = summary["organize_urls"]  # 100 photos each: the report has every one
     for url in organize[:_ORGANIZE_LINKS_SHOWN]:
-        print(f"Organize on Flickr: {url}")
+        print(f"Organize on Flickr: {terminal_text(url)}")  # photo ids a server gave
     if len(organize) > _ORGANIZE_LINKS_SHOWN:
         print(f"... and {len(organize) - _ORGANIZE_LINKS_SHOWN} more organize links in the report")
     for album in sorted(summary.get("albums", []), key=lambda album: album["title"].casefold()):
-        print(f"Album {album['title']!r}: {album['photo_count']} photo(s), {album['url']}")
+        title, url = terminal_text(repr(album["title"])), terminal_text(album["url"])
+        print(f"Album {title}: {album['photo_count']} photo(s), {url}")
     print(f"Report: {summary['report']['html']}")
     if summary["sandbox"]:
         state = settings.state_path / "sandbox"

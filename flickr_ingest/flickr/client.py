@@ -46,6 +46,7 @@ from flickr_ingest.flickr.responses import (
     parse_upload,
     parse_upload_status,
 )
+from flickr_ingest.numbers import parse_count, parse_seconds
 from flickr_ingest.pacing import Pacing
 from flickr_ingest.tags import format_tags
 
@@ -62,6 +63,10 @@ _SEND_BLOCK = 64 * 1024
 _FORM = "application/x-www-form-urlencoded"
 _TICKETS_PER_CALL = 100
 _ALBUMS_PER_PAGE = 500  # Flickr's maximum for getList and getPhotos
+#: The most of an answer read: Flickr's biggest (a page of 500 photos with extras) is well
+#: under 1 MB. A server sending more is not Flickr: stop reading rather than hold it all.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+_READ_BLOCK = 64 * 1024
 #: Flickr's photoset codes
 _ALBUM_NOT_FOUND, _ALREADY_IN_ALBUM = 1, 3
 
@@ -150,13 +155,13 @@ class FlickrClient:
                 url, headers, _ = self._signer.sign(
                     self.endpoints.rest, "POST", body=body, headers={"Content-Type": _FORM}
                 )
-                response = self._send("POST", url, data=body, headers=headers)
+                answer = self._send("POST", url, data=body, headers=headers)
             else:
                 url, headers, _ = self._signer.sign(
                     f"{self.endpoints.rest}?{urlencode(values)}", "GET"
                 )
-                response = self._send("GET", url, headers=headers)
-            return parse_json(response.content)
+                answer = self._send("GET", url, headers=headers)
+            return parse_json(answer)
         except errors.FlickrError as error:
             self.pacing.rest_throttled(error)
             raise
@@ -183,8 +188,11 @@ class FlickrClient:
         status = parse_upload_status(self.call("flickr.people.getUploadStatus"))
         if status.is_pro or status.items_uploaded is not None:
             return status
-        photos = self.call("flickr.people.getPhotos", user_id="me", per_page=1)["photos"]
-        return replace(status, items_uploaded=int(photos.get("total", 0)))
+        photos = self.call("flickr.people.getPhotos", user_id="me", per_page=1).get("photos")
+        total = as_int(photos.get("total", 0)) if isinstance(photos, dict) else None
+        if total is None:
+            raise errors.ProtocolError("Flickr's answer names no number of photos on the account")
+        return replace(status, items_uploaded=total)
 
     def default_privacy(self) -> int | None:
         """Who sees a new photo whose upload names no audience (flickr.prefs.getPrivacy):
@@ -400,8 +408,8 @@ class FlickrClient:
                 "Authorization": headers["Authorization"],
                 "Content-Type": encoder.content_type,
             }
-            response = self._send("POST", url, data=encoder, headers=headers)
-            return parse_upload(response.content)  # in the slot: error 14 is a throttle signal
+            answer = self._send("POST", url, data=encoder, headers=headers)
+            return parse_upload(answer)  # in the slot: error 14 is a throttle signal
 
     # -- transport -----------------------------------------------------------------------
 
@@ -425,14 +433,19 @@ class FlickrClient:
                 }
             return self._environments[origin]
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send one request; every foreign exception becomes a FlickrError here."""
+    def _send(self, method: str, url: str, **kwargs: Any) -> bytes:
+        """Send one request and return the answer's body; every foreign exception
+        becomes a FlickrError here. Redirects are not followed (an answer from another
+        host is not Flickr's), and at most MAX_ANSWER_BYTES of an answer are read."""
         where = _where(url)
         kwargs = {**self._environment(url), **kwargs}
         try:
-            response = self._session.request(method, url, timeout=self.timeout, **kwargs)
-            # Read the body inside the try: a connection dropped mid-answer fails here.
-            response.content  # noqa: B018
+            response = self._session.request(
+                method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs
+            )
+            with response:
+                # Read the body inside the try: a connection dropped mid-answer fails here.
+                body = _read_limited(response, where)
         except requests.ConnectTimeout as error:
             raise errors.TransportError(
                 f"timed out connecting to {where}", unreachable=True
@@ -445,14 +458,21 @@ class FlickrClient:
             ) from error
         status = response.status_code
         if status == 200:
-            return response
+            return body
         if status in (408, 429) or status >= 500:
-            raise errors.TransportError(
+            raise errors.transient(
                 f"HTTP {status} from {where}", retry_after=_retry_after(response), status=status
+            )
+        if 300 <= status < 400:
+            target = _where(response.headers.get("Location", ""))[:200] or "nowhere"
+            raise errors.ProtocolError(
+                f"{where} answered HTTP {status}, a redirect to {target}: API calls are not"
+                " redirected (check FLICKR_BASE_URL)"
             )
         # OAuth refusals: HTTP 400/401, a form-encoded `oauth_problem=…` in plain text,
         # whatever the format asked for (recorded Flickr traffic; never shown: debug_sbs).
-        fields = parse_qs(response.text[:4096]) if status in (400, 401, 403) else {}
+        text = body[:4096].decode("utf-8", "replace")
+        fields = parse_qs(text) if status in (400, 401, 403) else {}
         if "oauth_problem" in fields:
             problem = _OAUTH_NAME.sub("", fields["oauth_problem"][0])[:64]  # shown to people
             absent = _OAUTH_NAME.sub("", fields.get("oauth_parameters_absent", [""])[0])[:200]
@@ -491,13 +511,35 @@ def _where(url: str) -> str:
     return f"{parts.netloc}{parts.path}"
 
 
+def _read_limited(response: requests.Response, where: str) -> bytes:
+    """The answer's body, read a block at a time up to MAX_ANSWER_BYTES (decoded: a
+    compressed answer counts as it unpacks)."""
+    declared = parse_count(response.headers.get("Content-Length"))
+    if declared is not None and declared > MAX_ANSWER_BYTES:
+        raise errors.ProtocolError(_too_big(where, f"{declared:,} bytes"))
+    blocks, size = [], 0
+    for block in response.iter_content(_READ_BLOCK):
+        size += len(block)
+        if size > MAX_ANSWER_BYTES:
+            raise errors.ProtocolError(_too_big(where, "more"))
+        blocks.append(block)
+    return b"".join(blocks)
+
+
+def _too_big(where: str, size: str) -> str:
+    limit = MAX_ANSWER_BYTES // (1024 * 1024)
+    return f"the answer from {where} is too big ({size}; at most {limit} MB is read)"
+
+
 def _retry_after(response: requests.Response) -> float | None:
+    """The wait a Retry-After header names: seconds (ASCII digits), or an HTTP date."""
     value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
+    seconds = parse_seconds(value)
+    if seconds is not None:
+        return seconds
     try:  # an HTTP date; anything else is no usable wait
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive one is read as such
         when = when.replace(tzinfo=datetime.UTC)

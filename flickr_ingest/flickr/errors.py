@@ -8,6 +8,7 @@
 | AuthError           | stop the batch                             | 95-100, OAuth problems     |
 | DuplicatePhotoError | success-equivalent: the photo is there     | 9                          |
 | FlickrAPIError      | a REST method's own error (not retried)    | everything else            |
+| WaitTooLong         | not waited: defer the rest, say why        | a wait past the maximum    |
 
 `is_retryable(exc)` is the single predicate the one retry layer (the Prefect task) asks.
 """
@@ -15,6 +16,13 @@
 from __future__ import annotations
 
 from flickr_ingest.errors import FlickrIngestError
+from flickr_ingest.numbers import parse_seconds
+
+#: The longest wait a server may ask of a run: a `Retry-After`, Flickr's
+#: `non_pro_desktop_upload_wait_time`, the end of the shared upload throttle. Flickr asks
+#: for seconds to minutes; a longer ask comes from a broken or hostile server (or a
+#: planted throttle) and is not waited: the run defers what is left and says why.
+MAX_WAIT_SECONDS = 15 * 60
 
 
 class FlickrError(FlickrIngestError):
@@ -93,7 +101,45 @@ class FlickrAPIError(FlickrError):
 
 
 class ProtocolError(FlickrError):
-    """The answer could not be read safely (hostile or malformed XML)."""
+    """The answer could not be read safely: hostile or malformed XML, too big, nested too
+    deep, or a redirect (API calls are never followed elsewhere)."""
+
+
+class WaitTooLong(FlickrError):
+    """A server (or the shared throttle) asked for a wait past MAX_WAIT_SECONDS: not
+    waited and not retried; the run defers what is left with this as the reason."""
+
+    def __init__(self, message: str, *, code: int | None = None, wait: float) -> None:
+        minutes = MAX_WAIT_SECONDS // 60
+        super().__init__(
+            f"{message}; asked to wait {_duration(wait)}, more than the {minutes}-minute"
+            " maximum: not waited",
+            code=code,
+        )
+        self.wait = wait
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}s"
+    return f"{seconds:,.0f} s"
+
+
+def transient(
+    message: str,
+    *,
+    code: int | None = None,
+    retry_after: float | None = None,
+    status: int | None = None,
+) -> FlickrError:
+    """The error for a failure worth retrying (a TransportError when `status` is an HTTP
+    status), or WaitTooLong when the wait it names is past MAX_WAIT_SECONDS."""
+    if retry_after is not None and retry_after > MAX_WAIT_SECONDS:
+        return WaitTooLong(message, code=code, wait=retry_after)
+    if status is not None:
+        return TransportError(message, retry_after=retry_after, status=status)
+    return TransientError(message, code=code, retry_after=retry_after)
 
 
 _UPLOAD_TRANSIENT = {3, 14, 105, 106}
@@ -111,9 +157,8 @@ def upload_error(code: int, message: str, details: dict[str, str]) -> FlickrErro
             status=details.get("duplicate_photo_status", ""),
         )
     if code in _UPLOAD_TRANSIENT:
-        wait = details.get("non_pro_desktop_upload_wait_time", "")
-        retry_after = float(wait) if wait.replace(".", "", 1).isdigit() else None
-        return TransientError(message, code=code, retry_after=retry_after)
+        wait = parse_seconds(details.get("non_pro_desktop_upload_wait_time"))
+        return transient(message, code=code, retry_after=wait)
     if code in _UPLOAD_PERMANENT:
         return PermanentFileError(message, code=code)
     if code in (0, 6, 7):

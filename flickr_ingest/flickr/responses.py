@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, TreeBuilder
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
+from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
+from flickr_ingest import shallow_json
 from flickr_ingest.flickr import errors
+from flickr_ingest.numbers import parse_count
+
+#: The deepest nesting read in an answer. Flickr's go about six levels deep; a deeper
+#: one is refused before it is parsed (JSON nested 100,000 deep overflows the parser).
+MAX_DEPTH = 64
 
 _DETAIL_NAMES = (
     "duplicate_photo_id",
@@ -67,9 +72,35 @@ class UploadStatus:
     item_limit: int | None = None  # `upload_limit`: a free account's 1,000
 
 
+class _TooDeep(Exception):
+    pass
+
+
+class _DepthLimitedBuilder(TreeBuilder):
+    def __init__(self) -> None:
+        super().__init__()
+        self._depth = 0
+
+    def start(self, tag: Any, attrs: Any) -> Element:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _TooDeep
+        return super().start(tag, attrs)
+
+    def end(self, tag: Any) -> Element:
+        self._depth -= 1
+        return super().end(tag)
+
+
 def parse_xml(body: bytes) -> Element:
+    parser = DefusedXMLParser(target=_DepthLimitedBuilder())
     try:
-        return fromstring(body)
+        parser.feed(body)
+        return parser.close()
+    except _TooDeep:
+        raise errors.ProtocolError(
+            f"refused Flickr's answer: XML nested more than {MAX_DEPTH} deep"
+        ) from None
     except DefusedXmlException as error:
         raise errors.ProtocolError(
             f"refused unsafe XML in Flickr's answer ({type(error).__name__})"
@@ -120,23 +151,27 @@ def parse_upload(body: bytes) -> UploadResult:
 def _code_and_message(err: Element | None) -> tuple[int, str]:
     if err is None:
         return -1, "failure without an error element"
-    code = err.get("code", "-1")
-    return (int(code) if code.lstrip("-").isdigit() else -1), err.get("msg", "")
+    return _code(err.get("code")), err.get("msg", "")
+
+
+def _code(value: Any) -> int:
+    """Flickr's error code (a number, or digits in a string); -1 for anything else."""
+    code = as_int(value)
+    return -1 if code is None else code
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
     """A REST answer in `format=json&nojsoncallback=1`; raises the mapped error on failure."""
     try:
-        document = json.loads(body)
+        document = shallow_json.loads(body, max_depth=MAX_DEPTH)
+    except shallow_json.TooDeep as error:
+        raise errors.ProtocolError(f"refused Flickr's answer: {error}") from None
     except ValueError:
         raise errors.TransportError(f"Flickr's answer is not JSON: {_preview(body)}") from None
     if not isinstance(document, dict) or "stat" not in document:
         raise errors.TransportError(f"unexpected Flickr answer: {_preview(body)}")
     if document["stat"] != "ok":
-        code = document.get("code", -1)
-        raise errors.api_error(
-            int(code) if str(code).lstrip("-").isdigit() else -1, str(document.get("message", ""))
-        )
+        raise errors.api_error(_code(document.get("code")), str(document.get("message", "")))
     return document
 
 
@@ -146,8 +181,8 @@ def as_int(value: Any) -> int | None:
         return int(value)
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str):
+        return parse_count(value.strip())
     return None
 
 

@@ -22,10 +22,13 @@ one task the album's creator; `record_album` keeps its id (the first record wins
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import socket
 from dataclasses import dataclass
 from typing import Protocol
+
+from flickr_ingest.numbers import parse_count, parse_seconds
 
 #: claim() answers
 CLAIMED = "claimed"  # nobody held these bytes
@@ -47,11 +50,11 @@ def holder_id(key: str) -> str:
 
 def holder_is_gone(holder: str) -> bool:
     host, _, rest = holder.partition("|")
-    pid = rest.partition("|")[0]
-    if host != _HOST or not pid.isdigit():
+    pid = parse_count(rest.partition("|")[0], max_digits=9)  # '²'.isdigit() is True
+    if host != _HOST or not pid:
         return False  # another machine's process: only its age can tell
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
@@ -137,8 +140,22 @@ class Ledger(Protocol):
     def close(self) -> None: ...
 
 
-def may_take_over(holder: str, claimed: float, key: str, now: float, timeout: float) -> bool:
+def may_take_over(holder: object, claimed: object, key: str, now: float, timeout: float) -> bool:
     """Whether the task `key` may take a claim held by `holder` since `claimed`: it is its
-    own (an earlier attempt), too old, or its process is gone."""
+    own (an earlier attempt), too old, or its process is gone. A claim whose time is no
+    number, or lies further ahead than the timeout (a shared ledger anyone with the
+    bucket can write), is taken over: it would hold its file for ever."""
+    holder = str(holder)
     same_task = holder.split("|", 2)[-1] == key
-    return same_task or now - claimed >= timeout or holder_is_gone(holder)
+    since = _claim_time(claimed)
+    if since is None or since > now + timeout:
+        return True
+    return same_task or now - since >= timeout or holder_is_gone(holder)
+
+
+def _claim_time(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    return parse_seconds(value) if isinstance(value, str) else None

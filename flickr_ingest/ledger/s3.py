@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
+from flickr_ingest import shallow_json
 from flickr_ingest.ledger.base import (
     BUSY,
     CLAIMED,
@@ -84,7 +85,7 @@ class S3Ledger:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise
-        return json.loads(answer["Body"].read())
+        return _loads(answer["Body"].read())
 
     def close(self) -> None:
         """Nothing to close: the client belongs to the run."""
@@ -258,8 +259,14 @@ class S3Ledger:
             current = self.client.get_object(Bucket=self.bucket, Key=claim_key)
         except ClientError:
             return BUSY  # released between our two requests: the next try will tell
-        held = json.loads(current["Body"].read())
-        if not may_take_over(held["holder"], held["claimed"], key, time.time(), self.claim_timeout):
+        try:
+            held = _loads(current["Body"].read())
+        except ValueError:  # not a claim this ledger wrote: none worth keeping
+            held = {}
+        held = held if isinstance(held, dict) else {}
+        if not may_take_over(
+            held.get("holder"), held.get("claimed"), key, time.time(), self.claim_timeout
+        ):
             return BUSY
         try:  # compare-and-swap: only if nobody else took it over meanwhile
             self.client.put_object(
@@ -274,9 +281,7 @@ class S3Ledger:
     def release(self, account: str, sha256: str, key: str) -> None:
         claim_key = self._key("claims", _slug(account), sha256)
         try:
-            held = json.loads(
-                self.client.get_object(Bucket=self.bucket, Key=claim_key)["Body"].read()
-            )
+            held = _loads(self.client.get_object(Bucket=self.bucket, Key=claim_key)["Body"].read())
         except ClientError:
             return
         if held.get("holder") == holder_id(key):
@@ -310,8 +315,18 @@ class S3Ledger:
             current = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError:
             return
-        if json.loads(current["Body"].read())["album_id"] == album_id:
+        if _loads(current["Body"].read())["album_id"] == album_id:
             self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+#: The ledger's records nest two levels deep; a deeper one was not written by a ledger.
+_MAX_DEPTH = 8
+
+
+def _loads(body: bytes) -> Any:
+    """A record from the bucket, which anyone who may write it can have planted: nesting
+    too deep for Python's parser is refused (a ValueError) before it is parsed."""
+    return shallow_json.loads(body, max_depth=_MAX_DEPTH)
 
 
 def _path_record(record: dict[str, Any]) -> PathRecord:

@@ -22,6 +22,12 @@ from pathlib import Path
 from typing import TextIO
 
 from flickr_ingest.content import DAMAGED
+from flickr_ingest.private_files import (
+    make_private,
+    open_private,
+    private_folder,
+    write_private_text,
+)
 from flickr_ingest.report.model import (
     ALREADY_UPLOADED,
     OK_STATUSES,
@@ -49,8 +55,8 @@ class RecordLog:
         self._lines: list[str] = []
         self._file: TextIO | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("w", encoding="utf-8", errors="backslashreplace")
+            private_folder(path.parent)
+            self._file = open_private(path, "w", encoding="utf-8", errors="backslashreplace")
         self.totals: Counter[str] = Counter()
         self._uploaded: dict[str, None] = {}  # photo ids, in upload order, once each
         self._attention: list[FileRecord] = []  # the first LISTED_FILES that need a look
@@ -155,16 +161,13 @@ class RecordLog:
         """Write the records at `path` (the log reads from there from now on)."""
         self.close()
         if self.path is None:
-            path.write_text(
-                "".join(line + "\n" for line in self._lines),
-                encoding="utf-8",
-                errors="backslashreplace",  # see writers.write_report
-            )
+            write_private_text(path, "".join(line + "\n" for line in self._lines))
             return
         if self.path != path:
             # A rename on one file system, else a copy of the bytes only (copying modes
             # and times fails on some network mounts after the data is across).
             shutil.move(self.path, path, copy_function=shutil.copyfile)
+            make_private(path)  # a copy is made with the umask's mode
             self.path = path
 
 

@@ -17,6 +17,7 @@ from PIL import ExifTags, Image
 
 from flickr_ingest.metadata import jpeg
 from flickr_ingest.metadata.read import head_for_metadata
+from flickr_ingest.private_files import open_private, private_folder
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ def make_thumbnail(source: Path | BinaryIO, target: Path) -> bool:
 def save_thumbnail(picture: Image.Image, target: Path) -> bool:
     """Write `picture` (from `small_picture`) as the report's JPEG thumbnail."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        picture.convert("RGB").save(target, "JPEG", quality=80)
+        private_folder(target.parent)
+        with open_private(target, "wb") as out:  # a private photo's likeness
+            picture.convert("RGB").save(out, "JPEG", quality=80)
         return True
     except Exception as error:
         logger.debug("no thumbnail for %s: %s", target.name, error)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flickr_ingest.private_files import private_folder, write_private_text
 from flickr_ingest.report.escaping import html_text, markdown_text, markdown_url
 from flickr_ingest.report.model import (
     FAILED,
@@ -41,7 +42,7 @@ REPORT_FILES = {"json": "report.json", "markdown": "report.md", "html": "report.
 
 
 def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     paths = {kind: folder / name for kind, name in REPORT_FILES.items()}
     inline = len(report.files) <= INLINE_RECORDS
     data = report.to_json(with_files=inline)
@@ -50,10 +51,9 @@ def write_report(report: RunReport, folder: Path) -> dict[str, Path]:
         data["records"] = RECORDS_FILE
     # A lone surrogate (a name's byte that is not UTF-8, in some message) is written as
     # its escape: "\udcf6" inside a JSON string is still valid JSON, and reads back.
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    paths["json"].write_text(text, "utf-8", errors="backslashreplace")
-    paths["markdown"].write_text(to_markdown(report), "utf-8", errors="backslashreplace")
-    paths["html"].write_text(to_html(report), "utf-8", errors="backslashreplace")
+    write_private_text(paths["json"], json.dumps(data, indent=2, ensure_ascii=False))
+    write_private_text(paths["markdown"], to_markdown(report))
+    write_private_text(paths["html"], to_html(report))
     return paths
 
 

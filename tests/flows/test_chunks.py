@@ -66,3 +66,58 @@ def test_chunk_runs_that_end_without_a_report_leave_their_files_failed_with_why(
     ), [f["reason"] for f in files]
     assert any("chunk runs of up to 3 files" in note for note in report["notes"])
     assert sandbox.state.photos.all_photos() == []
+
+
+def _run_chunk_runs(deployment_id, expected: int, done: threading.Event) -> None:
+    """Run each chunk run of `deployment_id` as a process worker does (`python -m
+    prefect.engine` for its flow run id), once `expected` of them exist."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    deadline = time.monotonic() + 120
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+            )
+            if len(runs) >= expected:
+                for run in runs:
+                    subprocess.run(
+                        [sys.executable, "-m", "prefect.engine"],
+                        env={**os.environ, "PREFECT__FLOW_RUN_ID": str(run.id)},
+                        cwd=root,
+                        capture_output=True,
+                        timeout=180,
+                    )
+                done.set()
+                return
+            time.sleep(0.2)
+
+
+def test_a_100_character_run_id_runs_in_chunks(
+    flow_env: Path, sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`<run id>-chunk001` is too long for a run id of 92 characters or more: the chunk
+    ids are cut to fit (with a hash of the whole id), and every chunk uploads."""
+    deployment_id = ingest.to_deployment(name="chunks-long-id").apply()
+    monkeypatch.setenv("FLICKR_INGEST_CHUNK_DEPLOYMENT", "ingest/chunks-long-id")
+    folder = flow_env / "four"
+    folder.mkdir()
+    for number in range(4):
+        (folder / f"p{number}.jpg").write_bytes(jpeg_bytes(7100 + number))
+    ran = threading.Event()
+    runner = threading.Thread(target=_run_chunk_runs, args=(deployment_id, 2, ran), daemon=True)
+    runner.start()
+    try:
+        summary = ingest(source=str(folder), chunk_size=2, run_id="r" * 100)
+    finally:
+        runner.join(timeout=400)
+        with get_client(sync_client=True) as client:
+            client.delete_deployment(deployment_id)
+    assert ran.is_set()
+    report = json.loads(Path(summary["report"]["json"]).read_text(encoding="utf-8"))
+    assert report["run_id"] == "r" * 100
+    assert [f["status"] for f in report["files"]] == ["uploaded"] * 4, report["files"]
+    assert len(sandbox.state.photos.all_photos()) == 4

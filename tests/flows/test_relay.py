@@ -105,3 +105,23 @@ def _events_about(resource_id: str) -> int:
             json={"filter": {"resource": {"id": [resource_id]}, "occurred": window}},
         )
     return len(answer.json()["events"])
+
+
+def test_malformed_messages_of_any_kind_are_poison_and_the_relay_goes_on(
+    prefect_server: str, moto_server: str
+) -> None:
+    """200,000 nested arrays (a RecursionError in the parser) and a size of 1e400 (an
+    OverflowError in int()) each ended the relay process; now both go to the dead-letter
+    queue and the good message after them is relayed."""
+    sqs, queue, dead = _queues(moto_server)
+    nested = "[" * 200_000
+    huge = _notification("b", "inbox/huge.jpg").replace('"size": 3', '"size": 1e400')
+    assert "1e400" in huge
+    for body in (nested, huge, _notification("b", "inbox/good.jpg")):
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    counts = RelayCounts()
+    for _ in range(4):
+        relay_once(sqs, queue, counts, wait_seconds=0)
+    assert (counts.events, counts.poison, counts.failed_posts) == (1, 4, 0)
+    assert _bodies(sqs, queue) == []
+    assert sorted(_bodies(sqs, dead), key=len) == [huge, nested]

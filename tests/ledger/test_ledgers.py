@@ -175,3 +175,29 @@ def test_a_ledger_from_before_prints_keeps_its_rows(tmp_path: Path) -> None:
     finally:
         ledger.close()
     SqliteLedger(path).close()  # opened again: already migrated
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        b'{"holder": "host|\xc2\xb2|x", "claimed": "\xc2\xb2"}',  # '²'.isdigit() is True
+        b'{"holder": 7, "claimed": 1e400}',
+        b'{"claimed": 99999999999}',  # far ahead: it would hold the file for ever
+        b"[" * 100_000,  # deeper than the parser can go
+        b"not json",
+    ],
+)
+def test_a_planted_claim_in_a_shared_ledger_is_taken_over(
+    s3, bucket: str, tmp_path: Path, planted: bytes
+) -> None:
+    """Anyone who may write the ledger's bucket may plant a claim: none crashes a run
+    or holds its file for ever."""
+    ledger = open_ledger(f"s3://{bucket}/ledger", state_dir=tmp_path, s3_client=s3)
+    assert ledger.claim("me", "ee", "first-task") == CLAIMED
+    [key] = [
+        entry["Key"]
+        for entry in s3.list_objects_v2(Bucket=bucket, Prefix="ledger/claims/")["Contents"]
+    ]
+    s3.put_object(Bucket=bucket, Key=key, Body=planted)
+    assert ledger.claim("me", "ee", "next-task") == RECLAIMED
+    ledger.close()
