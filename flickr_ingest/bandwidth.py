@@ -116,6 +116,11 @@ class ByteBudget:
     def rate(self) -> float | None:
         return self.timetable.rate_at(self._now())
 
+    def slowest(self) -> float | None:
+        """The lowest cap the timetable ever sets (None: it sets none)."""
+        rates = [slot.rate for slot in self.timetable.slots if slot.rate is not None]
+        return min(rates) if rates else None
+
     def take(self, size: int) -> None:
         while size > 0:
             rate = self.rate()

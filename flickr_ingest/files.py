@@ -97,8 +97,10 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
-def send_deadline_seconds(size: int) -> float:
-    return BASE_SECONDS + size / MIN_BYTES_PER_SECOND
+def send_deadline_seconds(size: int, slowest: float = MIN_BYTES_PER_SECOND) -> float:
+    """How long sending `size` bytes may take: `slowest` is the rate below which the link
+    is taken for stalled (lower under a bandwidth cap, which slows every lane on purpose)."""
+    return BASE_SECONDS + size / min(slowest, MIN_BYTES_PER_SECOND)
 
 
 class CheckedReader:
@@ -107,13 +109,15 @@ class CheckedReader:
     file that shrinks mid-send fails the send (as a transport error, retried) rather
     than leaving the server waiting; bytes beyond `size` are never sent."""
 
-    def __init__(self, stream: BinaryIO, size: int) -> None:
+    def __init__(
+        self, stream: BinaryIO, size: int, *, slowest: float = MIN_BYTES_PER_SECOND
+    ) -> None:
         self._stream = stream
         self._size = size
         self._sha256 = hashlib.sha256()
         self.bytes_read = 0
         self.name = "photo"  # the upload names the file itself
-        self._allowed = send_deadline_seconds(size)
+        self._allowed = send_deadline_seconds(size, slowest)
         self._deadline = time.monotonic() + self._allowed
 
     @property

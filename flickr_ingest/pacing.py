@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from flickr_ingest.bandwidth import ByteBudget
 from flickr_ingest.flickr import errors
 from flickr_ingest.numbers import parse_seconds
 
@@ -196,14 +197,24 @@ class UploadGate:
 class Pacing:
     """What the client waits for: `before_rest_call()` before each REST call (the key's
     budget, and any Retry-After a REST answer named), `upload_slot()` around each upload
-    or replace (the upload gate)."""
+    or replace (the upload gate), `sending(n)` before each piece of an upload's body (the
+    bandwidth cap)."""
 
     def __init__(
-        self, rest_budget: Callable[[], None] | None = None, uploads: UploadGate | None = None
+        self,
+        rest_budget: Callable[[], None] | None = None,
+        uploads: UploadGate | None = None,
+        bandwidth: ByteBudget | None = None,
     ) -> None:
         self.rest_budget = rest_budget
         self.uploads = uploads or UploadGate(max_in_flight=64)
+        self.bandwidth = bandwidth  # the cap on upload bytes a second (--bwlimit), if any
         self._rest_paused_until = 0.0  # monotonic
+
+    def sending(self, size: int) -> None:
+        """`size` more bytes of an upload are about to go: within the bandwidth cap."""
+        if self.bandwidth is not None:
+            self.bandwidth.take(size)
 
     def before_rest_call(self) -> None:
         wait = self._rest_paused_until - time.monotonic()

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from flickr_ingest.albums import Albums, album_title, source_root_name, wants_albums
 from flickr_ingest.audience import Audience, destination_line
+from flickr_ingest.bandwidth import ByteBudget, Timetable
 from flickr_ingest.claims import RunClaim
 from flickr_ingest.discovery import discover
 from flickr_ingest.errors import ConfigurationError
@@ -426,7 +427,9 @@ def _open(
             credentials, endpoints=endpoints, pool_size=max(8, settings.concurrency * 2)
         )
         # Uploads obey Flickr's own "slow down" (the Prefect shell shares it between workers).
-        client.pacing = Pacing(uploads=UploadGate(settings.concurrency))
+        client.pacing = Pacing(
+            uploads=UploadGate(settings.concurrency), bandwidth=bandwidth_budget(settings)
+        )
         state = settings.state_path
         if not settings.state_dir and not settings.ledger:  # the per-user default ledger
             merged = merge_legacy_state(state, Path.cwd())
@@ -466,6 +469,11 @@ def _open(
         finally:
             claim.release()
         raise
+
+
+def bandwidth_budget(settings: IngestSettings) -> ByteBudget | None:
+    """The byte bucket every upload lane of this run draws from, under `--bwlimit`."""
+    return ByteBudget(Timetable.parse(settings.bwlimit)) if settings.bwlimit else None
 
 
 def _s3_client_for(settings: IngestSettings) -> Any:

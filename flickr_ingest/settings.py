@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from flickr_ingest.bandwidth import Timetable
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.metadata import MappingOptions
 from flickr_ingest.state import default_state_dir
@@ -52,6 +53,9 @@ class IngestSettings:
     api_calls_per_hour: int = 3600
     # A hard cap on uploads and replaces per key (0 = none: Flickr's own signals pace them)
     uploads_per_hour: int = 0
+    # A cap on upload bytes a second, rclone's form: "2M", "512k", or a timetable such as
+    # "08:00,2M 23:00,off" ("" = none); flickr_ingest/bandwidth.py
+    bwlimit: str = ""
     is_public: bool | None = None  # None = the account's default
     is_friend: bool | None = None
     is_family: bool | None = None
@@ -138,6 +142,14 @@ def _on_damaged(value: str) -> str | None:
     return None if value in ON_DAMAGED_CHOICES else f"must be one of {choices}, not {value!r}"
 
 
+def _bwlimit(value: str) -> str | None:
+    try:
+        Timetable.parse(value)
+    except ConfigurationError as error:
+        return str(error)
+    return None
+
+
 def _album(value: str) -> str | None:
     if value.strip():
         return None
@@ -160,6 +172,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "on_change": _on_change,
     "on_damaged": _on_damaged,
     "album": _album,
+    "bwlimit": _bwlimit,
     "s3_endpoint_url": _s3_endpoint,
 }
 

@@ -31,6 +31,7 @@ import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -44,6 +45,7 @@ from flickr_ingest.ledger import Ledger
 from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields
 from flickr_ingest.pictures import PicturePrints, prints_of
+from flickr_ingest.progress import announce_sent
 from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import small_picture
 from flickr_ingest.sources import Source
@@ -247,7 +249,12 @@ def replace_photo(
     else:
         ledger.begin_replace(account, edit.uri, print_.sha256, secret)
         try:
-            client.replace(sent, photo_id=edit.photo_id, filename=filename)
+            client.replace(
+                sent,
+                photo_id=edit.photo_id,
+                filename=filename,
+                progress=partial(announce_sent, edit.uri),
+            )
         except errors.FlickrAPIError as error:
             if error.code != _NOT_PRO:
                 raise

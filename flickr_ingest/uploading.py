@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,7 +19,7 @@ from PIL.Image import Image
 from flickr_ingest import filetypes, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
-from flickr_ingest.files import CheckedReader, NotARegularFile, open_regular
+from flickr_ingest.files import MIN_BYTES_PER_SECOND, CheckedReader, NotARegularFile, open_regular
 from flickr_ingest.filetypes import PHOTO
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
@@ -26,6 +27,7 @@ from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
 from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.planning import Decision
+from flickr_ingest.progress import announce_sent
 from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import save_thumbnail, small_picture
 from flickr_ingest.settings import IngestSettings
@@ -220,7 +222,7 @@ def _replace_or_report(
                 ctx.ledger,
                 ctx.account,
                 edit,
-                CheckedReader(stream, print_.size),
+                CheckedReader(stream, print_.size, slowest=_slowest_lane(ctx)),
                 item.name,
                 print_,
                 taken,
@@ -383,6 +385,16 @@ class ChangedWhileSent(FlickrIngestError):
         self.photo_id = photo_id
 
 
+def _slowest_lane(ctx: UploadContext) -> float:
+    """The rate below which one upload is taken for stalled: under a bandwidth cap, a
+    lane's share of its lowest rate (half of it: lanes do not share evenly)."""
+    bandwidth = ctx.client.pacing.bandwidth
+    cap = bandwidth.slowest() if bandwidth is not None else None
+    if cap is None:
+        return MIN_BYTES_PER_SECOND
+    return min(MIN_BYTES_PER_SECOND, cap / ctx.settings.concurrency / 2)
+
+
 def _send(
     ctx: UploadContext,
     stream: BinaryIO,
@@ -400,7 +412,7 @@ def _send(
             return found[0], model.UPLOADED, "an earlier attempt had landed (found by checksum tag)"
     settings = ctx.settings
     stream.seek(0)
-    sent = CheckedReader(stream, print_.size)
+    sent = CheckedReader(stream, print_.size, slowest=_slowest_lane(ctx))
     try:
         result = ctx.client.upload(
             sent,
@@ -414,6 +426,7 @@ def _send(
             safety_level=settings.safety_level,
             hidden=settings.hidden,
             dedup_check=1,
+            progress=partial(announce_sent, item.uri),
         )
     except errors.DuplicatePhotoError as duplicate:
         if recovering:

@@ -176,7 +176,10 @@ def use_shared_pacing(flickr: FlickrClient, settings: IngestSettings) -> Callabl
         board=VariableThrottleBoard(flickr.credentials.api_key),
         cap=upload_cap.acquire if upload_cap else None,
     )
-    flickr.pacing = Pacing(rest_budget.acquire if rest_budget else None, gate)
+    # The bandwidth cap is this process's (the run's lanes share it); not yet the key's.
+    flickr.pacing = Pacing(
+        rest_budget.acquire if rest_budget else None, gate, bandwidth=flickr.pacing.bandwidth
+    )
     budgets = [budget for budget in (rest_budget, upload_cap) if budget is not None]
 
     def settle() -> None:

@@ -52,6 +52,7 @@ def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
         "album_separator": args.album_separator,
         "follow_links": args.follow_links or None,
         "on_change": args.on_change,
+        "bwlimit": args.bwlimit,
         "on_damaged": args.on_damaged,
         "update_metadata": args.update_metadata or None,
     }
@@ -261,6 +262,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--follow-links",
         action="store_true",
         help="follow symbolic links that lead outside a local source (skipped by default)",
+    )
+    parser.add_argument(
+        "--bwlimit",
+        metavar="RATE",
+        help="cap upload bytes a second: 2M, 512k (KiB/s), or rclone's timetable"
+        " '08:00,2M 23:00,off' (default: none)",
     )
     parser.add_argument(
         "--verbose",

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -358,9 +358,11 @@ class FlickrClient:
         hidden: int | None = None,
         dedup_check: int | None = None,
         asynchronous: bool = False,
+        progress: Callable[[int], None] | None = None,
     ) -> UploadResult:
         """Upload a photo or video from a path or a readable stream (then give `filename`,
-        the real name with its real extension: Flickr rejects some videos without it)."""
+        the real name with its real extension: Flickr rejects some videos without it).
+        `progress` hears of each piece of the body as it goes."""
         fields = {
             "title": title,
             "description": description,
@@ -374,7 +376,7 @@ class FlickrClient:
             "dedup_check": dedup_check,
             "async": 1 if asynchronous else None,
         }
-        return self._post_file(self.endpoints.upload, source, filename, fields)
+        return self._post_file(self.endpoints.upload, source, filename, fields, progress)
 
     def replace(
         self,
@@ -383,9 +385,10 @@ class FlickrClient:
         photo_id: str,
         filename: str | None = None,
         asynchronous: bool = False,
+        progress: Callable[[int], None] | None = None,
     ) -> UploadResult:
         fields = {"photo_id": photo_id, "async": 1 if asynchronous else None}
-        return self._post_file(self.endpoints.replace, source, filename, fields)
+        return self._post_file(self.endpoints.replace, source, filename, fields, progress)
 
     def _post_file(
         self,
@@ -393,6 +396,7 @@ class FlickrClient:
         source: Path | str | BinaryIO,
         filename: str | None,
         fields: dict[str, Any],
+        progress: Callable[[int], None] | None = None,
     ) -> UploadResult:
         form = {name: str(value) for name, value in fields.items() if value is not None}
         # Every field but the photo is signed, as if it were a form-encoded body.
@@ -408,7 +412,8 @@ class FlickrClient:
                 "Authorization": headers["Authorization"],
                 "Content-Type": encoder.content_type,
             }
-            answer = self._send("POST", url, data=encoder, headers=headers)
+            body = _MeteredBody(encoder, self.pacing.sending, progress)
+            answer = self._send("POST", url, data=body, headers=headers)
             return parse_upload(answer)  # in the slot: error 14 is a throttle signal
 
     # -- transport -----------------------------------------------------------------------
@@ -490,6 +495,30 @@ class _Adapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         return super().proxy_manager_for(proxy, **{"blocksize": _SEND_BLOCK, **proxy_kwargs})
+
+
+class _MeteredBody:
+    """An upload's body as requests reads it: each piece waits for the bandwidth cap
+    (`before`) and is told to whoever shows progress (`after`) as it goes."""
+
+    def __init__(
+        self,
+        encoder: MultipartEncoder,
+        before: Callable[[int], None],
+        after: Callable[[int], None] | None,
+    ) -> None:
+        self._encoder, self._before, self._after = encoder, before, after
+
+    def __len__(self) -> int:  # requests declares Content-Length from it
+        return int(self._encoder.len)
+
+    def read(self, size: int = -1) -> bytes:
+        piece = self._encoder.read(size)
+        if piece:
+            self._before(len(piece))  # returned only once the cap lets it go
+            if self._after is not None:
+                self._after(len(piece))
+        return piece
 
 
 def _flag(value: bool | None) -> int | None:
