@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from flickr_ingest.filetypes import UNSUPPORTED, VIDEO
+from flickr_ingest.filetypes import RAW_FORMATS, UNSUPPORTED, VIDEO, video_refusal
 from flickr_ingest.flickr.responses import UploadStatus
 
 UPLOAD = "upload"
@@ -138,6 +138,9 @@ class _Allowance:
             self.videos -= 1
 
 
+RAW_REFUSED = "RAW: Flickr does not take RAW files (Flickr upload requirements)"
+
+
 def _fixed_decision(candidate: Candidate, quota: Quota) -> Decision | None:
     """Decisions that do not depend on what is left of the quota."""
     if candidate.problem:
@@ -154,6 +157,11 @@ def _fixed_decision(candidate: Candidate, quota: Quota) -> Decision | None:
             SKIPPED,
             "not a photo or video Flickr accepts (checked by content, not by name)",
         )
+    refusal = video_refusal(candidate.format) if candidate.kind == VIDEO else None
+    if refusal is not None:
+        return Decision(candidate, SKIPPED, refusal)
+    if candidate.format in RAW_FORMATS:
+        return Decision(candidate, SKIPPED, RAW_REFUSED)
     cap = quota.max_video_bytes if candidate.kind == VIDEO else quota.max_photo_bytes
     if cap is not None and candidate.size > cap:
         sizes = f"{_mb(candidate.size)} > {_mb(cap)}"

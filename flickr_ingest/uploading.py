@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 from PIL.Image import Image
 
-from flickr_ingest import filetypes, syncing
+from flickr_ingest import filetypes, planning, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.files import CheckedReader, NotARegularFile, open_regular
@@ -135,6 +135,10 @@ def _upload_open_file(
     actual = filetypes.sniff(stream.read(filetypes.SNIFF_BYTES))
     if not actual.is_supported:  # named like a photo (discovery went by the name)
         reason = f"not a photo or video: the content is not what the name {item.name!r} says"
+        return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
+    refusal = filetypes.video_refusal(actual.format) if actual.kind == filetypes.VIDEO else None
+    if refusal is not None or actual.is_raw:  # named otherwise (discovery went by the name)
+        reason = refusal or planning.RAW_REFUSED
         return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
     if actual.format != decision.candidate.format:
         candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)

@@ -28,6 +28,7 @@ from defusedxml.ElementTree import fromstring
 from oauthlib.oauth1 import Client as OAuthSigner
 
 from flickr_ingest.sandbox import SandboxServer
+from tests.formats import flv_bytes, mkv_bytes, preview_jpeg, tiff_raw, webp_bytes
 from tests.photos import jpeg_bytes
 
 JANKO = "janko/flickr-objects spec/fixtures/vcr_cassettes/"
@@ -402,3 +403,30 @@ def test_upload_answers_are_xml_even_with_format_json(
         fields["photo_id"] = client.upload(io.BytesIO(jpeg_bytes(81)), filename="a.jpg").photo_id
     answer = _xml(_post_file(sandbox, endpoint, jpeg_bytes(82), **fields))
     assert answer.get("stat") == "ok" and answer.findtext("photoid")
+
+
+# -- Formats Flickr refuses --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("IMG_1.CR2", tiff_raw("cr2", preview_jpeg(1, (64, 48)))),
+        ("IMG_2.dng", tiff_raw("dng", preview_jpeg(2, (64, 48)))),
+        ("DSC_3.NEF", tiff_raw("nef", None)),
+        ("a.webp", webp_bytes(4)),
+        ("a.mkv", mkv_bytes()),
+        ("a.webm", mkv_bytes(b"webm")),
+        ("a.flv", flv_bytes()),
+    ],
+)
+def test_raw_webp_mkv_and_flv_uploads_are_error_5_filetype_not_recognised(
+    sandbox: SandboxServer, name: str, content: bytes
+) -> None:
+    """Flickr Help Center, "Flickr upload requirements" (flickrhelp.com article
+    4404079649300): "RAW is not supported"; videos MP4, AVI, WMV, MOV, MPEG, 3GP, M2TS,
+    OGG, OGV only. WebP is refused with `5: Filetype was not recognised` (recorded in
+    dtinit/data-transfer-project #886). Error 5 comes after the bytes are sent."""
+    answer = _xml(_post_file(sandbox, "upload", content))  # named photo.jpg: by content
+    assert answer.get("stat") == "fail"
+    assert answer.find("err").attrib == {"code": "5", "msg": "Filetype was not recognised"}
