@@ -17,6 +17,10 @@ ENV_PREFIX = "FLICKR_INGEST_"
 ON_CHANGE_CHOICES = ("replace", "upload", "skip")
 #: What happens to a file whose image data is damaged (`on_damaged`).
 ON_DAMAGED_CHOICES = ("upload", "skip")
+#: A camera RAW without a JPEG twin (`raw`): send its embedded full-size JPEG preview, or skip it.
+RAW_CHOICES = ("upload-preview", "skip")
+#: A Live Photo's short video beside its still (`live_photo_videos`).
+LIVE_PHOTO_VIDEO_CHOICES = ("skip", "upload")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,11 @@ class IngestSettings:
     # A photo whose image data is damaged (a truncated JPEG): "upload" it all the same (it
     # is often the only copy; its reason says it is damaged) or "skip" it
     on_damaged: str = "upload"
+    # A RAW with no JPEG twin: "upload-preview" sends its embedded full-size JPEG preview
+    # (with the RAW's EXIF), "skip" skips it (Flickr takes no RAW)
+    raw: str = "upload-preview"
+    # The video of a Live Photo (same stem as a still, 3 s or less): "skip" or "upload"
+    live_photo_videos: str = "skip"
     retries: int = 6
     retry_backoff_seconds: float = 2.0
     # Flickr's budget of REST calls per API key, shared by every worker; 0 = no limit
@@ -90,6 +99,14 @@ class IngestSettings:
                 f"on_damaged must be one of {', '.join(ON_DAMAGED_CHOICES)},"
                 f" not {self.on_damaged!r}"
             )
+        for name, choices in (
+            ("raw", RAW_CHOICES),
+            ("live_photo_videos", LIVE_PHOTO_VIDEO_CHOICES),
+        ):
+            if getattr(self, name) not in choices:
+                raise ConfigurationError(
+                    f"{name} must be one of {', '.join(choices)}, not {getattr(self, name)!r}"
+                )
         if self.s3_endpoint_url is not None and not _is_http_url(self.s3_endpoint_url):
             raise ConfigurationError(
                 f"the S3 endpoint {self.s3_endpoint_url!r} is not an http(s) URL,"

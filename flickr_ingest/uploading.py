@@ -15,10 +15,10 @@ from typing import Any, BinaryIO
 
 from PIL.Image import Image
 
-from flickr_ingest import filetypes, planning, syncing
+from flickr_ingest import conversion, filetypes, planning, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
-from flickr_ingest.files import CheckedReader, NotARegularFile, open_regular
+from flickr_ingest.files import NotARegularFile, open_regular
 from flickr_ingest.filetypes import PHOTO
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
@@ -137,9 +137,10 @@ def _upload_open_file(
         reason = f"not a photo or video: the content is not what the name {item.name!r} says"
         return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
     refusal = filetypes.video_refusal(actual.format) if actual.kind == filetypes.VIDEO else None
-    if refusal is not None or actual.is_raw:  # named otherwise (discovery went by the name)
-        reason = refusal or planning.RAW_REFUSED
-        return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
+    if refusal is not None:  # named otherwise (discovery went by the name)
+        return record_for(decision, model.SKIPPED, reason=refusal, attempts=attempt)
+    if actual.is_raw and ctx.settings.raw == planning.RAW_SKIP:
+        return record_for(decision, model.SKIPPED, reason=planning.RAW_SKIPPED, attempts=attempt)
     if actual.format != decision.candidate.format:
         candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
         decision = replace(decision, candidate=candidate)
@@ -181,8 +182,12 @@ def _upload_open_file(
         another = syncing.another_picture(edit)
     try:
         photo_id, status, reason = _send(
-            ctx, stream, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
+            ctx, stream, item, fields, print_, decision.candidate.format,
+            recovering=claim == RECLAIMED or attempt > 1,
         )
+    except conversion.NotConvertible as problem:
+        ctx.ledger.release(ctx.account, print_.sha256, holder)
+        return record_for(decision, model.SKIPPED, reason=str(problem), **details)
     except ChangedWhileSent as changed:
         ctx.ledger.release(ctx.account, print_.sha256, holder)
         return _changed(ctx, decision, changed, details)
@@ -217,15 +222,15 @@ def _replace_or_report(
     elif not ctx.account_is_pro:
         outcome = syncing.not_replaced(edit, syncing.only_pro())
     else:
-        stream.seek(0)
         try:
+            sent = conversion.payload(stream, item.name, print_.size, decision.candidate.format)
             outcome = syncing.replace_photo(
                 ctx.client,
                 ctx.ledger,
                 ctx.account,
                 edit,
-                CheckedReader(stream, print_.size),
-                item.name,
+                sent.body,
+                sent.filename,
                 print_,
                 taken,
                 fields if ctx.settings.update_metadata else None,
@@ -383,6 +388,7 @@ def _send(
     item: SourceItem,
     fields: FlickrFields,
     print_: Fingerprint,
+    file_format: str,
     *,
     recovering: bool,
 ) -> tuple[str, str, str | None]:
@@ -393,12 +399,11 @@ def _send(
         if found:
             return found[0], model.UPLOADED, "an earlier attempt had landed (found by checksum tag)"
     settings = ctx.settings
-    stream.seek(0)
-    sent = CheckedReader(stream, print_.size)
+    sent = conversion.payload(stream, item.name, print_.size, file_format)
     try:
         result = ctx.client.upload(
-            sent,
-            filename=item.name,
+            sent.body,
+            filename=sent.filename,
             title=fields.title,
             description=fields.description,
             tags=fields.tags,
@@ -418,7 +423,7 @@ def _send(
             f"Flickr already had these bytes as photo {duplicate.photo_id}",
         )
     assert result.photo_id  # synchronous uploads answer with the photo id
-    if sent.sha256() != print_.sha256:
+    if sent.body.sha256() != print_.sha256:
         raise ChangedWhileSent(result.photo_id)
     return result.photo_id, model.UPLOADED, None
 

@@ -4,12 +4,22 @@ Flickr's list as the reason."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from pathlib import Path
 
+import pytest
+from PIL import Image
+
 from flickr_ingest.sandbox import SandboxServer
 from flows.ingest import ingest
-from tests.formats import flv_bytes, mkv_bytes, tiff_raw
+from tests.formats import (
+    flv_bytes,
+    mkv_bytes,
+    preview_jpeg,
+    tiff_raw,
+)
 from tests.photos import jpeg_bytes
 
 FLICKRS_VIDEOS = "Flickr takes MP4, AVI, WMV, MOV, MPEG, 3GP, M2TS, OGG, OGV only"
@@ -51,4 +61,68 @@ def test_a_raw_file_built_on_tiff_is_never_sent_as_a_tiff(
     records = _records(ingest(source=str(folder)))
     assert records["DSC_0001.NEF"]["status"] == "skipped", records
     assert "RAW" in records["DSC_0001.NEF"]["reason"]
-    assert sandbox.state.photos.all_photos() == []
+    assert sandbox.state.photos.all_photos() == []  # never sent as a TIFF
+
+
+def _exif_date(jpeg: bytes) -> str | None:
+    with Image.open(io.BytesIO(jpeg)) as image:
+        return image.getexif().get_ifd(0x8769).get(0x9003)
+
+
+def test_a_raw_with_a_jpeg_twin_sends_only_the_jpeg(flow_env: Path, sandbox: SandboxServer) -> None:
+    folder = flow_env / "card"
+    folder.mkdir()
+    twin = jpeg_bytes(2911, (320, 240), taken="2021:06:05 10:11:12")
+    (folder / "IMG_0001.JPG").write_bytes(twin)
+    (folder / "img_0001.cr2").write_bytes(tiff_raw("cr2", preview_jpeg(2911)))
+    records = _records(ingest(source=str(folder)))
+    jpeg = records["IMG_0001.JPG"]
+    assert jpeg["status"] == "uploaded"
+    raw = records["img_0001.cr2"]
+    assert raw["status"] == "skipped"
+    assert raw["reason"] == f"RAW; its JPEG IMG_0001.JPG was uploaded as photo {jpeg['photo_id']}"
+    assert _sent(sandbox) == [twin]
+
+    # Next run: the JPEG is already on Flickr; the RAW still names its photo.
+    again = _records(ingest(source=str(folder)))
+    assert again["IMG_0001.JPG"]["status"] == "already_uploaded"
+    assert again["img_0001.cr2"]["reason"] == raw["reason"]
+    assert len(_sent(sandbox)) == 1
+
+
+def test_a_lone_raw_sends_its_full_size_preview_with_the_raws_exif(
+    flow_env: Path, sandbox: SandboxServer
+) -> None:
+    folder = flow_env / "card"
+    folder.mkdir()
+    preview = preview_jpeg(2912)
+    raw_file = tiff_raw("dng", preview, taken="2019:08:07 06:05:04")
+    (folder / "DSC_0002.DNG").write_bytes(raw_file)
+    (folder / "DSC_0003.NEF").write_bytes(tiff_raw("nef", None))  # no preview at all
+    records = _records(ingest(source=str(folder)))
+    record = records["DSC_0002.DNG"]
+    assert record["status"] == "uploaded", record
+    assert record["sha256"] == hashlib.sha256(raw_file).hexdigest()  # the RAW's bytes
+    [sent] = _sent(sandbox)
+    with Image.open(io.BytesIO(sent)) as image:
+        assert (image.format, image.size) == ("JPEG", (1536, 1024))
+        assert image.getexif()[271] == "Canon"  # the camera, from the RAW
+    assert _exif_date(sent) == "2019:08:07 06:05:04"
+    assert sent.endswith(preview[preview.index(b"\xff\xdb") :])  # image data untouched
+    [photo] = sandbox.state.photos.all_photos()
+    assert f"checksum:sha256={record['sha256']}" in photo["tags"]
+    assert records["DSC_0003.NEF"]["status"] == "skipped"
+    assert "RAW without an embedded full-size JPEG preview" in records["DSC_0003.NEF"]["reason"]
+
+
+def test_raw_skip_skips_every_raw(
+    flow_env: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = flow_env / "card"
+    folder.mkdir()
+    (folder / "DSC_0002.DNG").write_bytes(tiff_raw("dng", preview_jpeg(2913)))
+    monkeypatch.setenv("FLICKR_INGEST_RAW", "skip")
+    records = _records(ingest(source=str(folder)))
+    assert records["DSC_0002.DNG"]["status"] == "skipped"
+    assert "--raw skip" in records["DSC_0002.DNG"]["reason"]
+    assert _sent(sandbox) == []
