@@ -1,6 +1,7 @@
 """What is sent to Flickr for a file: its own bytes, or, for a format Flickr refuses as it
 is, a JPEG made from it. A camera RAW goes as its embedded full-size JPEG preview with the
-RAW's EXIF (date taken, camera, GPS).
+RAW's EXIF (date taken, camera, GPS); HEIC/HEIF and WebP are re-encoded as JPEG with their
+EXIF (orientation and GPS included) and colour profile.
 
 The ledger and the checksum tag still name the source file's bytes: the conversion is
 deterministic (same bytes in, same JPEG out), so a rerun sends identical bytes.
@@ -13,15 +14,20 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import pillow_heif
 from PIL import Image
 
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.files import CheckedReader
-from flickr_ingest.filetypes import RAW_FORMATS
+from flickr_ingest.filetypes import CONVERTIBLE_FORMATS, RAW_FORMATS
+
+pillow_heif.register_heif_opener()  # Pillow opens HEIC/HEIF from here on (thumbnails too)
 
 #: A preview whose longer side is shorter than this is a thumbnail for the camera's
 #: screen, not the photo: such a RAW is skipped rather than sent as a postage stamp.
 MIN_PREVIEW_SIDE = 1024
+#: The JPEG quality of a re-encoded HEIC or WebP (visually lossless at normal sizes).
+JPEG_QUALITY = 92
 
 
 class NotConvertible(FlickrIngestError):
@@ -50,7 +56,7 @@ class _Converted(CheckedReader):
 
 
 def needs_conversion(file_format: str) -> bool:
-    return file_format in RAW_FORMATS
+    return file_format in RAW_FORMATS or file_format in CONVERTIBLE_FORMATS
 
 
 def payload(stream: BinaryIO, name: str, size: int, file_format: str) -> Payload:
@@ -61,9 +67,26 @@ def payload(stream: BinaryIO, name: str, size: int, file_format: str) -> Payload
     if not needs_conversion(file_format):
         return Payload(source, name)
     data = source.read()
-    jpeg = raw_preview(data)
+    jpeg = raw_preview(data) if file_format in RAW_FORMATS else as_jpeg(data, file_format)
     stem = name.rpartition(".")[0] or name
     return Payload(_Converted(jpeg, source), f"{stem}.jpg")
+
+
+def as_jpeg(data: bytes, file_format: str) -> bytes:
+    """A HEIC/HEIF or WebP as JPEG: same pixels as decoded, same EXIF and ICC profile."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            exif = image.getexif()
+            icc = image.info.get("icc_profile")
+            rgb = image.convert("RGB")
+    except Exception as error:
+        raise NotConvertible(
+            f"{file_format.upper()} that cannot be decoded to JPEG ({type(error).__name__})"
+        ) from error
+    out = io.BytesIO()
+    options = {"icc_profile": icc} if icc else {}
+    rgb.save(out, "JPEG", quality=JPEG_QUALITY, exif=exif.tobytes() if exif else b"", **options)
+    return out.getvalue()
 
 
 # -- RAW: the embedded preview -------------------------------------------------------------
