@@ -12,6 +12,7 @@ Flickr refuses them all ("RAW is not supported", error 5 after the bytes are sen
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: How many leading bytes `sniff` needs to recognise every format below (a RAW's TIFF
@@ -288,3 +289,52 @@ def _sniff_ftyp(brand: bytes) -> FileType:
     if brand in _MP4_BRANDS or brand.startswith(b"mp4"):
         return FileType(VIDEO, "mp4", "video/mp4")
     return UNKNOWN
+
+
+def movie_seconds(read: Callable[[int, int], bytes], size: int) -> float | None:
+    """A QuickTime/MP4 file's length from its movie header (`moov`/`mvhd`), or None.
+    `read(start, length)` reads the file; only box headers and the mvhd are read, with a
+    bounded number of boxes (the moov may come after the media data)."""
+    at, boxes = 0, 0
+    while at + 8 <= size and boxes < 64:
+        boxes += 1
+        head = read(at, 16)
+        if len(head) < 8:
+            return None
+        box_size, box_type = struct.unpack(">I4s", head[:8])
+        header = 8
+        if box_size == 1 and len(head) == 16:
+            (box_size,) = struct.unpack(">Q", head[8:16])
+            header = 16
+        elif box_size == 0:
+            box_size = size - at
+        if box_size < header:
+            return None
+        if box_type == b"moov":
+            return _mvhd_seconds(read, at + header, at + box_size)
+        at += box_size
+    return None
+
+
+def _mvhd_seconds(read: Callable[[int, int], bytes], start: int, end: int) -> float | None:
+    at, boxes = start, 0
+    while at + 8 <= end and boxes < 64:
+        boxes += 1
+        head = read(at, 8 + 32)
+        if len(head) < 8:
+            return None
+        box_size, box_type = struct.unpack(">I4s", head[:8])
+        if box_type == b"mvhd":
+            body = head[8:]
+            try:
+                if body[0] == 1:
+                    timescale, duration = struct.unpack_from(">IQ", body, 20)
+                else:
+                    timescale, duration = struct.unpack_from(">II", body, 12)
+            except (struct.error, IndexError):
+                return None
+            return duration / timescale if timescale else None
+        if box_size < 8:
+            return None
+        at += box_size
+    return None

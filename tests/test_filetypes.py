@@ -3,8 +3,8 @@ import io
 import pytest
 from PIL import Image
 
-from flickr_ingest.filetypes import from_name, sniff, video_refusal
-from tests.formats import flv_bytes, mkv_bytes, preview_jpeg, tiff_raw
+from flickr_ingest.filetypes import from_name, movie_seconds, sniff, video_refusal
+from tests.formats import flv_bytes, mkv_bytes, mov_bytes, preview_jpeg, tiff_raw
 from tests.photos import jpeg_bytes, mp4_bytes, png_bytes
 
 
@@ -79,3 +79,13 @@ def test_webm_is_told_from_mkv_and_flickr_refuses_both_and_flv() -> None:
             video_refusal(fmt) or ""
         )
     assert video_refusal("mp4") is None
+
+
+def test_a_movies_length_comes_from_its_mvhd_wherever_the_moov_sits() -> None:
+    movie = mov_bytes(2.5)
+    ftyp_end = 20
+    moov_end = movie.index(b"mdat") - 4
+    moov_last = movie[:ftyp_end] + movie[moov_end:] + movie[ftyp_end:moov_end]  # after mdat
+    for data in (movie, moov_last):
+        assert movie_seconds(lambda at, n, d=data: d[at : at + n], len(data)) == 2.5
+    assert movie_seconds(lambda at, n: jpeg_bytes(1)[at : at + n], len(jpeg_bytes(1))) is None

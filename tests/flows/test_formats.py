@@ -19,6 +19,7 @@ from tests.formats import (
     flv_bytes,
     heic_bytes,
     mkv_bytes,
+    mov_bytes,
     preview_jpeg,
     tiff_raw,
     webp_bytes,
@@ -154,6 +155,41 @@ def test_heic_and_webp_arrive_as_jpeg_with_their_exif_date_the_same_bytes_each_t
         (folder / "web.webp").open("rb"), "web.webp", (folder / "web.webp").stat().st_size, "webp"
     )
     assert again.body.read() in sent
+
+
+def test_a_live_photo_pair_sends_the_still_only(flow_env: Path, sandbox: SandboxServer) -> None:
+    folder = flow_env / "iphone"
+    folder.mkdir()
+    still = jpeg_bytes(2916, taken="2023:03:04 05:06:07")
+    (folder / "IMG_2.JPG").write_bytes(still)
+    (folder / "IMG_2.HEIC").write_bytes(heic_bytes(2916))  # "most compatible" pair
+    (folder / "IMG_2.MOV").write_bytes(mov_bytes(2.5))
+    (folder / "long.jpg").write_bytes(jpeg_bytes(2917))
+    (folder / "LONG.mov").write_bytes(mov_bytes(12.0))  # a real video beside a photo
+    records = _records(ingest(source=str(folder)))
+    photo_id = records["IMG_2.JPG"]["photo_id"]
+    assert records["IMG_2.JPG"]["status"] == "uploaded"
+    assert records["IMG_2.HEIC"]["status"] == "skipped"
+    assert records["IMG_2.HEIC"]["reason"] == f"HEIC; its JPEG IMG_2.JPG was uploaded as photo {photo_id}"
+    assert records["IMG_2.MOV"]["status"] == "skipped"
+    assert records["IMG_2.MOV"]["reason"].startswith(
+        f"Live Photo video; its JPEG IMG_2.JPG was uploaded as photo {photo_id}"
+    )
+    assert "--live-photo-videos upload" in records["IMG_2.MOV"]["reason"]
+    assert records["LONG.mov"]["status"] == "uploaded"
+    assert still in _sent(sandbox) and len(_sent(sandbox)) == 3
+
+
+def test_live_photo_videos_upload_sends_the_video_too(
+    flow_env: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = flow_env / "iphone"
+    folder.mkdir()
+    (folder / "IMG_3.JPG").write_bytes(jpeg_bytes(2918))
+    (folder / "IMG_3.MOV").write_bytes(mov_bytes(2.0))
+    monkeypatch.setenv("FLICKR_INGEST_LIVE_PHOTO_VIDEOS", "upload")
+    records = _records(ingest(source=str(folder)))
+    assert records["IMG_3.MOV"]["status"] == "uploaded"
 
 
 def test_the_real_heif_sample_arrives_as_jpeg(flow_env: Path, sandbox: SandboxServer) -> None:
