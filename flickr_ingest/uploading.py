@@ -236,6 +236,9 @@ def _replace_or_report(
                 fields if ctx.settings.update_metadata else None,
                 picture,
             )
+        except conversion.NotConvertible as problem:
+            ctx.ledger.release(ctx.account, print_.sha256, holder)
+            return record_for(decision, model.SKIPPED, reason=str(problem), **details)
         except errors.FlickrError as error:
             if errors.is_retryable(error):  # keep the claim: this task comes back for it
                 raise

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import struct
 
-from PIL import Image
+from PIL import Image, ImageEnhance
 
 from tests.photos import picture
 
@@ -113,7 +113,15 @@ def webp_bytes(seed: int, *, taken: str | None = None, size: tuple[int, int] = (
     return out.getvalue()
 
 
-def heic_bytes(seed: int, *, taken: str | None = None, size: tuple[int, int] = (64, 48)) -> bytes:
+def heic_bytes(
+    seed: int,
+    *,
+    taken: str | None = None,
+    size: tuple[int, int] = (64, 48),
+    edited: bool = False,
+) -> bytes:
+    """A HEIC made by pillow-heif's encoder; `edited`: a little brighter, as an editor
+    saves the same picture again."""
     import pillow_heif
 
     pillow_heif.register_heif_opener()
@@ -122,7 +130,10 @@ def heic_bytes(seed: int, *, taken: str | None = None, size: tuple[int, int] = (
     if taken:
         exif.get_ifd(0x8769)[0x9003] = taken
         exif[0x0132] = taken
-    picture(seed, size).save(out, "HEIF", quality=90, exif=exif.tobytes())
+    image = picture(seed, size)
+    if edited:
+        image = ImageEnhance.Brightness(image).enhance(1.1)
+    image.save(out, "HEIF", quality=90, exif=exif.tobytes())
     return out.getvalue()
 
 

@@ -207,3 +207,17 @@ def test_the_real_heif_sample_arrives_as_jpeg(flow_env: Path, sandbox: SandboxSe
     [sent] = _sent(sandbox)
     with Image.open(io.BytesIO(sent)) as image:
         assert image.format == "JPEG" and min(image.size) > 0
+
+
+def test_an_edited_heic_replaces_its_photo_with_a_jpeg(flow_env: Path, sandbox: SandboxServer) -> None:
+    folder = flow_env / "phone"
+    folder.mkdir()
+    (folder / "IMG_4.HEIC").write_bytes(heic_bytes(2919, size=(160, 120)))
+    old = _records(ingest(source=str(folder)))["IMG_4.HEIC"]
+    edited = heic_bytes(2919, size=(160, 120), edited=True)
+    (folder / "IMG_4.HEIC").write_bytes(edited)
+    new = _records(ingest(source=str(folder)))["IMG_4.HEIC"]
+    assert new["status"] == "replaced" and new["photo_id"] == old["photo_id"], new
+    assert new["sha256"] == hashlib.sha256(edited).hexdigest()
+    [sent] = _sent(sandbox)
+    assert sent[:3] == b"\xff\xd8\xff"  # the replace sent a JPEG too
