@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from flickr_ingest.filetypes import PHOTO, SNIFF_BYTES, VIDEO, from_name, sniff
+from flickr_ingest.filetypes import PHOTO, SNIFF_BYTES, VIDEO, from_name, movie_seconds, sniff
 from flickr_ingest.ledger import Ledger
 from flickr_ingest.planning import Candidate
 from flickr_ingest.sources import Source, SourceItem
@@ -30,7 +30,7 @@ def discover(
         # (100,000 files took 180 MB more than the candidates themselves).
         for batch in _batches(source.list(), BATCH):
             candidates += pool.map(lambda item: _candidate(source, item, ledger, account), batch)
-        return _with_copies_marked(source, candidates, pool)
+        return _with_durations(source, _with_copies_marked(source, candidates, pool), pool)
 
 
 #: What is read of each file whose size another file shares, at its start, middle and end.
@@ -53,6 +53,45 @@ def _with_copies_marked(
         if key is not None:
             marked[index] = replace(candidates[index], copies_key=key)
     return marked
+
+
+_STILLS = ("jpg", "jpeg", "heic", "heif")
+
+
+def _stem(relative_path: str) -> tuple[str, str, str]:
+    folder, _, name = relative_path.rpartition("/")
+    stem, _, extension = name.rpartition(".")
+    return folder, stem.lower(), extension.lower()
+
+
+def _with_durations(
+    source: Source, candidates: list[Candidate], pool: ThreadPoolExecutor
+) -> list[Candidate]:
+    """Videos that may be a Live Photo's (a still of the same stem beside them) get their
+    length from their movie header, for the plan to tell (a few small reads each)."""
+    stills = {
+        _stem(c.relative_path)[:2]
+        for c in candidates
+        if _stem(c.relative_path)[2] in _STILLS and not c.problem
+    }
+    videos = [
+        i
+        for i, c in enumerate(candidates)
+        if c.format in ("mov", "mp4") and _stem(c.relative_path)[:2] in stills and not c.problem
+    ]
+    lengths = pool.map(lambda i: _seconds(source, candidates[i]), videos)
+    timed = list(candidates)
+    for index, seconds in zip(videos, lengths, strict=True):
+        timed[index] = replace(candidates[index], duration=seconds)
+    return timed
+
+
+def _seconds(source: Source, candidate: Candidate) -> float | None:
+    item = SourceItem(candidate.uri, candidate.relative_path, candidate.size, candidate.version)
+    try:
+        return movie_seconds(lambda at, length: source.read_range(item, at, length), item.size)
+    except Exception:  # unreadable now: not taken for a Live Photo's
+        return None
 
 
 def _to_send(candidate: Candidate) -> bool:

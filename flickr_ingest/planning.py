@@ -13,7 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from flickr_ingest.filetypes import UNSUPPORTED, VIDEO
+from flickr_ingest.filetypes import (
+    CONVERTIBLE_FORMATS,
+    RAW_FORMATS,
+    UNSUPPORTED,
+    VIDEO,
+    video_refusal,
+)
 from flickr_ingest.flickr.responses import UploadStatus
 
 UPLOAD = "upload"
@@ -41,6 +47,9 @@ class Candidate:
     #: Files with the same key may be copies of each other (same size, same samples):
     #: they go up in one group, in `copy_order` (discovery.py)
     copies_key: str | None = None
+    #: A QuickTime/MP4 video's length in seconds, read where it may be a Live Photo's
+    #: (a still of the same stem beside it; discovery.py)
+    duration: float | None = None
 
 
 def copy_order(candidate: Candidate) -> tuple[int, str]:
@@ -55,6 +64,9 @@ class Decision:
     candidate: Candidate
     action: str
     reason: str | None = None
+    #: Skipped for the JPEG (or still) beside it, of this URI: its photo id completes
+    #: the reason once its record exists (`twin_reason`)
+    twin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +102,42 @@ def _mb(size: int) -> str:
     return f"{size / 1_048_576:,.1f} MB"
 
 
-def plan(candidates: Iterable[Candidate], quota: Quota) -> list[Decision]:
+#: `raw` settings: send a lone RAW as its embedded full-size JPEG preview, or skip it.
+RAW_UPLOAD_PREVIEW = "upload-preview"
+RAW_SKIP = "skip"
+RAW_CHOICES = (RAW_UPLOAD_PREVIEW, RAW_SKIP)
+RAW_SKIPPED = "RAW: Flickr does not take RAW files (--raw skip; --raw upload-preview sends"
+RAW_SKIPPED += " its embedded JPEG preview)"
+#: `live_photo_videos` settings.
+LIVE_PHOTO_CHOICES = ("skip", "upload")
+#: A video of the same stem as a still, this long or shorter, is a Live Photo's motion.
+LIVE_PHOTO_SECONDS = 3.0
+_STILLS = ("jpg", "jpeg", "heic", "heif")
+
+
+def plan(
+    candidates: Iterable[Candidate],
+    quota: Quota,
+    *,
+    raw: str = RAW_UPLOAD_PREVIEW,
+    live_photo_videos: str = "skip",
+) -> list[Decision]:
     """A decision for every candidate, in order. Quota is handed out first come, first
-    served; a file that does not fit does not stop smaller ones behind it."""
+    served; a file that does not fit does not stop smaller ones behind it. A RAW, HEIC or
+    WebP with a JPEG twin (same stem, same folder, any case) is skipped for it, as is a
+    Live Photo's short video beside its still (unless `live_photo_videos` is "upload")."""
+    candidates = list(candidates)
+    twins = _twins(candidates, live_photo_videos)
     allowance = _Allowance(
         quota.bandwidth_remaining, quota.items_remaining, quota.videos_remaining, quota.item_limit
     )
     decisions = []
     for candidate in candidates:
         decision = _fixed_decision(candidate, quota)
+        if decision is None and candidate.uri in twins:
+            decision = twins[candidate.uri]
+        if decision is None and candidate.format in RAW_FORMATS and raw == RAW_SKIP:
+            decision = Decision(candidate, SKIPPED, RAW_SKIPPED)
         if decision is None:
             reason = allowance.refusal(candidate)
             if reason is None:
@@ -108,6 +147,67 @@ def plan(candidates: Iterable[Candidate], quota: Quota) -> list[Decision]:
                 decision = Decision(candidate, DEFERRED, reason)
         decisions.append(decision)
     return decisions
+
+
+def _stem_key(relative_path: str) -> tuple[str, str, str]:
+    """(folder, stem in lower case, extension in lower case) of a relative path."""
+    folder, _, name = relative_path.rpartition("/")
+    stem, dot, extension = name.rpartition(".")
+    return (folder, stem.lower(), extension.lower()) if dot else (folder, name.lower(), "")
+
+
+def _name(candidate: Candidate) -> str:
+    return candidate.relative_path.rpartition("/")[2]
+
+
+def _twins(candidates: list[Candidate], live_photo_videos: str) -> dict[str, Decision]:
+    """Skip decisions, by URI, for files whose picture goes as another file beside them."""
+    jpegs: dict[tuple[str, str], Candidate] = {}
+    stills: dict[tuple[str, str], Candidate] = {}
+    for candidate in candidates:
+        folder, stem, extension = _stem_key(candidate.relative_path)
+        if candidate.problem or extension not in _STILLS:
+            continue
+        if candidate.format in ("jpeg", "known") and extension in ("jpg", "jpeg"):
+            jpegs.setdefault((folder, stem), candidate)
+        if candidate.format in ("jpeg", "heic", "known"):
+            stills.setdefault((folder, stem), candidate)
+    decisions: dict[str, Decision] = {}
+    for candidate in candidates:
+        folder, stem, _ = _stem_key(candidate.relative_path)
+        if candidate.format in RAW_FORMATS or candidate.format in CONVERTIBLE_FORMATS:
+            twin = jpegs.get((folder, stem))
+            label = "RAW" if candidate.format in RAW_FORMATS else candidate.format.upper()
+        elif candidate.format in ("mov", "mp4") and live_photo_videos != "upload":
+            twin = jpegs.get((folder, stem)) or stills.get((folder, stem))  # what goes
+            if candidate.duration is None or candidate.duration > LIVE_PHOTO_SECONDS:
+                twin = None
+            label = "Live Photo video"
+        else:
+            continue
+        if twin is not None and twin is not candidate:
+            reason = f"{label}; its {_still_word(twin)} {_name(twin)} goes instead"
+            decisions[candidate.uri] = Decision(candidate, SKIPPED, reason, twin=twin.uri)
+    return decisions
+
+
+def _still_word(twin: Candidate) -> str:
+    return "still" if _stem_key(twin.relative_path)[2] in ("heic", "heif") else "JPEG"
+
+
+def twin_reason(decision: Decision, twin_status: str | None, photo_id: str | None) -> str:
+    """The reason of a file skipped for its twin, once the twin's record exists."""
+    base = (decision.reason or "").removesuffix(" goes instead")
+    if photo_id:
+        done = f"{base} was uploaded as photo {photo_id}"
+    else:
+        done = f"{base} goes instead ({twin_status or 'not sent'})"
+    if decision.candidate.kind == VIDEO:
+        done += (
+            f" ({LIVE_PHOTO_SECONDS:g} s or less: the motion of a Live Photo;"
+            " --live-photo-videos upload sends it)"
+        )
+    return done
 
 
 @dataclass
@@ -154,6 +254,9 @@ def _fixed_decision(candidate: Candidate, quota: Quota) -> Decision | None:
             SKIPPED,
             "not a photo or video Flickr accepts (checked by content, not by name)",
         )
+    refusal = video_refusal(candidate.format) if candidate.kind == VIDEO else None
+    if refusal is not None:
+        return Decision(candidate, SKIPPED, refusal)
     cap = quota.max_video_bytes if candidate.kind == VIDEO else quota.max_photo_bytes
     if cap is not None and candidate.size > cap:
         sizes = f"{_mb(candidate.size)} > {_mb(cap)}"

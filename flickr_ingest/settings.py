@@ -20,6 +20,10 @@ ENV_PREFIX = "FLICKR_INGEST_"
 ON_CHANGE_CHOICES = ("replace", "upload", "skip")
 #: What happens to a file whose image data is damaged (`on_damaged`).
 ON_DAMAGED_CHOICES = ("upload", "skip")
+#: A camera RAW without a JPEG twin (`raw`): send its embedded full-size JPEG preview, or skip it.
+RAW_CHOICES = ("upload-preview", "skip")
+#: A Live Photo's short video beside its still (`live_photo_videos`).
+LIVE_PHOTO_VIDEO_CHOICES = ("skip", "upload")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class IngestSettings:
     # A photo whose image data is damaged (a truncated JPEG): "upload" it all the same (it
     # is often the only copy; its reason says it is damaged) or "skip" it
     on_damaged: str = "upload"
+    # A RAW with no JPEG twin: "upload-preview" sends its embedded full-size JPEG preview
+    # (with the RAW's EXIF), "skip" skips it (Flickr takes no RAW)
+    raw: str = "upload-preview"
+    # The video of a Live Photo (same stem as a still, 3 s or less): "skip" or "upload"
+    live_photo_videos: str = "skip"
     retries: int = 6
     retry_backoff_seconds: float = 2.0
     # Flickr's budget of REST calls per API key, shared by every worker; 0 = no limit
@@ -150,6 +159,13 @@ def _bwlimit(value: str) -> str | None:
     return None
 
 
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}, not {value!r}"
+
+    return check
+
+
 def _album(value: str) -> str | None:
     if value.strip():
         return None
@@ -172,6 +188,8 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "on_change": _on_change,
     "on_damaged": _on_damaged,
     "album": _album,
+    "raw": _one_of(RAW_CHOICES),
+    "live_photo_videos": _one_of(LIVE_PHOTO_VIDEO_CHOICES),
     "bwlimit": _bwlimit,
     "s3_endpoint_url": _s3_endpoint,
 }

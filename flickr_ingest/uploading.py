@@ -16,10 +16,10 @@ from typing import Any, BinaryIO
 
 from PIL.Image import Image
 
-from flickr_ingest import filetypes, syncing
+from flickr_ingest import conversion, filetypes, planning, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
-from flickr_ingest.files import MIN_BYTES_PER_SECOND, CheckedReader, NotARegularFile, open_regular
+from flickr_ingest.files import MIN_BYTES_PER_SECOND, NotARegularFile, open_regular
 from flickr_ingest.filetypes import PHOTO
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
@@ -138,6 +138,11 @@ def _upload_open_file(
     if not actual.is_supported:  # named like a photo (discovery went by the name)
         reason = f"not a photo or video: the content is not what the name {item.name!r} says"
         return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
+    refusal = filetypes.video_refusal(actual.format) if actual.kind == filetypes.VIDEO else None
+    if refusal is not None:  # named otherwise (discovery went by the name)
+        return record_for(decision, model.SKIPPED, reason=refusal, attempts=attempt)
+    if actual.is_raw and ctx.settings.raw == planning.RAW_SKIP:
+        return record_for(decision, model.SKIPPED, reason=planning.RAW_SKIPPED, attempts=attempt)
     if actual.format != decision.candidate.format:
         candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
         decision = replace(decision, candidate=candidate)
@@ -179,8 +184,17 @@ def _upload_open_file(
         another = syncing.another_picture(edit)
     try:
         photo_id, status, reason = _send(
-            ctx, stream, item, fields, print_, recovering=claim == RECLAIMED or attempt > 1
+            ctx,
+            stream,
+            item,
+            fields,
+            print_,
+            decision.candidate.format,
+            recovering=claim == RECLAIMED or attempt > 1,
         )
+    except conversion.NotConvertible as problem:
+        ctx.ledger.release(ctx.account, print_.sha256, holder)
+        return record_for(decision, model.SKIPPED, reason=str(problem), **details)
     except ChangedWhileSent as changed:
         ctx.ledger.release(ctx.account, print_.sha256, holder)
         return _changed(ctx, decision, changed, details)
@@ -215,20 +229,23 @@ def _replace_or_report(
     elif not ctx.account_is_pro:
         outcome = syncing.not_replaced(edit, syncing.only_pro())
     else:
-        stream.seek(0)
         try:
+            sent = conversion.payload(stream, item.name, print_.size, decision.candidate.format)
             outcome = syncing.replace_photo(
                 ctx.client,
                 ctx.ledger,
                 ctx.account,
                 edit,
-                CheckedReader(stream, print_.size, slowest=_slowest_lane(ctx)),
-                item.name,
+                sent.body,
+                sent.filename,
                 print_,
                 taken,
                 fields if ctx.settings.update_metadata else None,
                 picture,
             )
+        except conversion.NotConvertible as problem:
+            ctx.ledger.release(ctx.account, print_.sha256, holder)
+            return record_for(decision, model.SKIPPED, reason=str(problem), **details)
         except errors.FlickrError as error:
             if errors.is_retryable(error):  # keep the claim: this task comes back for it
                 raise
@@ -401,6 +418,7 @@ def _send(
     item: SourceItem,
     fields: FlickrFields,
     print_: Fingerprint,
+    file_format: str,
     *,
     recovering: bool,
 ) -> tuple[str, str, str | None]:
@@ -411,12 +429,13 @@ def _send(
         if found:
             return found[0], model.UPLOADED, "an earlier attempt had landed (found by checksum tag)"
     settings = ctx.settings
-    stream.seek(0)
-    sent = CheckedReader(stream, print_.size, slowest=_slowest_lane(ctx))
+    sent = conversion.payload(
+        stream, item.name, print_.size, file_format, slowest=_slowest_lane(ctx)
+    )
     try:
         result = ctx.client.upload(
-            sent,
-            filename=item.name,
+            sent.body,
+            filename=sent.filename,
             title=fields.title,
             description=fields.description,
             tags=fields.tags,
@@ -437,7 +456,7 @@ def _send(
             f"Flickr already had these bytes as photo {duplicate.photo_id}",
         )
     assert result.photo_id  # synchronous uploads answer with the photo id
-    if sent.sha256() != print_.sha256:
+    if sent.body.sha256() != print_.sha256:
         raise ChangedWhileSent(result.photo_id)
     return result.photo_id, model.UPLOADED, None
 

@@ -21,7 +21,7 @@ from prefect.utilities.annotations import quote
 from flickr_ingest.claims import RunIdInUse
 from flickr_ingest.flickr.errors import TransportError
 from flickr_ingest.paths import check_run_id
-from flickr_ingest.planning import UPLOAD, Decision, plan, upload_groups
+from flickr_ingest.planning import UPLOAD, Decision, plan, twin_reason, upload_groups
 from flickr_ingest.progress import account_for, announce, announce_plan
 from flickr_ingest.report.model import DEFERRED, PLANNED, AlbumRecord, FileRecord, RunReport
 from flickr_ingest.report.records import RecordLog
@@ -144,10 +144,15 @@ def _ingest(run: Run, settings: IngestSettings) -> dict[str, Any]:
             logger.info("%s", line)
             announce(line)
         notes.extend(run.opening_notes)
-        decisions = plan(discover_files(run_id, settings), quota)
+        decisions = plan(
+            discover_files(run_id, settings),
+            quota,
+            raw=settings.raw,
+            live_photo_videos=settings.live_photo_videos,
+        )
         announce_plan(decisions)
         for d in decisions:  # skipped, deferred, already uploaded: known from the plan
-            if d.action != UPLOAD:
+            if d.action != UPLOAD and d.twin is None:  # a twin's once its twin is done
                 account_for(records, record_for(d, d.action, reason=d.reason))
         if settings.dry_run:
             for d in decisions:
@@ -161,6 +166,7 @@ def _ingest(run: Run, settings: IngestSettings) -> dict[str, Any]:
             notes.append(f"Uploaded in chunk runs of up to {settings.chunk_size} files.")
         else:
             _upload_all(decisions, run_id, settings, records)
+        _account_for_twins(decisions, records)
         planned_done = True
         if run.albums is not None and not settings.dry_run:
             albums = _arrange_albums(run_id, settings, run.album_members(records), notes)
@@ -192,6 +198,20 @@ def _ingest(run: Run, settings: IngestSettings) -> dict[str, Any]:
         finally:
             settle_budget()  # the REST budget's credit is paid before this process may end
     return _summary(report, paths)
+
+
+def _account_for_twins(decisions: list[Decision], records: RecordLog) -> None:
+    """The records of files skipped for a twin beside them (a RAW's or a HEIC's JPEG, a
+    Live Photo's still), which name the photo their twin became."""
+    waiting = [d for d in decisions if d.twin is not None]
+    if not waiting:
+        return
+    twins = {d.twin for d in waiting}
+    done = {r.source: r for r in records if r.source in twins}
+    for d in waiting:
+        twin = done.get(d.twin or "")
+        reason = twin_reason(d, twin.status if twin else None, twin.photo_id if twin else None)
+        account_for(records, record_for(d, d.action, reason=reason))
 
 
 def _would_replace(run: Run, settings: IngestSettings, decision: Decision) -> str | None:

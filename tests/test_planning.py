@@ -160,3 +160,30 @@ def test_error_14s_wait_parses_as_attribute_too() -> None:
     with pytest.raises(errors.TransientError) as raised:
         parse_upload(body)
     assert raised.value.code == 14 and raised.value.retry_after == 42.0
+
+
+def _typed(path: str, fmt: str, kind: str = "photo", **fields: object) -> Candidate:
+    return Candidate(f"file:///{path}", path, 10, "v1", kind, fmt, **fields)  # type: ignore[arg-type]
+
+
+def test_a_twin_is_a_jpeg_of_the_same_stem_in_the_same_folder_in_any_case() -> None:
+    files = [
+        _typed("a/IMG_1.CR2", "cr2"),
+        _typed("a/img_1.jpeg", "jpeg"),
+        _typed("b/IMG_1.NEF", "nef"),  # its JPEG is in another folder: not a twin
+        _typed("a/IMG_2.HEIC", "heic"),
+        _typed("a/IMG_2.JPG", "known", photo_id="77"),  # already on Flickr
+        _typed("a/IMG_2.MOV", "mov", "video", duration=2.9),
+        _typed("a/IMG_3.MOV", "mov", "video", duration=3.1),
+        _typed("a/IMG_3.JPG", "jpeg"),
+    ]
+    decided = {d.candidate.relative_path: d for d in plan(files, _quota())}
+    assert decided["a/IMG_1.CR2"].twin == "file:///a/img_1.jpeg"
+    assert decided["a/IMG_1.CR2"].action == SKIPPED
+    assert decided["b/IMG_1.NEF"].action == UPLOAD and decided["b/IMG_1.NEF"].twin is None
+    assert decided["a/IMG_2.HEIC"].twin == decided["a/IMG_2.MOV"].twin == "file:///a/IMG_2.JPG"
+    assert decided["a/IMG_3.MOV"].action == UPLOAD  # longer than a Live Photo's
+    skipped_raw = plan([_typed("x/DSC.DNG", "dng")], _quota(), raw="skip")[0]
+    assert skipped_raw.action == SKIPPED and "--raw skip" in (skipped_raw.reason or "")
+    live = plan(files, _quota(), live_photo_videos="upload")
+    assert next(d for d in live if d.candidate.relative_path == "a/IMG_2.MOV").action == UPLOAD

@@ -23,8 +23,10 @@ from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.report.escaping import terminal_text
 from flickr_ingest.settings import (
     ENV_PREFIX,
+    LIVE_PHOTO_VIDEO_CHOICES,
     ON_CHANGE_CHOICES,
     ON_DAMAGED_CHOICES,
+    RAW_CHOICES,
     IngestSettings,
 )
 
@@ -54,6 +56,8 @@ def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
         "on_change": args.on_change,
         "bwlimit": args.bwlimit,
         "on_damaged": args.on_damaged,
+        "raw": args.raw,
+        "live_photo_videos": args.live_photo_videos,
         "update_metadata": args.update_metadata or None,
     }
 
@@ -251,6 +255,18 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         choices=ON_DAMAGED_CHOICES,
         help="a photo whose image data is damaged (a truncated JPEG): upload it all the same"
         " (default: it may be the only copy; it is listed as damaged) or skip it",
+    )
+    parser.add_argument(
+        "--raw",
+        choices=RAW_CHOICES,
+        help="a camera RAW without a JPEG beside it: send its embedded full-size JPEG preview"
+        " with the RAW's EXIF (default) or skip it (Flickr takes no RAW files)",
+    )
+    parser.add_argument(
+        "--live-photo-videos",
+        choices=LIVE_PHOTO_VIDEO_CHOICES,
+        help="a Live Photo's video (same name as a photo beside it, 3 s or less):"
+        " skip it (default) or upload it as a video of its own",
     )
     parser.add_argument(
         "--update-metadata",

@@ -233,7 +233,7 @@ class Photos:
         if stored.size == 0:
             raise errors.FilesizeZero()
         file_type = filetypes.sniff(stored.head)
-        if not file_type.is_supported:
+        if not file_type.is_supported or not _flickr_takes(file_type):
             raise errors.FiletypeNotRecognised()
         cap = (
             limits.max_video_bytes if file_type.kind == filetypes.VIDEO else limits.max_photo_bytes
@@ -653,3 +653,12 @@ def _check_urls(*texts: str) -> None:
             host = host.lower()
             if any(host == bad or host.endswith("." + bad) for bad in BLOCKED_URL_HOSTS):
                 raise errors.BadUrl()
+
+
+def _flickr_takes(file_type: filetypes.FileType) -> bool:
+    """Flickr answers error 5 "Filetype was not recognised" for RAW ("RAW is not
+    supported": Flickr upload requirements, flickrhelp.com 4404079649300), WebP
+    (dtinit/data-transfer-project #886) and videos off its list (MKV, WebM, FLV)."""
+    if file_type.kind == filetypes.VIDEO:
+        return filetypes.video_refusal(file_type.format) is None
+    return not file_type.is_raw and file_type.format != "webp"

@@ -35,6 +35,7 @@ from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
 from flickr_ingest.flickr.errors import PermanentFileError
 from flickr_ingest.sandbox import SandboxServer
+from tests.formats import flv_bytes, mkv_bytes, preview_jpeg, tiff_raw, webp_bytes
 from tests.photos import jpeg_bytes, mp4_bytes
 
 JANKO = "janko/flickr-objects spec/fixtures/vcr_cassettes/"
@@ -650,3 +651,30 @@ def test_an_upload_without_visibility_flags_takes_the_accounts_default_privacy(
             assert (int(shown["ispublic"]), int(shown["isfriend"]), int(shown["isfamily"])) == flags
     finally:
         _set_privacy(sandbox, 1)
+
+
+# -- Formats Flickr refuses --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("IMG_1.CR2", tiff_raw("cr2", preview_jpeg(1, (64, 48)))),
+        ("IMG_2.dng", tiff_raw("dng", preview_jpeg(2, (64, 48)))),
+        ("DSC_3.NEF", tiff_raw("nef", None)),
+        ("a.webp", webp_bytes(4)),
+        ("a.mkv", mkv_bytes()),
+        ("a.webm", mkv_bytes(b"webm")),
+        ("a.flv", flv_bytes()),
+    ],
+)
+def test_raw_webp_mkv_and_flv_uploads_are_error_5_filetype_not_recognised(
+    sandbox: SandboxServer, name: str, content: bytes
+) -> None:
+    """Flickr Help Center, "Flickr upload requirements" (flickrhelp.com article
+    4404079649300): "RAW is not supported"; videos MP4, AVI, WMV, MOV, MPEG, 3GP, M2TS,
+    OGG, OGV only. WebP is refused with `5: Filetype was not recognised` (recorded in
+    dtinit/data-transfer-project #886). Error 5 comes after the bytes are sent."""
+    answer = _xml(_post_file(sandbox, "upload", content))  # named photo.jpg: by content
+    assert answer.get("stat") == "fail"
+    assert answer.find("err").attrib == {"code": "5", "msg": "Filetype was not recognised"}
