@@ -150,7 +150,8 @@ def _difference_hash(grey: Image.Image) -> str:
 
 
 def _pixels(grey: Image.Image) -> list[int]:
-    return list(grey.getdata())  # type: ignore[arg-type]
+    """The grey levels, row by row (one byte a pixel; getdata() is deprecated)."""
+    return list(grey.convert("L").tobytes())
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
