@@ -91,11 +91,11 @@ def check_durable(settings: IngestSettings, *, working_dir: Path) -> None:
             )
 
 
-def checked_report_location(value: str, *, setting: str, watched: str) -> str:
+def checked_report_location(value: str, *, setting: str, watched: str | None) -> str:
     """A deployment's report location as a person set it (`setting` names where): an
     absolute folder on the workers or an s3:// prefix, never under the `watched` prefix
-    (each report would start another run). A worker runs each flow run in a temporary
-    folder, so a relative one would be deleted with the run."""
+    (each report would start another run; None: none is set yet). A worker runs each
+    flow run in a temporary folder, so a relative one would be deleted with the run."""
     text = value.strip()
     if not text:
         raise ConfigurationError(
@@ -107,7 +107,7 @@ def checked_report_location(value: str, *, setting: str, watched: str) -> str:
             f"{setting}={text!r} is relative: a worker runs each flow run in a temporary"
             " folder, deleted afterwards; give an absolute folder or an s3:// prefix"
         )
-    if within(text, watched):
+    if watched and within(text, watched):
         raise ConfigurationError(
             f"{setting}={text!r} is under the watched prefix {watched}: every report would"
             " start another run"

@@ -58,3 +58,15 @@ def report_location() -> dict[str, str]:
             watched=watched_location()["location"],
         )
     }
+
+
+def keep_reports_in(location: str) -> str:
+    """Set the report location the deployments are made with (checked as the deploy
+    checks it: absolute or s3://, not under the watched prefix when one is set)."""
+    watched = str(Variable.get(WATCH_VARIABLE, default="") or "") or None
+    checked = checked_report_location(location, setting="--reports", watched=watched)
+    Variable.set(REPORTS_VARIABLE, checked, overwrite=True)
+    return (
+        f"reports: deployment runs keep them in {checked} (the Prefect Variable"
+        f" {REPORTS_VARIABLE}; deploy again after changing it)"
+    )

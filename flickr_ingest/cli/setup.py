@@ -18,6 +18,10 @@ def _setup(args: argparse.Namespace) -> int:
 
     for line in setup(args.pool, settings.api_calls_per_hour):
         print(line)
+    if args.reports:
+        from flows.deploy_steps import keep_reports_in
+
+        print(keep_reports_in(args.reports))
     if args.notify:
         from flows.notifications import notify_through
 
@@ -38,6 +42,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--calls-per-hour",
         type=int,
         help="the API key's REST budget (default FLICKR_INGEST_API_CALLS_PER_HOUR or 3600)",
+    )
+    parser.add_argument(
+        "--reports",
+        metavar="LOCATION",
+        help="where the deployments' runs keep their reports: an absolute folder on the"
+        " workers or an s3:// prefix (sets the Prefect Variable flickr_ingest_reports; the"
+        " ledger stays in each worker's state folder, or FLICKR_INGEST_LEDGER=s3://…)",
     )
     parser.add_argument(
         "--notify",

@@ -75,7 +75,44 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
         Variable.set("flickr_ingest_reports", reports, overwrite=True)
         refused = _deploy(env)
         assert refused.returncode != 0 and why in refused.stdout + refused.stderr
-    Variable.set("flickr_ingest_reports", "/srv/flickr-ingest/reports", overwrite=True)
+    # `flickr-ingest setup --reports` sets it, checked as the deploy checks it.
+    reports = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flickr_ingest.cli",
+            "setup",
+            "--reports",
+            "relative/reports",
+            "--calls-per-hour",
+            "7200",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reports.returncode == 1 and "is relative" in reports.stderr, reports.stderr
+    reports = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flickr_ingest.cli",
+            "setup",
+            "--reports",
+            "/srv/flickr-ingest/reports",
+            "--calls-per-hour",
+            "7200",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reports.returncode == 0 and "flickr_ingest_reports" in reports.stdout, reports.stderr
+    assert Variable.get("flickr_ingest_reports") == "/srv/flickr-ingest/reports"
     deploy = _deploy(env)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     with get_client(sync_client=True) as client:
