@@ -9,7 +9,10 @@ from __future__ import annotations
 import io
 import logging
 import os
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,6 +30,13 @@ MAX_PIXELS = 120_000_000
 #: Most memory decoding one image may take: past it, no thumbnail (a 9400x9400 PNG
 #: would take 350 MB; a JPEG decoded at 1/8 scale takes 1/64 of that).
 DECODE_BUDGET = 160 * 1024 * 1024
+#: Memory all the decodes of a process may hold at once (the upload lanes share it, so
+#: peak memory does not grow with --concurrency): one decode of DECODE_BUDGET always fits.
+SHARED_DECODE_BUDGET = 256 * 1024 * 1024
+#: A JPEG with more scans than this is not decoded: each scan of a progressive JPEG
+#: costs a pass over the whole image (libjpeg's encoder writes about 10; a file padded
+#: with 20,000 empty scans took 26 s of CPU).
+MAX_SCANS = 100
 #: From this size on, a JPEG's EXIF thumbnail is used when it shows the same picture:
 #: decoding the image, even at 1/8 scale, costs about 10 ms of CPU per megabyte.
 EMBEDDED_FROM_PIXELS = 2_000_000
@@ -66,8 +76,54 @@ def small_picture(source: BinaryIO, *, camera_thumbnail: bool) -> Image.Image | 
     return _small(source, "image", embedded=camera_thumbnail)
 
 
+def too_costly_to_decode(source: BinaryIO) -> str | None:
+    """Why the picture in `source` is not worth decoding (a JPEG padded with scans),
+    or None. Reads the file once, counting scan markers (entropy-coded data never holds
+    FF DA: a 0xFF byte there is followed by 0x00)."""
+    source.seek(0)
+    if source.read(2) != b"\xff\xd8":
+        return None
+    scans, carry = 0, b""
+    while chunk := source.read(1024 * 1024):
+        scans += (carry + chunk).count(b"\xff\xda")
+        carry = chunk[-1:]
+        if scans > MAX_SCANS:
+            return f"no thumbnail: a JPEG of more than {MAX_SCANS} scans (too costly to decode)"
+    return None
+
+
+class MemoryBudget:
+    """Bytes that decodes in this process may hold at once; a decode waits for its share."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._used = 0
+        self._freed = threading.Condition()
+
+    @contextmanager
+    def hold(self, size: int) -> Iterator[None]:
+        size = min(size, self.limit)  # a decode larger than the budget goes alone
+        with self._freed:
+            self._freed.wait_for(lambda: self._used + size <= self.limit)
+            self._used += size
+        try:
+            yield
+        finally:
+            with self._freed:
+                self._used -= size
+                self._freed.notify_all()
+
+
+#: One per process: every upload lane's decode draws from it.
+_DECODES = MemoryBudget(SHARED_DECODE_BUDGET)
+
+
 def _small(source: BinaryIO, name: str, *, embedded: bool) -> Image.Image | None:
     try:
+        problem = too_costly_to_decode(source)
+        if problem is not None:
+            logger.warning("%s: %s", name, problem)
+            return None
         head = _jpeg_head(source)
         layout = jpeg.walk(head) if head else None
         if layout is not None and layout.too_many:  # built to waste time: not worth it
@@ -132,9 +188,11 @@ def _thumbnail(
             return camera_thumbnail
         buffered = _coefficient_bytes(image, head, layout)
         image.draft("RGB", THUMBNAIL_SIZE)  # decode at 1/2..1/8 scale, cheaply
-    if buffered + image.width * image.height * _bytes_per_pixel(image.mode) > DECODE_BUDGET:
+    needed = buffered + image.width * image.height * _bytes_per_pixel(image.mode)
+    if needed > DECODE_BUDGET:
         return None
-    image.thumbnail(THUMBNAIL_SIZE)
+    with _DECODES.hold(needed):  # the full decode happens here, then shrinks
+        image.thumbnail(THUMBNAIL_SIZE)
     return image
 
 
