@@ -36,6 +36,7 @@ from flickr_ingest.runs import (
     unopened_report,
 )
 from flickr_ingest.settings import IngestSettings
+from flickr_ingest.sources.base import ignored_line
 from flickr_ingest.syncing import missing_records, would_replace
 from flickr_ingest.uploading import failed_record, record_for
 from flows.artifacts import Progress, publish
@@ -144,8 +145,12 @@ def _ingest(run: Run, settings: IngestSettings) -> dict[str, Any]:
             logger.info("%s", line)
             announce(line)
         notes.extend(run.opening_notes)
+        candidates = discover_files(run_id, settings)
+        ignored = ignored_line(run.context.source.ignored)
+        if ignored:
+            notes.append(ignored)
         decisions = plan(
-            discover_files(run_id, settings),
+            candidates,
             quota,
             raw=settings.raw,
             live_photo_videos=settings.live_photo_videos,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class SourceItem:
 class Source(Protocol):
     location: str
     bytes_read: int  # what this source has read so far (for the benchmarks)
+    ignored: Counter[str]  # housekeeping the listing left out, by kind (junk_kind)
     remote: bool  # each read is a request (S3): discovery goes by names where it can
 
     def list(self) -> Iterator[SourceItem]: ...
@@ -80,15 +82,28 @@ def readable_text(shown: str) -> str:
     return _ESCAPED_BYTE.sub("\ufffd", shown) if "\\x" in shown else shown
 
 
-def is_junk(relative_path: str) -> bool:
-    """Housekeeping files and anything inside a hidden folder."""
+def junk_kind(relative_path: str) -> str | None:
+    """What kind of housekeeping a path is (a file, or anything inside such a folder or
+    a hidden one), as the report counts them; None for a file of the archive."""
     parts = relative_path.split("/")
-    if any(part in JUNK_NAMES for part in parts):
-        return True
-    if any(part.startswith(".") and part not in (".", "..") for part in parts[:-1]):
-        return True
+    for part in parts[:-1]:
+        if part in JUNK_NAMES or (part.startswith(".") and part not in (".", "..")):
+            return f"in {part}/"
     name = parts[-1]
-    return name.startswith("._") or name == ".DS_Store"
+    if name in JUNK_NAMES:
+        return name
+    if name.startswith("._"):
+        return "._* (macOS resource forks)"
+    return None
+
+
+def ignored_line(ignored: Counter[str]) -> str | None:
+    """The report's line for the housekeeping files a listing left out, by kind."""
+    if not ignored:
+        return None
+    kinds = ", ".join(f"{count:,} {kind}" for kind, count in sorted(ignored.items()))
+    total = sum(ignored.values())
+    return f"Left out {total:,} housekeeping item(s), not photos: {kinds}"
 
 
 @dataclass(frozen=True, slots=True)

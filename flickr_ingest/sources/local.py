@@ -9,6 +9,7 @@ reported with its reason, like any file that is not uploaded.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path, PurePosixPath
@@ -16,7 +17,7 @@ from typing import BinaryIO
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from flickr_ingest.files import open_regular
-from flickr_ingest.sources.base import PathFilter, SourceError, SourceItem, is_junk, shown_text
+from flickr_ingest.sources.base import PathFilter, SourceError, SourceItem, junk_kind, shown_text
 
 
 def path_to_uri(path: Path) -> str:
@@ -45,6 +46,7 @@ class LocalSource:
         self.keys = list(keys) if keys is not None else None  # relative paths, for chunks
         self.bytes_read = 0
         self.remote = False
+        self.ignored: Counter[str] = Counter()
         if not self.root.exists():
             raise SourceError(f"no such folder: {self.root}")
         self._real_root = self.root.resolve()
@@ -80,7 +82,10 @@ class LocalSource:
             relative = prefix + entry.name
             path = Path(entry.path)
             try:
-                if is_junk(relative) or (entry.is_dir() and entry.name.startswith(".")):
+                is_folder = entry.is_dir()
+                kind = junk_kind(relative + "/x" if is_folder else relative)
+                if kind is not None:  # a folder of them counts once: it is not walked
+                    self.ignored[kind] += 1
                     continue
                 if entry.is_symlink() and not self._inside(path):
                     yield _problem(path, relative, _OUTSIDE)

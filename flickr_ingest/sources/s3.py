@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
-from flickr_ingest.sources.base import PathFilter, SourceError, SourceItem, is_junk
+from flickr_ingest.sources.base import PathFilter, SourceError, SourceItem, junk_kind
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -77,6 +78,7 @@ class S3Source:
         self.bucket, self.prefix = parse_s3_uri(location)
         self.location = location
         self.keys = list(keys) if keys is not None else None
+        self.ignored: Counter[str] = Counter()
         self.client = client or make_client()
         self.path_filter = path_filter or PathFilter()
         self.bytes_read = 0
@@ -104,11 +106,10 @@ class S3Source:
                 for entry in page.get("Contents", []):
                     key = entry["Key"]
                     relative = self._relative(key)
-                    if (
-                        key.endswith("/")
-                        or is_junk(relative)
-                        or not self.path_filter.wants(relative)
-                    ):
+                    kind = junk_kind(relative)
+                    if kind is not None and not key.endswith("/"):
+                        self.ignored[kind] += 1
+                    if key.endswith("/") or kind or not self.path_filter.wants(relative):
                         continue
                     yield SourceItem(
                         object_uri(self.bucket, key),

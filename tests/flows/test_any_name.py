@@ -126,14 +126,14 @@ HOSTILE = "no such thing: '/x/Ge\udcf6rg'"  # a message naming a path that is no
 
 
 def test_a_failure_listing_one_entry_skips_that_entry(run: Run, monkeypatch) -> None:
-    real = local_source.is_junk
+    real = local_source.junk_kind
 
-    def failing(relative: str) -> bool:
+    def failing(relative: str) -> str | None:
         if relative == "b.jpg":
             raise RuntimeError(HOSTILE)
         return real(relative)
 
-    monkeypatch.setattr(local_source, "is_junk", failing)
+    monkeypatch.setattr(local_source, "junk_kind", failing)
     outcome = _run_all(run)
     status, reason = outcome["b.jpg"]
     assert status == "skipped" and "RuntimeError" in reason and "Ge\\xf6rg" in reason
