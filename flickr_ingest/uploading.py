@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import unquote
 
 from PIL.Image import Image
 
@@ -381,9 +382,11 @@ def _claim_or_known(
                     taken,
                     picture,
                 )
-                reason = f"moved from {known.source}; already on Flickr as photo {known.photo_id}"
+                moved = _as_read(ctx.source, known.source)
+                reason = f"moved from {moved}; already on Flickr as photo {known.photo_id}"
                 return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
-            reason = f"same bytes as {known.source}, already on Flickr as photo {known.photo_id}"
+            first = _as_read(ctx.source, known.source)
+            reason = f"same bytes as {first}, already on Flickr as photo {known.photo_id}"
             return (model.DUPLICATE, known.photo_id, known.photo_id, reason), ""
         if claim:  # still unrecorded after claiming: ours to send
             return None, claim
@@ -401,6 +404,15 @@ class ChangedWhileSent(FlickrIngestError):
     def __init__(self, photo_id: str) -> None:
         super().__init__(f"the file changed while it was being sent (photo {photo_id})")
         self.photo_id = photo_id
+
+
+def _as_read(source: Source, uri: str) -> str:
+    """A file's URI as people read it in a reason: its path below the source where it
+    lies there (`2019/a.jpg`, not `file:///home/…/2019/a.jpg` percent-encoded), else the
+    whole URI, decoded; bytes that are not UTF-8 escaped (`\\xf6`)."""
+    root = source.root_uri
+    text = uri[len(root) :] if uri.startswith(root) and len(uri) > len(root) else uri
+    return shown_text(unquote(text, errors="surrogateescape"))
 
 
 def _slowest_lane(ctx: UploadContext) -> float:
