@@ -265,6 +265,15 @@ def test_an_interrupted_run_still_reports_every_file(
     assert len(uploaded) >= 3 and {f["photo_id"] for f in uploaded} <= stored
     assert all("not finished" in f["reason"] for f in files if f["status"] == "deferred")
     assert any("KeyboardInterrupt" in note for note in report["notes"]), report["notes"]
+    # The display's last line counts what the report counts.
+    [last] = [line for line in output.splitlines() if " of 40 files" in line][-1:]
+    shown = {
+        status.replace(" ", "_"): int(count.replace(",", ""))
+        for count, status in re.findall(r"([\d,]+) ([a-z ]+?)(?:,|$)", last.split(": ", 1)[1])
+    }
+    assert last.startswith("40 of 40 files") and shown == {
+        status: n for status, n in report["totals"].items() if n
+    }, (last, report["totals"])
     # In the dashboard the run was cancelled by its person, not crashed.
     from prefect.client.orchestration import get_client
 
