@@ -45,14 +45,7 @@ def _forget_deployments() -> None:
 def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_path: Path) -> None:
     _forget_deployments()
     env = {**os.environ, "PREFECT_API_URL": prefect_server}
-    setup = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "setup", "--calls-per-hour", "7200"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    setup = _setup(env, "--calls-per-hour", "7200")
     assert setup.returncode == 0 and "flickr-api" in setup.stdout, setup.stdout + setup.stderr
     # The watched location is read and checked when deploying: unset or malformed, the
     # deploy stops and says what to set (no trigger on every object of every bucket).
@@ -76,41 +69,9 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
         refused = _deploy(env)
         assert refused.returncode != 0 and why in refused.stdout + refused.stderr
     # `flickr-ingest setup --reports` sets it, checked as the deploy checks it.
-    reports = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flickr_ingest.cli",
-            "setup",
-            "--reports",
-            "relative/reports",
-            "--calls-per-hour",
-            "7200",
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    reports = _setup(env, "--reports", "relative/reports", "--calls-per-hour", "7200")
     assert reports.returncode == 1 and "is relative" in reports.stderr, reports.stderr
-    reports = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flickr_ingest.cli",
-            "setup",
-            "--reports",
-            "/srv/flickr-ingest/reports",
-            "--calls-per-hour",
-            "7200",
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    reports = _setup(env, "--reports", "/srv/flickr-ingest/reports", "--calls-per-hour", "7200")
     assert reports.returncode == 0 and "flickr_ingest_reports" in reports.stdout, reports.stderr
     assert Variable.get("flickr_ingest_reports") == "/srv/flickr-ingest/reports"
     deploy = _deploy(env)
@@ -134,6 +95,17 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
     assert trigger.match.model_dump()["prefect.resource.id"] == "s3://photos/inbox/*"
     assert trigger.within.total_seconds() == 60
     assert automations[0].actions[0].deployment_id == triggered.id
+
+
+def _setup(env: dict[str, str], *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flickr_ingest.cli", "setup", *options],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _deploy(env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -50,6 +50,17 @@ def webhook() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
+def _setup(prefect_server: str, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flickr_ingest.cli", "setup", *options],
+        env={**os.environ, "PREFECT_API_URL": prefect_server},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def _wait_for(received: list[str], text: str, seconds: float = 90) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -67,14 +78,7 @@ def test_setup_notify_tells_of_a_failed_run_and_of_one_that_stopped_early(
     CustomWebhookNotificationBlock(
         name="tests", url=url, json_data={"text": "{{subject}}\n{{body}}"}
     ).save("ingest-hook", overwrite=True)
-    setup = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "setup", "--notify", "ingest-hook"],
-        env={**os.environ, "PREFECT_API_URL": prefect_server},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    setup = _setup(prefect_server, "--notify", "ingest-hook")
     assert setup.returncode == 0, setup.stdout + setup.stderr
     assert "sent through 'ingest-hook'" in setup.stdout
     try:
@@ -99,13 +103,6 @@ def test_setup_notify_tells_of_a_failed_run_and_of_one_that_stopped_early(
 
 
 def test_setup_notify_with_a_block_that_is_not_there_says_so(prefect_server: str) -> None:
-    setup = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "setup", "--notify", "no-such-block"],
-        env={**os.environ, "PREFECT_API_URL": prefect_server},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    setup = _setup(prefect_server, "--notify", "no-such-block")
     assert setup.returncode == 1
     assert "Error: no notification block 'no-such-block'" in setup.stderr, setup.stderr
