@@ -141,16 +141,6 @@ def _not_negative(value: int) -> str | None:
     return "cannot be negative (0 = none)" if value < 0 else None
 
 
-def _on_change(value: str) -> str | None:
-    choices = ", ".join(ON_CHANGE_CHOICES)
-    return None if value in ON_CHANGE_CHOICES else f"must be one of {choices}, not {value!r}"
-
-
-def _on_damaged(value: str) -> str | None:
-    choices = ", ".join(ON_DAMAGED_CHOICES)
-    return None if value in ON_DAMAGED_CHOICES else f"must be one of {choices}, not {value!r}"
-
-
 def _bwlimit(value: str) -> str | None:
     try:
         Timetable.parse(value)
@@ -185,8 +175,8 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "retries": _not_negative,
     "api_calls_per_hour": _not_negative,
     "uploads_per_hour": _not_negative,
-    "on_change": _on_change,
-    "on_damaged": _on_damaged,
+    "on_change": _one_of(ON_CHANGE_CHOICES),
+    "on_damaged": _one_of(ON_DAMAGED_CHOICES),
     "album": _album,
     "raw": _one_of(RAW_CHOICES),
     "live_photo_videos": _one_of(LIVE_PHOTO_VIDEO_CHOICES),
