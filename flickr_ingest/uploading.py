@@ -30,7 +30,7 @@ from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.planning import Decision
 from flickr_ingest.progress import announce_sent
 from flickr_ingest.report import model
-from flickr_ingest.report.thumbnails import save_thumbnail, small_picture, too_costly_to_decode
+from flickr_ingest.report.thumbnails import picture_or_why_not, save_thumbnail, small_picture
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import LocalSource, Source, SourceItem
 from flickr_ingest.sources.base import readable_text, shown_text
@@ -283,8 +283,9 @@ def _prepare(
     ctx.ledger.remember_hash(item.uri, item.version, print_.sha256)
     metadata = _metadata(stream, print_, decision.candidate.kind)
     photo = decision.candidate.kind == PHOTO
-    costly = too_costly_to_decode(stream) if photo else None  # said in the record
-    picture = small_picture(stream, camera_thumbnail=True) if photo and not costly else None
+    picture, costly = (  # why there is none, if too costly, goes into the record
+        picture_or_why_not(stream, camera_thumbnail=True) if photo else (None, None)
+    )
     prints = prints_of(picture, turns=False) if picture is not None else None
     fields = map_to_flickr(
         metadata,

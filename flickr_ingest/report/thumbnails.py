@@ -49,7 +49,7 @@ def make_thumbnail(source: Path | BinaryIO, target: Path) -> bool:
     if isinstance(source, Path):
         with open(source, "rb") as stream:
             return make_thumbnail(stream, target)
-    thumbnail = _small(source, target.name, embedded=True)
+    thumbnail, _ = _small(source, target.name, embedded=True)
     return thumbnail is not None and save_thumbnail(thumbnail, target)
 
 
@@ -73,6 +73,14 @@ def small_picture(source: BinaryIO, *, camera_thumbnail: bool) -> Image.Image | 
     the same frame (a third of the CPU); without, always the image's own pixels (what a
     file's new bytes are judged by: an EXIF thumbnail can be copied into any file along
     with a date). None if it cannot be decoded within the budgets."""
+    return picture_or_why_not(source, camera_thumbnail=camera_thumbnail)[0]
+
+
+def picture_or_why_not(
+    source: BinaryIO, *, camera_thumbnail: bool
+) -> tuple[Image.Image | None, str | None]:
+    """`small_picture`, and why there is none when the image is too costly to decode (for
+    the file's record); one look at the file decides both."""
     return _small(source, "image", embedded=camera_thumbnail)
 
 
@@ -118,17 +126,17 @@ class MemoryBudget:
 _DECODES = MemoryBudget(SHARED_DECODE_BUDGET)
 
 
-def _small(source: BinaryIO, name: str, *, embedded: bool) -> Image.Image | None:
+def _small(source: BinaryIO, name: str, *, embedded: bool) -> tuple[Image.Image | None, str | None]:
     try:
         problem = too_costly_to_decode(source)
         if problem is not None:
             logger.warning("%s: %s", name, problem)
-            return None
+            return None, problem
         head = _jpeg_head(source)
         layout = jpeg.walk(head) if head else None
         if layout is not None and layout.too_many:  # built to waste time: not worth it
             logger.debug("no thumbnail for %s: too many JPEG segments", name)
-            return None
+            return None, None
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             source.seek(0)
@@ -136,13 +144,13 @@ def _small(source: BinaryIO, name: str, *, embedded: bool) -> Image.Image | None
                 thumbnail = _thumbnail(image, head, layout, embedded=embedded)
                 if thumbnail is None:
                     logger.debug("no thumbnail for %s: too big to decode", name)
-                    return None
+                    return None, None
                 thumbnail.load()
                 # Only now: a PNG's getexif() decodes the whole image to find its eXIf.
-                return _upright(thumbnail, image.getexif().get(0x0112))
+                return _upright(thumbnail, image.getexif().get(0x0112)), None
     except Exception as error:  # any undecodable image: the report shows no thumbnail
         logger.debug("no thumbnail for %s: %s", name, error)
-        return None
+        return None, None
 
 
 def _upright(image: Image.Image, orientation: object) -> Image.Image:
