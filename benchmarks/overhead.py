@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,25 +30,14 @@ MB = 1024 * 1024
 
 
 def core_only(folder: Path, concurrency: int) -> None:
-    """The pipeline's own code, no Prefect: what the tasks wrap, in a thread pool."""
-    from flickr_ingest.planning import UPLOAD, Quota, plan
-    from flickr_ingest.runs import close_run, open_run
+    """The same run without Prefect: the library's pipeline on its local steps."""
+    from flickr_ingest import pipeline
     from flickr_ingest.settings import IngestSettings
 
     settings = IngestSettings.from_environment(source=str(folder), concurrency=concurrency)
-    run = open_run(settings, run_id="bench-core")
-    try:
-        run.connect()
-        decisions = plan(run.discover(), Quota.from_status(run.client.upload_status()))
-        uploads = [d for d in decisions if d.action == UPLOAD]
-        records = run.record_log()  # records on disk as they are made, as the flow's are
-        with ThreadPoolExecutor(concurrency) as pool:
-            for record in pool.map(run.upload, uploads):
-                records.add(record)
-        assert records.totals == {"uploaded": len(uploads)}, records.totals
-        run.save(run.report(records, notes=[]))
-    finally:
-        close_run("bench-core")
+    report, _ = pipeline.ingest(settings, "bench-core")
+    uploaded = len(list(folder.iterdir()))
+    assert report.totals == {"uploaded": uploaded}, report.totals
 
 
 def with_prefect(folder: Path, concurrency: int) -> None:
@@ -69,7 +57,7 @@ def measure_here(variant: str, folder: Path, concurrency: int) -> dict[str, Any]
         harness.__enter__()
         import flows.ingest  # noqa: F401  (imported before the idle reading, as core's are)
     else:
-        import flickr_ingest.runs  # noqa: F401
+        import flickr_ingest.pipeline  # noqa: F401
     idle = psutil.Process().memory_info().rss
     wall, cpu = time.perf_counter(), time.process_time()
     job(folder, concurrency)

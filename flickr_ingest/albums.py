@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from flickr_ingest.errors import ConfigurationError
@@ -30,7 +30,18 @@ from flickr_ingest.flickr.responses import AlbumPhoto
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
 from flickr_ingest.ledger.base import album_claim_key
 from flickr_ingest.numbers import parse_count
-from flickr_ingest.report.model import AlbumRecord
+from flickr_ingest.report.model import (
+    ALREADY_UPLOADED,
+    DUPLICATE,
+    PLANNED,
+    REPLACED,
+    UPLOADED,
+    AlbumRecord,
+    FileRecord,
+)
+from flickr_ingest.report.records import RecordLog
+from flickr_ingest.settings import IngestSettings
+from flickr_ingest.sources.base import readable_text
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +78,56 @@ def source_root_name(location: str) -> str:
     """The last part of a folder path or of s3://bucket/prefix (the bucket if no prefix)."""
     parts = [part for part in location.removeprefix("s3://").replace("\\", "/").split("/") if part]
     return parts[-1] if parts else location
+
+
+#: Statuses of a file that is on Flickr as its record's photo (and so in its album).
+_ON_FLICKR = frozenset({UPLOADED, REPLACED, DUPLICATE, ALREADY_UPLOADED})
+
+
+@dataclass(frozen=True)
+class AlbumFiling:
+    """Which album each file of a run belongs in, by the run's `album` setting."""
+
+    setting: str
+    root_name: str  # the source's own folder name (an album for files at its top)
+    separator: str
+
+    @classmethod
+    def of(cls, settings: IngestSettings) -> AlbumFiling | None:
+        """The run's filing, or None when it files nothing into albums."""
+        if not wants_albums(settings.album):
+            return None
+        return cls(settings.album, source_root_name(settings.source), settings.album_separator)
+
+    def title(self, relative_path: str) -> str | None:
+        return album_title(
+            readable_text(relative_path),  # a name's bytes that are not UTF-8: "\ufffd"
+            self.setting,
+            root_name=self.root_name,
+            separator=self.separator,
+        )
+
+    def members(self, records: Iterable[FileRecord]) -> dict[str, list[str]]:
+        """Album title -> the photo ids of this run that belong in it."""
+        members: dict[str, list[str]] = {}
+        for record in records:
+            title = self.title(record.relative_path)
+            if title is not None and record.status in _ON_FLICKR and record.photo_id:
+                members.setdefault(title, []).append(record.photo_id)
+        return members
+
+    def placed(self, records: RecordLog, albums: Iterable[AlbumRecord]) -> RecordLog:
+        """The records with their album's title (and id, where the album exists)."""
+        ids = {album.title: album.album_id for album in albums}
+
+        def placed(record: FileRecord) -> FileRecord:
+            title = self.title(record.relative_path)
+            on_flickr = record.status in _ON_FLICKR and bool(record.photo_id)
+            if title is None or not (on_flickr or record.status == PLANNED):
+                return record
+            return replace(record, album=title, album_id=ids.get(title))
+
+        return records.rewritten(placed)
 
 
 @dataclass

@@ -7,7 +7,14 @@ and the account, before anything is sent.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flickr_ingest.flickr import FlickrClient, errors
+from flickr_ingest.settings import IngestSettings
+
+logger = logging.getLogger(__name__)
 
 #: flickr.prefs.getPrivacy's values (the reference, section 12).
 _PRIVACY = {
@@ -52,3 +59,42 @@ def destination_line(*, where: str, account: str, audience: str, dry_run: bool) 
     """The one line a run says before it sends: the host, the account, who will see."""
     verb = "Would send to" if dry_run else "Sending to"
     return f"{verb} {where} as {account}; new photos will be {audience}"
+
+
+def destination(
+    client: FlickrClient, settings: IngestSettings, account: str, *, sandbox: bool
+) -> str:
+    """The destination line of a run whose `client` is connected as `account`; asks the
+    account's default privacy (one flickr.prefs.getPrivacy call) only when the run's
+    settings leave it to the account."""
+    return destination_line(
+        where=_where(client, sandbox=sandbox),
+        account=account,
+        audience=_audience(client, settings),
+        dry_run=settings.dry_run,
+    )
+
+
+def _where(client: FlickrClient, *, sandbox: bool) -> str:
+    upload = client.endpoints.upload
+    parts = urlsplit(upload)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if sandbox:
+        return f"the embedded sandbox at {origin} (not flickr.com)"
+    if client.endpoints.is_flickr:
+        return f"flickr.com ({origin})"
+    return f"{origin} (a Flickr-compatible server, not flickr.com)"
+
+
+def _audience(client: FlickrClient, settings: IngestSettings) -> str:
+    audience = Audience(settings.is_public, settings.is_friend, settings.is_family)
+    if not audience.left_to_account:
+        return audience.describe(None)
+    try:
+        default = client.default_privacy()
+    except errors.FlickrError as error:
+        if errors.is_retryable(error):
+            raise
+        logger.info("Flickr did not say the account's default privacy: %s", error)
+        default = None
+    return audience.describe(default)

@@ -1,10 +1,10 @@
 """A run's progress as it happens: who hears of it, and the arithmetic a display needs.
 
-The flow says where it sends (`announce`), announces its plan once (`announce_plan`) and
-each file as it is accounted for (`account_for`, which also keeps its record); listeners in
-the same process (the CLI's display) hear all three. `Tally` turns what was heard into
-files and bytes done of the total, a rate and the time left. Nothing here draws anything:
-`flickr_ingest/cli/progress.py` does.
+A run (`pipeline.py`) tells the listener it is given where it sends, its plan, the bytes
+as they go, each file as it is accounted for, an early stop and its report. `Tally` turns
+what was heard into files and bytes done of the total, a rate and the time left. Nothing
+here draws anything: `flickr_ingest/cli/progress.py` and the dashboard's artifacts
+(`flows/artifacts.py`) do.
 """
 
 from __future__ import annotations
@@ -14,66 +14,64 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from flickr_ingest.planning import UPLOAD, Decision
-from flickr_ingest.report.model import FileRecord
-from flickr_ingest.report.records import RecordLog
+from flickr_ingest.report.model import FileRecord, RunReport
 
 
-class RunListener(Protocol):
-    def said(self, line: str) -> None: ...
+class RunListener:
+    """Hears a run as it happens. Each method does nothing here: a listener overrides
+    what it shows. Called from the run's lanes too, so an override must be thread-safe."""
 
-    def sent(self, uri: str, size: int) -> None: ...
+    def said(self, line: str) -> None:
+        """A line to show as it is (where the run sends, a ledger merged)."""
 
-    def planned(self, decisions: Sequence[Decision]) -> None: ...
+    def planned(self, decisions: Sequence[Decision]) -> None:
+        """The plan, once, before the first upload."""
 
-    def finished(self, record: FileRecord) -> None: ...
+    def sent(self, uri: str, size: int) -> None:
+        """`size` more bytes of the file at `uri` went onto the wire (a streaming upload
+        says so as it reads them)."""
 
+    def finished(self, record: FileRecord) -> None:
+        """A file is accounted for (its record is kept)."""
 
-_LISTENERS: list[RunListener] = []
-_LOCK = threading.Lock()
+    def stopped_early(self, reason: str) -> None:
+        """The run stopped uploading before its plan was done (quota, credentials)."""
 
-
-def add_listener(listener: RunListener) -> None:
-    with _LOCK:
-        _LISTENERS.append(listener)
-
-
-def remove_listener(listener: RunListener) -> None:
-    with _LOCK:
-        if listener in _LISTENERS:
-            _LISTENERS.remove(listener)
-
-
-def _listeners() -> list[RunListener]:
-    with _LOCK:
-        return list(_LISTENERS)
+    def reported(self, report: RunReport, where: dict[str, str]) -> None:
+        """The report is written; `where` says where each of its files is."""
 
 
-def announce(line: str) -> None:
-    """A line every listener shows as it is (where the run sends, a ledger merged)."""
-    for listener in _listeners():
-        listener.said(line)
+class Listeners(RunListener):
+    """Several listeners heard as one, in order."""
 
+    def __init__(self, *listeners: RunListener) -> None:
+        self.listeners = listeners
 
-def announce_plan(decisions: Sequence[Decision]) -> None:
-    for listener in _listeners():
-        listener.planned(decisions)
+    def said(self, line: str) -> None:
+        for listener in self.listeners:
+            listener.said(line)
 
+    def planned(self, decisions: Sequence[Decision]) -> None:
+        for listener in self.listeners:
+            listener.planned(decisions)
 
-def announce_sent(uri: str, size: int) -> None:
-    """`size` more bytes of the file at `uri` went onto the wire (a streaming upload
-    says so as it reads them)."""
-    for listener in _listeners():
-        listener.sent(uri, size)
+    def sent(self, uri: str, size: int) -> None:
+        for listener in self.listeners:
+            listener.sent(uri, size)
 
+    def finished(self, record: FileRecord) -> None:
+        for listener in self.listeners:
+            listener.finished(record)
 
-def account_for(records: RecordLog, record: FileRecord) -> None:
-    """A file is accounted for: its record is kept and every listener hears of it."""
-    records.add(record)
-    for listener in _listeners():
-        listener.finished(record)
+    def stopped_early(self, reason: str) -> None:
+        for listener in self.listeners:
+            listener.stopped_early(reason)
+
+    def reported(self, report: RunReport, where: dict[str, str]) -> None:
+        for listener in self.listeners:
+            listener.reported(report, where)
 
 
 #: The rate shown is the wire's over the last this many seconds, not since the start: a

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -45,7 +45,6 @@ from flickr_ingest.ledger import Ledger
 from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields
 from flickr_ingest.pictures import PicturePrints, prints_of
-from flickr_ingest.progress import announce_sent
 from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import small_picture
 from flickr_ingest.sources import Source
@@ -221,6 +220,8 @@ def replace_photo(
     taken: str | None,
     fields: FlickrFields | None,
     picture: str | None = None,
+    *,
+    on_sent: Callable[[str, int], None] = lambda uri, size: None,
 ) -> ReplaceOutcome:
     """Replace the photo of `edit` with the file's bytes, exactly once. `fields`, when
     given, are set as the photo's title, description and tags too. Transient errors are
@@ -253,7 +254,7 @@ def replace_photo(
                 sent,
                 photo_id=edit.photo_id,
                 filename=filename,
-                progress=partial(announce_sent, edit.uri),
+                progress=partial(on_sent, edit.uri),
             )
         except errors.FlickrAPIError as error:
             if error.code != _NOT_PRO:

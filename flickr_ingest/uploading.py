@@ -7,7 +7,7 @@ import hashlib
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -28,7 +28,6 @@ from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
 from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.planning import Decision
-from flickr_ingest.progress import announce_sent
 from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import picture_or_why_not, save_thumbnail, small_picture
 from flickr_ingest.settings import IngestSettings
@@ -83,6 +82,7 @@ class UploadContext:
     thumbs_dir: Path | None
     stop: StopSignal
     account_is_pro: bool = True  # only Pro accounts may replace (known after connect)
+    sent: Callable[[str, int], None] = lambda uri, size: None  # hears bytes go out
 
 
 def record_for(decision: Decision, status: str, **values: Any) -> model.FileRecord:
@@ -243,6 +243,7 @@ def _replace_or_report(
                 taken,
                 fields if ctx.settings.update_metadata else None,
                 picture,
+                on_sent=ctx.sent,
             )
         except conversion.NotConvertible as problem:
             ctx.ledger.release(ctx.account, print_.sha256, holder)
@@ -459,7 +460,7 @@ def _send(
             safety_level=settings.safety_level,
             hidden=settings.hidden,
             dedup_check=1,
-            progress=partial(announce_sent, item.uri),
+            progress=partial(ctx.sent, item.uri),
         )
     except errors.DuplicatePhotoError as duplicate:
         if recovering:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -17,9 +17,12 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
+from flickr_ingest.planning import Decision
+from flickr_ingest.progress import RunListener
 from flickr_ingest.report.escaping import markdown_text
-from flickr_ingest.report.model import RunReport
+from flickr_ingest.report.model import FileRecord, RunReport
 from flickr_ingest.report.writers import listed_files, summary_line, to_markdown
+from flows.notifications import say_stopped_early
 
 
 class Progress:
@@ -32,7 +35,7 @@ class Progress:
         self.total = max(total, 1)
         self.done = 0
         self.interval = interval
-        self._description = f"{total} file(s) to upload"
+        self._description = f"{total} file(s) to account for"
         self._changed = threading.Event()
         self._closed = threading.Event()
         # Prefect finds the flow run an artifact belongs to in the context of the caller.
@@ -121,3 +124,38 @@ def publish(report: RunReport, paths: dict[str, str]) -> None:
     with ThreadPoolExecutor(max_workers=min(len(sends), 8)) as pool:
         for sent in [pool.submit(contextvars.copy_context().run, send) for send in sends]:
             sent.result()  # an artifact that could not be made fails the step, as before
+
+
+class DashboardListener(RunListener):
+    """What the run shows on its page in the dashboard as it goes: its lines in the
+    run's log, a progress gauge of the files accounted for, the stopped-early event
+    (automations notify on it), and the report's artifacts at the end."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.logger = get_run_logger()
+        self.progress: Progress | None = None
+
+    def said(self, line: str) -> None:
+        self.logger.info("%s", line)
+
+    def planned(self, decisions: Sequence[Decision]) -> None:
+        self.progress = Progress(len(decisions))
+
+    def finished(self, record: FileRecord) -> None:
+        if self.progress is not None:
+            self.progress.advance()
+
+    def stopped_early(self, reason: str) -> None:
+        say_stopped_early(self.run_id, reason)
+
+    def reported(self, report: RunReport, where: dict[str, str]) -> None:
+        self.close()
+        publish(report, where)
+        self.logger.info("%s; report: %s", summary_line(report), where.get("html", ""))
+
+    def close(self) -> None:
+        """Send the gauge's last figure and stop its thread."""
+        if self.progress is not None:
+            self.progress.close()
+            self.progress = None

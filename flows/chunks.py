@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
@@ -17,10 +18,8 @@ from prefect.deployments import run_deployment
 
 from flickr_ingest.paths import chunk_run_id
 from flickr_ingest.planning import Decision, chunks, source_key
-from flickr_ingest.progress import account_for
-from flickr_ingest.report.model import FAILED, files_and_albums
+from flickr_ingest.report.model import FAILED, FileRecord, files_and_albums
 from flickr_ingest.report.publish import load_report_json
-from flickr_ingest.report.records import RecordLog
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.uploading import record_for
 
@@ -31,12 +30,12 @@ def upload_in_chunks(
     decisions: list[Decision],
     run_id: str,
     settings: IngestSettings,
-    records: RecordLog,
+    account: Callable[[FileRecord], None],
     *,
     s3_client: object,
 ) -> Counter[str]:
     """Start one flow run per chunk of the plan's uploads, wait for all of them; each
-    uploaded file's record goes into `records`. Returns the chunk runs' Flickr requests by
+    uploaded file's record goes to `account`. Returns the chunk runs' Flickr requests by
     method."""
     logger = get_run_logger()
     started: list[tuple[str, list[Decision], object]] = []
@@ -73,7 +72,7 @@ def upload_in_chunks(
             chunk_records = files_and_albums(report)[0]
             calls.update(report.get("api_calls", {}))
         for record in chunk_records:
-            account_for(records, record)
+            account(record)
     return calls
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,18 @@ def bucket(s3) -> str:
     name = f"photos-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def run_env(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A run in this process (the library's pipeline on its local steps, no Prefect)
+    against the test sandbox, with its state and reports in this test's folder."""
+    for name, value in {
+        **flickr_environment(sandbox),
+        "FLICKR_INGEST_STATE_DIR": str(tmp_path / "state"),
+        "FLICKR_INGEST_REPORT_DIR": str(tmp_path / "reports"),
+        "FLICKR_INGEST_RETRY_BACKOFF_SECONDS": "0.05",
+        "FLICKR_INGEST_RETRIES": "10",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path

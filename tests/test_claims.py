@@ -14,7 +14,7 @@ import pytest
 
 from flickr_ingest.claims import RunClaim, RunIdInUse
 from flickr_ingest.errors import ConfigurationError
-from flickr_ingest.runs import close_run, open_run
+from flickr_ingest.runs import open_run
 from flickr_ingest.sandbox import SandboxServer
 from flickr_ingest.settings import IngestSettings
 from tests.conftest import flickr_environment
@@ -89,12 +89,9 @@ def test_a_second_run_of_an_id_in_this_process_is_refused(
     settings = IngestSettings(
         source=str(folder), state_dir=str(tmp_path / "state"), report_dir=str(tmp_path / "r")
     )
-    open_run(settings, run_id="twice")
-    try:
-        with pytest.raises(RunIdInUse, match="'twice' is in use by another run in this process"):
-            open_run(settings, run_id="twice")
-    finally:
-        close_run("twice")
-    open_run(settings, run_id="twice")  # the first one closed: free again
-    close_run("twice")
+    in_use = "'twice' is in use by another run in this process"
+    with open_run(settings, "twice"), pytest.raises(RunIdInUse, match=in_use):
+        open_run(settings, "twice")
+    with open_run(settings, "twice"):  # the first one closed: free again
+        pass
     assert list((tmp_path / "state" / "claims").iterdir()) == []

@@ -12,17 +12,19 @@ from pathlib import Path
 import pytest
 import requests
 
-from flickr_ingest.planning import UPLOAD, Quota, plan
-from flickr_ingest.runs import Run, close_run, open_run
+from flickr_ingest.planning import UPLOAD
 from flickr_ingest.sandbox import SandboxServer
 from flickr_ingest.settings import IngestSettings
 from tests.conftest import flickr_environment
+from tests.connected import Connected, connected
 from tests.photos import jpeg_bytes
 
 SECRET = jpeg_bytes(4242, size=(100, 80))
 
 
-def _open(sandbox: SandboxServer, tmp_path: Path, monkeypatch, follow_links: bool) -> Run:
+def _settings(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch, follow_links: bool
+) -> IngestSettings:
     for name, value in flickr_environment(sandbox).items():
         monkeypatch.setenv(name, value)
     folder = tmp_path / "drop"
@@ -39,19 +41,19 @@ def _open(sandbox: SandboxServer, tmp_path: Path, monkeypatch, follow_links: boo
         report_dir=str(tmp_path / "r"),
         follow_links=follow_links,
     )
-    run = open_run(settings, run_id="confined")
-    run.connect()
-    return run
+    return settings
 
 
 @pytest.fixture
-def run(sandbox: SandboxServer, tmp_path: Path, monkeypatch) -> Iterator[Run]:
-    yield _open(sandbox, tmp_path, monkeypatch, follow_links=False)
-    close_run("confined")
+def run(sandbox: SandboxServer, tmp_path: Path, monkeypatch) -> Iterator[Connected]:
+    with connected(
+        _settings(sandbox, tmp_path, monkeypatch, follow_links=False), "confined"
+    ) as run:
+        yield run
 
 
-def _planned(run: Run) -> dict[str, object]:
-    decisions = plan(run.discover(), Quota.from_status(run.client.upload_status()))
+def _planned(run: Connected) -> dict[str, object]:
+    decisions = run.plan()
     return {d.candidate.relative_path: d for d in decisions if d.action == UPLOAD}
 
 
@@ -72,7 +74,9 @@ def _stored(sandbox: SandboxServer) -> list[dict]:
     return [p for p in photos if p["status"] == "active"]
 
 
-def test_a_file_or_folder_swapped_for_a_link_after_listing_is_skipped(run: Run, sandbox) -> None:
+def test_a_file_or_folder_swapped_for_a_link_after_listing_is_skipped(
+    run: Connected, sandbox
+) -> None:
     planned = _planned(run)
     _swap(Path(run.settings.source))
     a, b = run.upload(planned["a.jpg"]), run.upload(planned["sub/b.jpg"])
@@ -85,11 +89,9 @@ def test_a_file_or_folder_swapped_for_a_link_after_listing_is_skipped(run: Run, 
 def test_follow_links_keeps_following_them(
     sandbox: SandboxServer, tmp_path: Path, monkeypatch
 ) -> None:
-    run = _open(sandbox, tmp_path, monkeypatch, follow_links=True)
-    try:
+    settings = _settings(sandbox, tmp_path, monkeypatch, follow_links=True)
+    with connected(settings, "confined") as run:
         planned = _planned(run)
         _swap(Path(run.settings.source))
         assert run.upload(planned["a.jpg"]).status == "uploaded"
         assert run.upload(planned["sub/b.jpg"]).status in ("uploaded", "duplicate")
-    finally:
-        close_run("confined")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from flickr_ingest.planning import UPLOAD, Quota, plan
-from flickr_ingest.runs import close_run, open_run
+from flickr_ingest.planning import UPLOAD
 from flickr_ingest.sandbox import SandboxServer
 from flickr_ingest.settings import IngestSettings
 from tests.conftest import flickr_environment
+from tests.connected import connected
 from tests.photos import jpeg_bytes
 
 KEYS = {"cat.jpg": 11, "/cat.jpg": 12, "//cat.jpg": 13, "/only-with-slash.jpg": 14}
@@ -42,10 +42,8 @@ def test_keys_with_a_leading_slash_are_their_own_photos(
         s3_endpoint_url=moto_server,
         ledger=f"s3://{ledger_bucket}/ledger" if ledger == "s3" else "",
     )
-    run = open_run(settings, run_id="keys")
-    try:
-        run.connect()
-        decisions = plan(run.discover(), Quota.from_status(run.client.upload_status()))
+    with connected(settings, "keys") as run:
+        decisions = run.plan()
         assert all(d.action == UPLOAD for d in decisions)
         records = {r.relative_path: r for r in run.upload_group(decisions)}
         assert sorted(records) == sorted(KEYS)
@@ -54,13 +52,11 @@ def test_keys_with_a_leading_slash_are_their_own_photos(
             assert record.status == "uploaded", (key, record.reason)
             sent = sandbox.state.store.photo_path(record.photo_id).read_bytes()
             assert sent == jpeg_bytes(seed, size=(90, 60)), key
-            at = run.context.ledger.photo_at(run.ledger_account, record.source)
+            at = run.run.ledger.photo_at(run.account.ledger_name, record.source)
             assert at is not None and at.photo_id == record.photo_id, key
         assert len({r.photo_id for r in records.values()}) == len(KEYS)
         # A second run knows each object as its own photo.
-        again = plan(run.discover(), Quota.from_status(run.client.upload_status()))
+        again = run.plan()
         assert {d.candidate.relative_path: d.candidate.photo_id for d in again} == {
             key: records[key].photo_id for key in KEYS
         }
-    finally:
-        close_run("keys")

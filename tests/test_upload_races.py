@@ -15,16 +15,18 @@ import requests
 from flickr_ingest import uploading
 from flickr_ingest.files import CheckedReader
 from flickr_ingest.flickr import errors
-from flickr_ingest.planning import UPLOAD, Quota, plan
-from flickr_ingest.runs import Run, close_run, open_run
+from flickr_ingest.planning import UPLOAD
 from flickr_ingest.sandbox import SandboxServer
 from flickr_ingest.settings import IngestSettings
 from tests.conftest import flickr_environment
+from tests.connected import Connected, connected
 from tests.photos import jpeg_bytes
 
 
 @pytest.fixture
-def run(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+def run(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Connected]:
     for name, value in flickr_environment(sandbox).items():
         monkeypatch.setenv(name, value)
     folder = tmp_path / "archive"
@@ -33,14 +35,12 @@ def run(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     settings = IngestSettings(
         source=str(folder), state_dir=str(tmp_path / "state"), report_dir=str(tmp_path / "r")
     )
-    opened = open_run(settings, run_id="races")
-    opened.connect()
-    yield opened
-    close_run("races")
+    with connected(settings, "races") as run:
+        yield run
 
 
-def _decision(run: Run):
-    decisions = plan(run.discover(), Quota.from_status(run.client.upload_status()))
+def _decision(run: Connected):
+    decisions = run.plan()
     return next(d for d in decisions if d.action == UPLOAD)
 
 
@@ -51,7 +51,7 @@ def _stored(sandbox: SandboxServer) -> list[dict]:
     return [p for p in photos if p["status"] == "active"]
 
 
-def test_a_file_swapped_for_a_fifo_is_skipped_not_waited_for(run: Run, sandbox) -> None:
+def test_a_file_swapped_for_a_fifo_is_skipped_not_waited_for(run: Connected, sandbox) -> None:
     decision = _decision(run)
     path = Path(run.settings.source) / "a.jpg"
     path.unlink()
@@ -77,7 +77,7 @@ def _rewrite_after_hashing(monkeypatch: pytest.MonkeyPatch, path: Path, new: byt
 
 
 def test_a_file_rewritten_after_hashing_is_not_left_on_flickr_under_the_old_hash(
-    run: Run, sandbox, monkeypatch: pytest.MonkeyPatch
+    run: Connected, sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decision = _decision(run)
     path = Path(run.settings.source) / "a.jpg"
@@ -89,7 +89,7 @@ def test_a_file_rewritten_after_hashing_is_not_left_on_flickr_under_the_old_hash
     assert record.status == "failed" and "changed while it was being sent" in record.reason
     assert "was deleted again" in record.reason
     assert _stored(sandbox) == []  # no photo whose bytes disagree with its checksum tag
-    assert run.context.ledger.upload_for(run.ledger_account, record.sha256) is None
+    assert run.run.ledger.upload_for(run.account.ledger_name, record.sha256) is None
     monkeypatch.undo()
     again = run.upload(_decision(run))  # the next attempt sends the file as it is now
     stored = _stored(sandbox)
@@ -98,7 +98,7 @@ def test_a_file_rewritten_after_hashing_is_not_left_on_flickr_under_the_old_hash
 
 
 def test_a_file_that_shrank_after_hashing_fails_the_send_and_is_retried(
-    run: Run, sandbox, monkeypatch: pytest.MonkeyPatch
+    run: Connected, sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decision = _decision(run)
     path = Path(run.settings.source) / "a.jpg"
@@ -108,7 +108,7 @@ def test_a_file_that_shrank_after_hashing_fails_the_send_and_is_retried(
     assert _stored(sandbox) == []
 
 
-def test_the_record_carries_the_size_read_at_upload_time(run: Run, sandbox) -> None:
+def test_the_record_carries_the_size_read_at_upload_time(run: Connected, sandbox) -> None:
     decision = _decision(run)
     path = Path(run.settings.source) / "a.jpg"
     path.write_bytes(jpeg_bytes(2, size=(400, 300)))  # grew after discovery

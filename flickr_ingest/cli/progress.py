@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from flickr_ingest.content import DAMAGED
 from flickr_ingest.planning import Decision
-from flickr_ingest.progress import Tally
+from flickr_ingest.progress import RunListener, Tally
 from flickr_ingest.report.escaping import terminal_text
 from flickr_ingest.report.model import FAILED, FileRecord
 
@@ -63,7 +63,7 @@ def plain_line(tally: Tally) -> str:
     return f"{line}: {counts}" if counts else line
 
 
-class ProgressDisplay:
+class ProgressDisplay(RunListener):
     """A run listener that draws the run's progress on `stream`."""
 
     def __init__(self, stream: TextIO, *, terminal: bool | None = None) -> None:

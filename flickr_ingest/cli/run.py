@@ -74,8 +74,8 @@ def _export(settings: dict[str, Any]) -> None:
 def _run(args: argparse.Namespace) -> int:
     prefect_defaults()  # before anything imports Prefect
     from flickr_ingest.cli.progress import ProgressDisplay
-    from flickr_ingest.progress import add_listener, remove_listener
-    from flickr_ingest.runs import SANDBOX_NOTICE, check_folders, resolve_credentials
+    from flickr_ingest.report.model import SANDBOX_NOTICE
+    from flickr_ingest.runs import check_folders, resolve_credentials
 
     overrides = _settings_from(args)
     settings = IngestSettings.from_environment(  # fail fast
@@ -96,9 +96,9 @@ def _run(args: argparse.Namespace) -> int:
 
     _quiet_prefect_on_the_terminal(verbose=args.verbose, debug=args.debug)
     progress = ProgressDisplay(sys.stderr)
-    add_listener(progress)
     try:
         summary = ingest_in_this_process(
+            progress,
             source=args.source,
             keys=args.keys,
             dry_run=args.dry_run,
@@ -108,7 +108,6 @@ def _run(args: argparse.Namespace) -> int:
             exclude=args.exclude,
         )
     finally:
-        remove_listener(progress)
         progress.close()
     _print_summary(summary, settings)
     if local_server is not None:
@@ -171,7 +170,7 @@ def _secret_block_exists(settings: IngestSettings) -> bool:
 
 
 def _print_summary(summary: dict[str, Any], settings: IngestSettings) -> None:
-    from flickr_ingest.runs import SANDBOX_NOTICE
+    from flickr_ingest.report.model import SANDBOX_NOTICE
 
     totals = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in summary["totals"].items() if n)
     print(f"Run {summary['run_id']}: {totals or 'nothing to do'}")

@@ -9,17 +9,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from flickr_ingest import discovery, uploading
-from flickr_ingest.planning import UPLOAD, Quota, plan, source_key
-from flickr_ingest.report.records import RecordLog
-from flickr_ingest.report.writers import write_report
-from flickr_ingest.runs import Run, close_run, open_run
+from flickr_ingest import discovery, pipeline, uploading
+from flickr_ingest.planning import source_key
 from flickr_ingest.sandbox import SandboxServer
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import LocalSource
@@ -93,7 +89,9 @@ def test_a_latin1_name_is_uploaded_and_reported_by_the_cli(
 
 
 @pytest.fixture
-def run(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+def settings(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> IngestSettings:
     for name, value in flickr_environment(sandbox).items():
         monkeypatch.setenv(name, value)
     folder = _latin1_tree(tmp_path / "archive")
@@ -101,31 +99,24 @@ def run(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     settings = IngestSettings(
         source=str(folder), state_dir=str(tmp_path / "state"), report_dir=str(tmp_path / "r")
     )
-    opened = open_run(settings, run_id="any-name")
-    opened.connect()
-    yield opened
-    close_run("any-name")
+    return settings
 
 
-def _run_all(run: Run) -> dict[str, tuple[str, str | None]]:
-    """Every file's (status, reason) after discovery, planning and the uploads; the
-    report is written too (JSON, Markdown, HTML) and read back."""
-    decisions = plan(run.discover(), Quota.from_status(run.client.upload_status()))
-    uploads = [d for d in decisions if d.action == UPLOAD]
-    records = run.upload_group(uploads) + [
-        uploading.record_for(d, d.action, reason=d.reason) for d in decisions if d not in uploads
-    ]
-    log = RecordLog.of(records)
-    folder = write_report(run.report(log, notes=[]), run.report_folder)
-    written = json.loads(folder["json"].read_text("utf-8"))
-    assert len(written["files"]) == len(records)
+def _run_all(settings: IngestSettings) -> dict[str, tuple[str, str | None]]:
+    """Every file's (status, reason) after a whole run in this process (the library's
+    own steps); the report is written too (JSON, Markdown, HTML) and read back."""
+    report, where = pipeline.ingest(settings, "any-name")
+    written = json.loads(Path(where["json"]).read_text("utf-8"))
+    assert len(written["files"]) == len(report.files)
     return {f["relative_path"]: (f["status"], f["reason"]) for f in written["files"]}
 
 
 HOSTILE = "no such thing: '/x/Ge\udcf6rg'"  # a message naming a path that is not UTF-8
 
 
-def test_a_failure_listing_one_entry_skips_that_entry(run: Run, monkeypatch) -> None:
+def test_a_failure_listing_one_entry_skips_that_entry(
+    settings: IngestSettings, monkeypatch
+) -> None:
     real = local_source.junk_kind
 
     def failing(relative: str) -> str | None:
@@ -134,14 +125,14 @@ def test_a_failure_listing_one_entry_skips_that_entry(run: Run, monkeypatch) -> 
         return real(relative)
 
     monkeypatch.setattr(local_source, "junk_kind", failing)
-    outcome = _run_all(run)
+    outcome = _run_all(settings)
     status, reason = outcome["b.jpg"]
     assert status == "skipped" and "RuntimeError" in reason and "Ge\\xf6rg" in reason
     assert outcome["plain.jpg"][0] == "uploaded"
     assert outcome["Fotos \\xe9t\\xe9/Ge\\xf6rg.jpg"][0] == "uploaded"
 
 
-def test_a_failure_reading_one_file_skips_that_file(run: Run, monkeypatch) -> None:
+def test_a_failure_reading_one_file_skips_that_file(settings: IngestSettings, monkeypatch) -> None:
     """The head of b.jpg reads as garbage that breaks the sniffer (any bug in a reader)."""
     read_head, sniff = LocalSource.read_head, discovery.sniff
 
@@ -155,22 +146,24 @@ def test_a_failure_reading_one_file_skips_that_file(run: Run, monkeypatch) -> No
 
     monkeypatch.setattr(LocalSource, "read_head", garbled)
     monkeypatch.setattr(discovery, "sniff", failing)
-    outcome = _run_all(run)
+    outcome = _run_all(settings)
     status, reason = outcome["b.jpg"]
     assert status == "skipped" and "Input/output error" in reason and "Ge" in reason
     assert outcome["plain.jpg"][0] == "uploaded"
 
 
-def test_a_failure_describing_one_file_fails_that_file(run: Run, monkeypatch) -> None:
+def test_a_failure_describing_one_file_fails_that_file(
+    settings: IngestSettings, monkeypatch
+) -> None:
     real = uploading.read_file_metadata
 
     def failing(stream, size):
-        if size == (Path(run.settings.source) / "b.jpg").stat().st_size:
+        if size == (Path(settings.source) / "b.jpg").stat().st_size:
             raise ValueError(HOSTILE)
         return real(stream, size)
 
     monkeypatch.setattr(uploading, "read_file_metadata", failing)
-    outcome = _run_all(run)
+    outcome = _run_all(settings)
     status, reason = outcome["b.jpg"]
     assert status == "failed" and "ValueError" in reason and "Ge\\xf6rg" in reason
     assert outcome["plain.jpg"][0] == "uploaded"

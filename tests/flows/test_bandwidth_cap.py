@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.ingest import ingest
+from flickr_ingest import pipeline
+from flickr_ingest.progress import RunListener
+from flickr_ingest.settings import IngestSettings
 from tests.photos import jpeg_bytes
 
 CAP = 256 * 1024  # bytes a second
@@ -24,31 +26,18 @@ def _noisy_jpegs(folder: Path, count: int) -> int:
     return sum(path.stat().st_size for path in folder.iterdir())
 
 
-def test_the_upload_rate_holds_at_the_cap(
-    flow_env: Path, sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    total = _noisy_jpegs(flow_env / "photos", 16)  # about 1.5 MB: 6 s at the cap
+def test_the_upload_rate_holds_at_the_cap(run_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    total = _noisy_jpegs(run_env / "photos", 16)  # about 1.5 MB: 6 s at the cap
     monkeypatch.setenv("FLICKR_INGEST_BWLIMIT", "256k")
     sent: list[tuple[float, str]] = []
-    from flickr_ingest import progress
 
-    class Listener:
-        def said(self, line: str) -> None: ...
-
-        def planned(self, decisions: object) -> None: ...
-
-        def finished(self, record: object) -> None: ...
-
+    class Listener(RunListener):
         def sent(self, uri: str, size: int) -> None:
             sent.append((time.monotonic(), uri))
 
-    listener = Listener()
-    progress.add_listener(listener)
-    try:
-        summary = ingest(source=str(flow_env / "photos"), concurrency=8)
-    finally:
-        progress.remove_listener(listener)
-    assert summary["totals"]["uploaded"] == 16
+    settings = IngestSettings.from_environment(source=str(run_env / "photos"), concurrency=8)
+    report, _ = pipeline.ingest(settings, "capped", listener=Listener())
+    assert report.totals["uploaded"] == 16
     # From the first byte to the last: the cap, within 5% (a quarter second of burst).
     seconds = sent[-1][0] - sent[0][0]
     rate = total / seconds
