@@ -51,7 +51,7 @@ def run(photos: int, albums: int) -> dict[str, Any]:
 
         with prefect_test_harness(server_startup_timeout=180):
             start = time.perf_counter()
-            summary = ingest(source=str(work / "archive"), concurrency=8, album="folder")
+            summary = ingest({"source": str(work / "archive"), "concurrency": 8, "album": "folder"})
             seconds = time.perf_counter() - start
         log = requests.get(
             f"{account['url']}/sandbox/requests", headers=admin(account), timeout=60

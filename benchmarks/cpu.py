@@ -216,7 +216,7 @@ def flow_here(folder: Path) -> dict[str, float]:
     from flows.ingest import ingest
 
     before = _cpu_seconds()
-    summary = ingest(source=str(folder), concurrency=8)
+    summary = ingest({"source": str(folder), "concurrency": 8})
     assert summary["totals"]["uploaded"] == len(list(folder.iterdir())), summary["totals"]
     return {"call": _cpu_seconds() - before}
 

@@ -43,7 +43,7 @@ def core_only(folder: Path, concurrency: int) -> None:
 def with_prefect(folder: Path, concurrency: int) -> None:
     from flows.ingest import ingest
 
-    summary = ingest(source=str(folder), concurrency=concurrency)
+    summary = ingest({"source": str(folder), "concurrency": concurrency})
     assert summary["totals"]["uploaded"] == len(list(folder.iterdir())), summary["totals"]
 
 

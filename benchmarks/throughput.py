@@ -121,11 +121,14 @@ def flickrapi_pool(account: dict, paths: list[Path], width: int) -> None:
 
 
 def ingest_flow(folder: Path, width: int, state: Path | None = None) -> None:
+    from flickr_ingest.progress import RunListener
     from flows.ingest import ingest_in_this_process
 
     if state is not None:  # a ledger of its own: nothing is already uploaded
         os.environ["FLICKR_INGEST_STATE_DIR"] = str(state)
-    summary = ingest_in_this_process(source=str(folder), concurrency=width)
+    summary = ingest_in_this_process(
+        RunListener(), settings={"source": str(folder), "concurrency": width}
+    )
     assert summary["totals"]["uploaded"] == len(list(folder.iterdir())), summary["totals"]
 
 
@@ -200,9 +203,12 @@ def run(photos: int, width: int) -> dict[str, Any]:
         )
         eight = SMALL_RUN["width"]
         with prefect_test_harness(server_startup_timeout=180):
+            from flickr_ingest.progress import RunListener
             from flows.ingest import ingest_in_this_process
 
-            ingest_in_this_process(source=str(work / "small"), dry_run=True)  # warm-up
+            ingest_in_this_process(
+                RunListener(), settings={"source": str(work / "small"), "dry_run": True}
+            )  # warm-up
             measure("ingest", lambda: ingest_flow(work / "photos", width))
             api = str(PREFECT_API_URL.value())
             cli_started = time.time()

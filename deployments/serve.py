@@ -32,7 +32,7 @@ def deployments() -> list:
         setting="FLICKR_INGEST_REPORT_DIR",
         watched=watched,
     )
-    parameters = {"source": watched, "report_dir": reports}
+    parameters = {"settings": {"source": watched, "report_dir": reports}}
     window = timedelta(seconds=float(os.environ.get("FLICKR_INGEST_TRIGGER_WINDOW", "60")))
     on_new_objects = DeploymentEventTrigger(
         name="new objects under the watched prefix",

@@ -4,7 +4,7 @@ default, also settable as an environment variable `FLICKR_INGEST_<NAME>`."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -121,8 +121,54 @@ class IngestSettings:
                 _check(name, value, f"{option_name(name)} {value!r}" if option_name else None)
         return cls(**values)
 
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> IngestSettings:
+        """The settings a flow run was given (`as_parameters`' form, or any part of it:
+        what is not given comes from the `FLICKR_INGEST_*` environment, then the
+        defaults). An unknown name or a value of the wrong kind is refused by name."""
+        known = {spec.name: spec.type for spec in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, value in parameters.items():
+            if name not in known:
+                raise ConfigurationError(
+                    f"settings: no setting is called {name!r} (see flickr_ingest/settings.py)"
+                )
+            values[name] = _of_kind(name, value, str(known[name]))
+        return cls.from_environment(option_name=lambda name: f"settings.{name}", **values)
+
+    def as_parameters(self) -> dict[str, Any]:
+        """Every setting as a flow run's parameter shows it (JSON: lists, not tuples);
+        `from_parameters` reads it back to the same settings, so the dashboard shows what
+        the run did and a re-run does it again."""
+        return {
+            spec.name: list(value) if isinstance(value, tuple) else value
+            for spec in fields(self)
+            for value in [getattr(self, spec.name)]
+        }
+
     def with_changes(self, **changes: Any) -> IngestSettings:
         return replace(self, **changes)
+
+
+def _of_kind(name: str, value: Any, kind: str) -> Any:
+    """A parameter's value as its setting's kind (`kind`: the field's annotation);
+    text is read as the environment's is (a dashboard form sends "8" as well as 8)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and not kind.startswith("str"):
+        return _parse(name, value, kind, where=f"settings.{name}={value!r}")
+    if "tuple" in kind:
+        fits = isinstance(value, list | tuple) and all(isinstance(part, str) for part in value)
+        value = tuple(value) if fits else value
+    elif kind.startswith("float"):
+        fits = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if fits else value
+    else:  # bool, int, str (True is an int to Python, not to a setting)
+        expected = {"bool": bool, "int": int, "str": str}[kind.split(" ")[0]]
+        fits = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+    if not fits:
+        raise ConfigurationError(f"settings.{name}={value!r}: expected {kind}")
+    return value
 
 
 def _check(name: str, value: Any, where: str | None) -> None:
@@ -194,9 +240,12 @@ def _is_http_url(text: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _parse(name: str, raw: str, annotation: Any) -> Any:
+def _parse(name: str, raw: str, annotation: Any, *, where: str | None = None) -> Any:
+    """A setting's value from text; `where` names it in a refusal (by default, its
+    environment variable)."""
     kind = str(annotation)
     text = raw.strip()
+    where = where or f"{ENV_PREFIX}{name.upper()}={raw!r}"
     if "tuple" in kind:
         return tuple(part.strip() for part in text.split(",") if part.strip())
     if kind.startswith("bool"):
@@ -206,21 +255,17 @@ def _parse(name: str, raw: str, annotation: Any) -> Any:
             return True
         if text.lower() in ("0", "false", "no", "off"):
             return False
-        raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a yes/no value")
+        raise ConfigurationError(f"{where} is not a yes/no value")
     if kind.startswith("int"):
         if text.lower() in ("", "none") and "None" in kind:
             return None
         try:
             return int(text)
         except ValueError:
-            raise ConfigurationError(
-                f"{ENV_PREFIX}{name.upper()}={raw!r} is not a number"
-            ) from None
+            raise ConfigurationError(f"{where} is not a number") from None
     if kind.startswith("float"):
         try:
             return float(text)
         except ValueError:
-            raise ConfigurationError(
-                f"{ENV_PREFIX}{name.upper()}={raw!r} is not a number"
-            ) from None
+            raise ConfigurationError(f"{where} is not a number") from None
     return text or None if "None" in kind else text

@@ -44,12 +44,10 @@ def upload_in_chunks(
         flow_run = run_deployment(
             settings.chunk_deployment,
             parameters={
-                "source": settings.source,
-                "keys": [source_key(d.candidate) for d in chunk],
-                "concurrency": settings.concurrency,
-                "report_dir": settings.report_dir,
-                "album": settings.album,
-                "chunk_size": 0,  # a chunk never splits again
+                "settings": settings.with_changes(
+                    keys=tuple(source_key(d.candidate) for d in chunk),
+                    chunk_size=0,  # a chunk never splits again
+                ).as_parameters(),  # the run's settings whole, but its files
                 "run_id": chunk_id,
             },
             flow_run_name=chunk_id,

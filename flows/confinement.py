@@ -22,7 +22,7 @@ def confine_deployment_run(settings: IngestSettings) -> None:
         return
     with get_client(sync_client=True) as client:
         # The deployment's own parameters, not this run's: a flow run may override those.
-        defaults = client.read_deployment(deployment_id).parameters or {}
+        defaults = (client.read_deployment(deployment_id).parameters or {}).get("settings") or {}
     watched = [str(defaults["source"])] if defaults.get("source") else []
     report_root = str(defaults.get("report_dir") or IngestSettings.from_environment().report_dir)
     check_durable(settings, working_dir=Path.cwd())

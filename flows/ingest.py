@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from prefect import flow
+from prefect.runtime import flow_run
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -30,46 +31,34 @@ from flows.steps import prefect_steps
 _terminal: ContextVar[RunListener | None] = ContextVar("terminal_listener", default=None)
 
 
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=64))
-def ingest(
-    source: str,
-    keys: list[str] | None = None,
-    dry_run: bool = False,
-    concurrency: int | None = None,
-    report_dir: str | None = None,
-    include: list[str] | None = None,
-    exclude: list[str] | None = None,
-    album: str | None = None,
-    chunk_size: int | None = None,
-    run_id: str | None = None,
-) -> dict[str, Any]:
-    """Upload every photo and video of `source` (a folder or s3://bucket/prefix, or just
-    `keys` of it) to Flickr exactly once, file them into albums (`album`: "folder",
-    "path" or a fixed name), and write an audit report. Above `chunk_size` files to
-    upload, chunks of them run as flow runs of their own on the work pool's workers.
-    `run_id` names the report (chunk runs get theirs from the run that started them)."""
-    run_id = check_run_id(run_id) if run_id is not None else new_run_id()  # names folders
-    settings = IngestSettings.from_environment(
-        source=source,
-        keys=tuple(keys) if keys is not None else None,
-        dry_run=dry_run,
-        concurrency=concurrency,
-        report_dir=report_dir,
-        include=tuple(include) if include else None,
-        exclude=tuple(exclude) if exclude else None,
-        album=album,
-        chunk_size=chunk_size,
-    )
-    confine_deployment_run(settings)  # a deployment's run: before anything is touched
-    dashboard = DashboardListener(run_id)
+def _run_name() -> str:
+    """A flow run is named by its run id: the one it was given, else a new one."""
+    given = flow_run.parameters.get("run_id")
+    return given if isinstance(given, str) and given else new_run_id()
+
+
+@flow(name="ingest", flow_run_name=_run_name, task_runner=ThreadPoolTaskRunner(max_workers=64))
+def ingest(settings: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
+    """Upload every photo and video of the settings' `source` (a folder or
+    s3://bucket/prefix, or just `keys` of it) to Flickr exactly once, file them into
+    albums, and write an audit report. `settings` are the run's settings by name
+    (flickr_ingest/settings.py; those not given come from the worker's FLICKR_INGEST_*
+    environment, then the defaults). `run_id` names the run and its report; without one,
+    the run is named by a new id."""
+    run_settings = IngestSettings.from_parameters(settings)
+    run_id = check_run_id(run_id or flow_run.name or new_run_id())
+    confine_deployment_run(run_settings)  # a deployment's run: before anything is touched
+    dashboard, terminal = DashboardListener(run_id), _terminal.get()
+    if terminal is not None:  # where its person can follow the run, and find it again
+        terminal.said(f"This run in the Prefect dashboard: {flow_run.ui_url}")
     try:
         report, where = pipeline.ingest(
-            settings,
+            run_settings,
             run_id,
             steps=prefect_steps,
-            listener=Listeners(dashboard, *filter(None, [_terminal.get()])),
-            stored_credentials=load_secret_credentials(settings.secret_block),
-            s3_client=s3_client_from_block(settings.aws_credentials_block),
+            listener=Listeners(dashboard, *filter(None, [terminal])),
+            stored_credentials=load_secret_credentials(run_settings.secret_block),
+            s3_client=s3_client_from_block(run_settings.aws_credentials_block),
         )
     finally:
         dashboard.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from flickr_ingest.cli.prefect_server import (
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.report.escaping import terminal_text
 from flickr_ingest.settings import (
-    ENV_PREFIX,
     LIVE_PHOTO_VIDEO_CHOICES,
     ON_CHANGE_CHOICES,
     ON_DAMAGED_CHOICES,
@@ -62,24 +60,20 @@ def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _export(settings: dict[str, Any]) -> None:
-    """Hand command-line settings to the flow the way deployments do: as FLICKR_INGEST_*."""
-    for name, value in settings.items():
-        if value is None:
-            continue
-        text = ",".join(value) if isinstance(value, tuple) else str(value)
-        os.environ[ENV_PREFIX + name.upper()] = text
-
-
 def _run(args: argparse.Namespace) -> int:
     prefect_defaults()  # before anything imports Prefect
     from flickr_ingest.cli.progress import ProgressDisplay
     from flickr_ingest.report.model import SANDBOX_NOTICE
     from flickr_ingest.runs import check_folders, resolve_credentials
 
-    overrides = _settings_from(args)
     settings = IngestSettings.from_environment(  # fail fast
-        option_name=_option_name, source=args.source, **overrides
+        option_name=_option_name,
+        source=args.source,
+        keys=tuple(args.keys) if args.keys is not None else None,
+        dry_run=args.dry_run or None,
+        include=tuple(args.include) if args.include else None,
+        exclude=tuple(args.exclude) if args.exclude else None,
+        **_settings_from(args),
     )
     _check_source_exists(settings.source)
     check_folders(settings)
@@ -91,22 +85,13 @@ def _run(args: argparse.Namespace) -> int:
     )
     if sandbox:
         print(f"No Flickr credentials: uploading to the embedded sandbox ({SANDBOX_NOTICE}).")
-    _export(overrides)
     from flows.ingest import ingest_in_this_process
 
     _quiet_prefect_on_the_terminal(verbose=args.verbose, debug=args.debug)
     progress = ProgressDisplay(sys.stderr)
     try:
-        summary = ingest_in_this_process(
-            progress,
-            source=args.source,
-            keys=args.keys,
-            dry_run=args.dry_run,
-            concurrency=settings.concurrency,
-            report_dir=settings.report_dir,
-            include=args.include,
-            exclude=args.exclude,
-        )
+        # The settings whole, as the flow run's parameters: the dashboard shows them all.
+        summary = ingest_in_this_process(progress, settings=settings.as_parameters())
     finally:
         progress.close()
     _print_summary(summary, settings)

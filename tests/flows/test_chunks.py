@@ -50,7 +50,7 @@ def test_chunk_runs_that_end_without_a_report_leave_their_files_failed_with_why(
     )
     canceller.start()
     try:
-        summary = ingest(source=str(folder), chunk_size=3)
+        summary = ingest({"source": str(folder), "chunk_size": 3})
     finally:
         canceller.join(timeout=130)
         with get_client(sync_client=True) as client:
@@ -113,7 +113,7 @@ def test_a_100_character_run_id_runs_in_chunks(
     runner = threading.Thread(target=_run_chunk_runs, args=(deployment_id, 2, ran), daemon=True)
     runner.start()
     try:
-        summary = ingest(source=str(folder), chunk_size=2, run_id="r" * 100)
+        summary = ingest({"source": str(folder), "chunk_size": 2}, run_id="r" * 100)
     finally:
         runner.join(timeout=400)
         with get_client(sync_client=True) as client:

@@ -34,7 +34,7 @@ def test_secret_block_round_trip_and_a_run_that_uses_it(
     folder = flow_env / "one"
     folder.mkdir()
     (folder / "a.jpg").write_bytes(jpeg_bytes(77))
-    summary = ingest(source=str(folder))
+    summary = ingest({"source": str(folder)})
     assert summary["totals"]["uploaded"] == 1 and not summary["sandbox"]
     photos = requests.get(
         f"{sandbox.url}/sandbox/photos", headers=sandbox.admin_headers, timeout=5

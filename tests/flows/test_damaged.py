@@ -74,7 +74,7 @@ def test_a_truncated_jpeg_is_shown_on_the_terminal_and_in_report_md(
 
 
 def test_a_truncated_jpeg_is_in_the_dashboards_files_table(flow_env: Path, sandbox) -> None:
-    state = ingest(source=str(_folder(flow_env)), return_state=True)
+    state = ingest({"source": str(_folder(flow_env))}, return_state=True)
     this_run = ArtifactFilter(
         flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
     )

@@ -87,7 +87,9 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
     assert pool.type == "process" and batch.work_pool_name == "flickr-ingest"
     # A budget with a burst: an eighth of the hour at once, the rest refilled over the hour.
     assert limit.limit == 900 and abs(limit.slot_decay_per_second - (7200 - 900) / 3600) < 1e-9
-    parameters = {"source": "s3://photos/inbox/", "report_dir": "/srv/flickr-ingest/reports"}
+    parameters = {
+        "settings": {"source": "s3://photos/inbox/", "report_dir": "/srv/flickr-ingest/reports"}
+    }
     assert nightly.parameters == triggered.parameters == batch.parameters == parameters
     assert [s.schedule.cron for s in nightly.schedules] == ["0 2 * * *"]
     trigger = automations[0].trigger

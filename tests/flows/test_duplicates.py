@@ -104,13 +104,13 @@ def test_local_and_s3_sources_pick_the_same_copy(
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
         (folder / path).write_bytes(_bytes(number))
         s3.put_object(Bucket=bucket, Key=f"tree/{path}", Body=_bytes(number))
-    local = ingest(source=str(folder), concurrency=8)
+    local = ingest({"source": str(folder), "concurrency": 8})
     _check(json.loads(Path(local["report"]["json"]).read_text()))
     expected = len(FIRST) + 2
     assert _stored(sandbox) == expected
     sandbox.state.reset()
     monkeypatch.setenv("FLICKR_INGEST_S3_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("FLICKR_INGEST_STATE_DIR", str(flow_env / f"state-{uuid.uuid4().hex}"))
-    remote = ingest(source=f"s3://{bucket}/tree/", concurrency=8)
+    remote = ingest({"source": f"s3://{bucket}/tree/", "concurrency": 8})
     _check(json.loads(Path(remote["report"]["json"]).read_text()))
     assert _stored(sandbox) == expected

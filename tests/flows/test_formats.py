@@ -48,7 +48,7 @@ def test_mkv_webm_and_flv_are_skipped_with_flickrs_list_and_never_sent(
     (folder / "clip.webm").write_bytes(mkv_bytes(b"webm"))
     (folder / "old.flv").write_bytes(flv_bytes())
     (folder / "still.jpg").write_bytes(jpeg_bytes(2901))
-    records = _records(ingest(source=str(folder)))
+    records = _records(ingest({"source": str(folder)}))
     for name in ("party.mkv", "clip.webm", "old.flv"):
         assert records[name]["status"] == "skipped", records[name]
         assert FLICKRS_VIDEOS in records[name]["reason"], records[name]
@@ -62,7 +62,7 @@ def test_a_raw_file_built_on_tiff_is_never_sent_as_a_tiff(
     folder = flow_env / "card"
     folder.mkdir()
     (folder / "DSC_0001.NEF").write_bytes(tiff_raw("nef", None))
-    records = _records(ingest(source=str(folder)))
+    records = _records(ingest({"source": str(folder)}))
     assert records["DSC_0001.NEF"]["status"] == "skipped", records
     assert "RAW" in records["DSC_0001.NEF"]["reason"]
     assert sandbox.state.photos.all_photos() == []  # never sent as a TIFF
@@ -79,7 +79,7 @@ def test_a_raw_with_a_jpeg_twin_sends_only_the_jpeg(flow_env: Path, sandbox: San
     twin = jpeg_bytes(2911, (320, 240), taken="2021:06:05 10:11:12")
     (folder / "IMG_0001.JPG").write_bytes(twin)
     (folder / "img_0001.cr2").write_bytes(tiff_raw("cr2", preview_jpeg(2911)))
-    records = _records(ingest(source=str(folder)))
+    records = _records(ingest({"source": str(folder)}))
     jpeg = records["IMG_0001.JPG"]
     assert jpeg["status"] == "uploaded"
     raw = records["img_0001.cr2"]
@@ -88,7 +88,7 @@ def test_a_raw_with_a_jpeg_twin_sends_only_the_jpeg(flow_env: Path, sandbox: San
     assert _sent(sandbox) == [twin]
 
     # Next run: the JPEG is already on Flickr; the RAW still names its photo.
-    again = _records(ingest(source=str(folder)))
+    again = _records(ingest({"source": str(folder)}))
     assert again["IMG_0001.JPG"]["status"] == "already_uploaded"
     assert again["img_0001.cr2"]["reason"] == raw["reason"]
     assert len(_sent(sandbox)) == 1
@@ -103,7 +103,7 @@ def test_a_lone_raw_sends_its_full_size_preview_with_the_raws_exif(
     raw_file = tiff_raw("dng", preview, taken="2019:08:07 06:05:04")
     (folder / "DSC_0002.DNG").write_bytes(raw_file)
     (folder / "DSC_0003.NEF").write_bytes(tiff_raw("nef", None))  # no preview at all
-    records = _records(ingest(source=str(folder)))
+    records = _records(ingest({"source": str(folder)}))
     record = records["DSC_0002.DNG"]
     assert record["status"] == "uploaded", record
     assert record["sha256"] == hashlib.sha256(raw_file).hexdigest()  # the RAW's bytes
@@ -126,7 +126,7 @@ def test_raw_skip_skips_every_raw(
     folder.mkdir()
     (folder / "DSC_0002.DNG").write_bytes(tiff_raw("dng", preview_jpeg(2913)))
     monkeypatch.setenv("FLICKR_INGEST_RAW", "skip")
-    records = _records(ingest(source=str(folder)))
+    records = _records(ingest({"source": str(folder)}))
     assert records["DSC_0002.DNG"]["status"] == "skipped"
     assert "--raw skip" in records["DSC_0002.DNG"]["reason"]
     assert _sent(sandbox) == []
@@ -139,7 +139,7 @@ def test_heic_and_webp_arrive_as_jpeg_with_their_exif_date_the_same_bytes_each_t
     folder.mkdir()
     (folder / "IMG_1.HEIC").write_bytes(heic_bytes(2914, taken="2022:01:02 03:04:05"))
     (folder / "web.webp").write_bytes(webp_bytes(2915, taken="2020:05:06 07:08:09"))
-    records = _records(ingest(source=str(folder)))
+    records = _records(ingest({"source": str(folder)}))
     assert {records[n]["status"] for n in ("IMG_1.HEIC", "web.webp")} == {"uploaded"}
     sent = _sent(sandbox)
     assert [s[:3] for s in sent] == [b"\xff\xd8\xff"] * 2
@@ -166,7 +166,7 @@ def test_a_live_photo_pair_sends_the_still_only(flow_env: Path, sandbox: Sandbox
     (folder / "IMG_2.MOV").write_bytes(mov_bytes(2.5))
     (folder / "long.jpg").write_bytes(jpeg_bytes(2917))
     (folder / "LONG.mov").write_bytes(mov_bytes(12.0))  # a real video beside a photo
-    records = _records(ingest(source=str(folder)))
+    records = _records(ingest({"source": str(folder)}))
     photo_id = records["IMG_2.JPG"]["photo_id"]
     assert records["IMG_2.JPG"]["status"] == "uploaded"
     assert records["IMG_2.HEIC"]["status"] == "skipped"
@@ -191,7 +191,7 @@ def test_live_photo_videos_upload_sends_the_video_too(
     (folder / "IMG_3.JPG").write_bytes(jpeg_bytes(2918))
     (folder / "IMG_3.MOV").write_bytes(mov_bytes(2.0))
     monkeypatch.setenv("FLICKR_INGEST_LIVE_PHOTO_VIDEOS", "upload")
-    records = _records(ingest(source=str(folder)))
+    records = _records(ingest({"source": str(folder)}))
     assert records["IMG_3.MOV"]["status"] == "uploaded"
 
 
@@ -207,7 +207,7 @@ def test_the_real_heif_sample_arrives_as_jpeg(flow_env: Path, sandbox: SandboxSe
     folder = flow_env / "sample"
     folder.mkdir()
     (folder / sample.name).write_bytes(sample.read_bytes())  # a test folder, not the repo
-    records = _records(ingest(source=str(folder)))
+    records = _records(ingest({"source": str(folder)}))
     assert records[sample.name]["status"] == "uploaded", records
     [sent] = _sent(sandbox)
     with Image.open(io.BytesIO(sent)) as image:
@@ -220,10 +220,10 @@ def test_an_edited_heic_replaces_its_photo_with_a_jpeg(
     folder = flow_env / "phone"
     folder.mkdir()
     (folder / "IMG_4.HEIC").write_bytes(heic_bytes(2919, size=(160, 120)))
-    old = _records(ingest(source=str(folder)))["IMG_4.HEIC"]
+    old = _records(ingest({"source": str(folder)}))["IMG_4.HEIC"]
     edited = heic_bytes(2919, size=(160, 120), edited=True)
     (folder / "IMG_4.HEIC").write_bytes(edited)
-    new = _records(ingest(source=str(folder)))["IMG_4.HEIC"]
+    new = _records(ingest({"source": str(folder)}))["IMG_4.HEIC"]
     assert new["status"] == "replaced" and new["photo_id"] == old["photo_id"], new
     assert new["sha256"] == hashlib.sha256(edited).hexdigest()
     [sent] = _sent(sandbox)

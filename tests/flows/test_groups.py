@@ -74,7 +74,7 @@ def test_a_grouped_run_with_faults_uploads_each_file_once(flow_env: Path, sandbo
         timeout=5,
     ).raise_for_status()
     try:
-        state = ingest(source=str(folder), concurrency=8, return_state=True)
+        state = ingest({"source": str(folder), "concurrency": 8}, return_state=True)
     finally:
         requests.post(
             f"{sandbox.url}/sandbox/faults",

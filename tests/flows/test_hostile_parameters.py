@@ -29,7 +29,7 @@ def test_a_run_id_that_climbs_out_deletes_and_writes_nothing_outside(
     folder = base / "archive"
     folder.mkdir()
     with pytest.raises(ConfigurationError, match="run_id"):
-        ingest(source=str(folder), run_id="../../victim")
+        ingest({"source": str(folder)}, run_id="../../victim")
     assert (victim / "precious.txt").read_text() == "keep me"
     assert sorted(p.name for p in victim.iterdir()) == ["precious.txt"]
     assert not (base / "reports").exists() or not any((base / "reports").iterdir())
@@ -49,12 +49,12 @@ def test_a_run_id_another_run_holds_is_refused_and_that_run_keeps_its_files(
     first_run = RunClaim(flow_env / "state" / "claims", "nightly")  # still going
     try:
         with pytest.raises(RunIdInUse, match="'nightly' is in use by another run"):
-            ingest(source=str(folder), run_id="nightly")
+            ingest({"source": str(folder)}, run_id="nightly")
         assert journal.read_text() == '{"relative_path": "the first run\'s record"}\n'
         assert not (flow_env / "reports" / "nightly").exists()  # no report in its place
     finally:
         first_run.release()
-    summary = ingest(source=str(folder), run_id="nightly")  # the first run is over
+    summary = ingest({"source": str(folder)}, run_id="nightly")  # the first run is over
     assert summary["totals"]["uploaded"] == 1
 
 
@@ -66,7 +66,7 @@ def test_a_run_refused_for_a_held_id_writes_no_report_in_that_runs_folder(
     first_run = RunClaim(flow_env / "state" / "claims", "nightly")
     try:
         with pytest.raises(RunIdInUse):
-            ingest(source=str(flow_env / "typo"), run_id="nightly")
+            ingest({"source": str(flow_env / "typo")}, run_id="nightly")
         assert not (flow_env / "reports" / "nightly").exists()
     finally:
         first_run.release()
@@ -92,9 +92,9 @@ def test_a_run_that_fails_at_its_end_gives_its_id_back(
 
     monkeypatch.setattr(pipeline, "save_report", save_once_failing)
     with pytest.raises(OSError, match="No space left"):
-        ingest(source=str(folder), run_id="weekly")
+        ingest({"source": str(folder)}, run_id="weekly")
     assert not (flow_env / "state" / "claims" / "weekly").exists()
-    summary = ingest(source=str(folder), run_id="weekly")
+    summary = ingest({"source": str(folder)}, run_id="weekly")
     assert summary["totals"]["already_uploaded"] + summary["totals"]["uploaded"] == 1
 
 

@@ -36,7 +36,7 @@ def test_a_planted_throttle_variable_does_not_stall_a_run(flow_env: Path, sandbo
     Variable.set(board.name, {"until": time.time() + _YEARS, "level": 1.0}, overwrite=True)
     began = time.monotonic()
     try:
-        report = _report(ingest(source=str(folder), concurrency=1))
+        report = _report(ingest({"source": str(folder), "concurrency": 1}))
     finally:
         Variable.unset(board.name)
     assert time.monotonic() - began < 120
@@ -52,7 +52,7 @@ def test_flickrs_upload_wait_time_past_the_cap_defers_the_rest(flow_env: Path, s
     folder = _folder(flow_env, 3, seed=2810)
     sandbox.traffic.update(capacity_wait_seconds=_YEARS, next_faults=("14",))
     began = time.monotonic()
-    report = _report(ingest(source=str(folder), concurrency=1))
+    report = _report(ingest({"source": str(folder), "concurrency": 1}))
     assert time.monotonic() - began < 120
     assert {s: n for s, n in report["totals"].items() if n} == {"deferred": 3}, report["totals"]
     [first] = [f for f in report["files"] if f["error_code"] == 14]

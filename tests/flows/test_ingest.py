@@ -41,7 +41,7 @@ def _report(summary: dict) -> dict:
 def test_demo_archive_uploads_once_and_reports_every_file(flow_env: Path, sandbox) -> None:
     folder = flow_env / "archive"
     make_demo_photos(folder, per_album=2)
-    summary = ingest(source=str(folder), concurrency=4)
+    summary = ingest({"source": str(folder), "concurrency": 4})
     report = _report(summary)
     assert summary["ok"] and report["schema_version"] == 3
     assert report["totals"] == {
@@ -87,7 +87,7 @@ def test_demo_archive_uploads_once_and_reports_every_file(flow_env: Path, sandbo
     html = Path(summary["report"]["html"]).read_text(encoding="utf-8")
     assert "thumbs/" in html and (Path(summary["report"]["html"]).parent / "thumbs").is_dir()
 
-    again = ingest(source=str(folder), concurrency=4)
+    again = ingest({"source": str(folder), "concurrency": 4})
     assert _report(again)["totals"]["already_uploaded"] == 7
     assert len(_stored(sandbox)) == 6
 
@@ -95,7 +95,7 @@ def test_demo_archive_uploads_once_and_reports_every_file(flow_env: Path, sandbo
 def test_artifacts_on_the_flow_run(flow_env: Path, sandbox) -> None:
     folder = flow_env / "archive"
     make_demo_photos(folder, per_album=1)
-    state = ingest(source=str(folder), return_state=True)
+    state = ingest({"source": str(folder)}, return_state=True)
     this_run = ArtifactFilter(
         flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
     )
@@ -117,7 +117,7 @@ def test_artifacts_on_the_flow_run(flow_env: Path, sandbox) -> None:
 def test_dry_run_uploads_nothing(flow_env: Path, sandbox) -> None:
     folder = flow_env / "archive"
     make_demo_photos(folder, per_album=1)
-    summary = ingest(source=str(folder), dry_run=True)
+    summary = ingest({"source": str(folder), "dry_run": True})
     assert _report(summary)["totals"]["planned"] == 4
     assert _stored(sandbox) == []
 
@@ -134,7 +134,7 @@ def test_transient_faults_with_lost_answers_upload_each_photo_once(flow_env: Pat
         json={"faults": "lost=0.06,reset=0.03,105=0.03,106=0.02,3=0.02,500=0.02,503=0.02"},
     )
     try:
-        summary = ingest(source=str(folder), concurrency=6)
+        summary = ingest({"source": str(folder), "concurrency": 6})
     finally:
         requests.post(
             f"{sandbox.url}/sandbox/faults",
@@ -162,11 +162,11 @@ def test_bandwidth_quota_defers_the_rest_and_a_later_run_finishes(flow_env: Path
         (folder / f"q{number}.jpg").write_bytes(data)
     nsid = sandbox.account.user_nsid
     sandbox.state.accounts.set_limits(nsid, monthly_bandwidth_bytes=sum(len(d) for d in files[:3]))
-    first = _report(ingest(source=str(folder)))
+    first = _report(ingest({"source": str(folder)}))
     assert first["totals"]["uploaded"] == 3 and first["totals"]["deferred"] == 3
     assert all("bandwidth" in f["reason"] for f in first["files"] if f["status"] == "deferred")
     sandbox.state.accounts.set_limits(nsid, monthly_bandwidth_bytes=None)
-    second = _report(ingest(source=str(folder)))
+    second = _report(ingest({"source": str(folder)}))
     assert second["totals"]["uploaded"] == 3 and second["totals"]["already_uploaded"] == 3
     assert len(_stored(sandbox)) == 6
 
@@ -179,7 +179,7 @@ def test_revoked_token_stops_the_run_with_a_clear_message(
     (folder / "a.jpg").write_bytes(jpeg_bytes(3000))
     monkeypatch.setenv("FLICKR_OAUTH_TOKEN", "123-nope")
     with pytest.raises(AuthError) as refused:
-        ingest(source=str(folder))
+        ingest({"source": str(folder)})
     assert refused.value.code == 98
     assert _stored(sandbox) == []
     reports = list((flow_env / "reports").glob("*/report.json"))
@@ -190,7 +190,7 @@ def test_revoked_token_stops_the_run_with_a_clear_message(
     not SHARED_PHOTOS.is_dir(), reason=f"sample photos not found at {SHARED_PHOTOS}"
 )
 def test_the_shared_sample_photos(flow_env: Path, sandbox) -> None:
-    summary = ingest(source=str(SHARED_PHOTOS))
+    summary = ingest({"source": str(SHARED_PHOTOS)})
     report = _report(summary)
     files = report["files"]
     assert len(files) == len([p for p in SHARED_PHOTOS.rglob("*") if p.is_file()])
@@ -222,7 +222,8 @@ def test_s3_source_and_s3_report_through_an_aws_credentials_block(
     # Discovery goes by S3 names (no request per object); the content is checked later.
     s3.put_object(Bucket=bucket, Key="inbox/page.jpg", Body=b"<html>not a photo</html>")
     state = ingest(
-        source=f"s3://{bucket}/inbox/", report_dir=f"s3://{bucket}/reports", return_state=True
+        {"source": f"s3://{bucket}/inbox/", "report_dir": f"s3://{bucket}/reports"},
+        return_state=True,
     )
     summary = state.result()
     assert summary["report"]["json"] == f"s3://{bucket}/reports/{summary['run_id']}/report.json"
@@ -256,9 +257,9 @@ def test_ledger_in_s3_keeps_runs_idempotent(
     monkeypatch.setenv("FLICKR_INGEST_S3_ENDPOINT_URL", moto_server)
     folder = flow_env / "archive"
     make_demo_photos(folder, per_album=1)
-    first = _report(ingest(source=str(folder)))
+    first = _report(ingest({"source": str(folder)}))
     assert first["totals"]["uploaded"] == 3 and first["totals"]["duplicate"] == 1
     assert s3.list_objects_v2(Bucket=bucket, Prefix="ledger/uploads/")["KeyCount"] == 3
-    second = _report(ingest(source=str(folder)))
+    second = _report(ingest({"source": str(folder)}))
     assert second["totals"]["already_uploaded"] == 4
     assert len(_stored(sandbox)) == 3

@@ -83,7 +83,7 @@ def test_setup_notify_tells_of_a_failed_run_and_of_one_that_stopped_early(
     assert "sent through 'ingest-hook'" in setup.stdout
     try:
         with pytest.raises(Exception, match="no such folder"):
-            ingest(source=str(flow_env / "not-there"))
+            ingest({"source": str(flow_env / "not-there")})
         assert "prefect.flow-run.Failed" in _wait_for(received, "Failed")
 
         folder = flow_env / "photos"
@@ -91,7 +91,7 @@ def test_setup_notify_tells_of_a_failed_run_and_of_one_that_stopped_early(
         for number in range(4):
             (folder / f"p{number}.jpg").write_bytes(jpeg_bytes(6100 + number))
         sandbox.state.accounts.set_limits(sandbox.account.user_nsid, max_items=2)
-        summary = ingest(source=str(folder), concurrency=1)
+        summary = ingest({"source": str(folder), "concurrency": 1})
         assert summary["totals"]["deferred"] == 2
         stopped = _wait_for(received, "stopped-early")
         assert "quota" in stopped and f"(run {summary['run_id']})" in stopped, stopped

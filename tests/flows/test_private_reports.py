@@ -34,7 +34,7 @@ def test_a_reports_thumbnails_are_not_readable_by_other_users(
     folder.mkdir()
     for number in range(2):
         (folder / f"p{number}.jpg").write_bytes(jpeg_bytes(2820 + number))
-    summary = ingest(source=str(folder))
+    summary = ingest({"source": str(folder)})
     run_folder = Path(summary["report"]["json"]).parent
     thumbnails = sorted((run_folder / "thumbs").iterdir())
     assert len(thumbnails) == 2

@@ -16,7 +16,7 @@ def test_a_duplicates_reason_names_the_first_copy_by_its_path(flow_env: Path, sa
     for name in ("2019/Trip to Porto/Nikon D70.jpg", "2020/Family/Copy of Nikon D70.jpg"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(body)
-    summary = ingest(source=str(folder))
+    summary = ingest({"source": str(folder)})
     files = json.loads(Path(summary["report"]["json"]).read_text("utf-8"))["files"]
     [duplicate] = [f for f in files if f["status"] == "duplicate"]
     assert duplicate["relative_path"] == "2020/Family/Copy of Nikon D70.jpg"

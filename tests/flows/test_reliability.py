@@ -64,7 +64,7 @@ def test_each_transient_fault_at_25_percent(flow_env: Path, sandbox, fault: str)
     folder = _folder(flow_env, 12, seed=len(fault) + TRANSIENT_FAULTS.index(fault) * 10)
     _faults(sandbox, faults=f"{fault}=0.25", retry_after_seconds=1, capacity_wait_seconds=1)
     try:
-        report = _report(ingest(source=str(folder), concurrency=4))
+        report = _report(ingest({"source": str(folder), "concurrency": 4}))
     finally:
         _faults(sandbox, faults="")
     assert report["totals"]["uploaded"] == 12, [f["reason"] for f in report["files"]]
@@ -84,7 +84,7 @@ def test_the_wait_flickr_names_is_kept_before_the_retry(
     folder = _folder(flow_env, 1, seed=510 + len(fault))
     _faults(sandbox, retry_after_seconds=2, capacity_wait_seconds=2)
     sandbox.traffic.update(next_faults=(fault,))  # the first request that can get it, once
-    report = _report(ingest(source=str(folder)))
+    report = _report(ingest({"source": str(folder)}))
     assert [f["status"] for f in report["files"]] == ["uploaded"]
     log = _log(sandbox)
     hit = next(i for i, e in enumerate(log) if e.get("fault") == fault)
@@ -107,7 +107,7 @@ def test_a_landed_upload_the_search_cannot_see_yet_is_caught_by_dedup_check(
     folder = _folder(flow_env, 1, seed=520)
     sandbox.state.photos.behaviour.search_delay_seconds = 600
     sandbox.traffic.update(next_upload_faults=("lost",))
-    report = _report(ingest(source=str(folder)))
+    report = _report(ingest({"source": str(folder)}))
     [record] = report["files"]
     assert record["status"] == "uploaded" and record["attempts"] == 2, record
     assert record["reason"] == "an earlier attempt had landed (dedup_check)"
@@ -123,7 +123,7 @@ def test_a_landed_upload_the_search_cannot_see_yet_is_caught_by_dedup_check(
 def test_permanent_errors_take_one_attempt(flow_env: Path, sandbox, monkeypatch) -> None:
     folder = _folder(flow_env, 3, seed=501)
     monkeypatch.setenv("FLICKR_INGEST_TITLE_TEMPLATE", "see http://offers.spam.example/ {stem}")
-    report = _report(ingest(source=str(folder)))
+    report = _report(ingest({"source": str(folder)}))
     assert {(f["status"], f["error_code"], f["attempts"]) for f in report["files"]} == {
         ("failed", 116, 1)
     }
@@ -132,7 +132,7 @@ def test_permanent_errors_take_one_attempt(flow_env: Path, sandbox, monkeypatch)
     monkeypatch.delenv("FLICKR_INGEST_TITLE_TEMPLATE")
     monkeypatch.setenv("FLICKR_INGEST_SAFETY_LEVEL", "3")
     sandbox.state.accounts.set_limits(sandbox.account.user_nsid, safe_only=True)
-    report = _report(ingest(source=str(folder)))
+    report = _report(ingest({"source": str(folder)}))
     assert {(f["status"], f["error_code"], f["attempts"]) for f in report["files"]} == {
         ("skipped", 15, 1)
     }
@@ -145,14 +145,14 @@ def test_quota_used_up_mid_run_defers_the_rest_and_a_later_run_finishes(
     folder = _folder(flow_env, 10, seed=502)
     nsid = sandbox.account.user_nsid
     sandbox.state.accounts.set_limits(nsid, max_items=4)  # a pro account does not report it
-    first = _report(ingest(source=str(folder), concurrency=1))
+    first = _report(ingest({"source": str(folder), "concurrency": 1}))
     assert first["totals"]["uploaded"] == 4 and first["totals"]["deferred"] == 6
     assert any("quota" in note for note in first["notes"])
     assert all(f["reason"] for f in first["files"] if f["status"] == "deferred")
     sixes = [e for e in _log(sandbox) if e.get("code") == 6]
     assert len(sixes) == 1  # it stopped at the first refusal
     sandbox.state.accounts.set_limits(nsid, max_items=None)
-    second = _report(ingest(source=str(folder)))
+    second = _report(ingest({"source": str(folder)}))
     assert second["totals"]["uploaded"] == 6 and second["totals"]["already_uploaded"] == 4
     assert len(_photos(sandbox)) == 10
 
@@ -164,13 +164,13 @@ def test_a_run_under_an_earlier_runs_id_is_not_held_by_its_stop(flow_env: Path, 
     folder = _folder(flow_env, 6, seed=505)
     nsid = sandbox.account.user_nsid
     sandbox.state.accounts.set_limits(nsid, max_items=2)
-    first = _report(ingest(source=str(folder), concurrency=1, run_id="monthly"))
+    first = _report(ingest({"source": str(folder), "concurrency": 1}, run_id="monthly"))
     assert first["totals"]["uploaded"] == 2 and first["totals"]["deferred"] == 4
     stop_flags = flow_env / "state" / "stop"
     assert list(stop_flags.iterdir()) == []  # the run's flag went with the run
     sandbox.state.accounts.set_limits(nsid, max_items=None)
     (stop_flags / "monthly").write_text("the account's upload quota is used up (a killed run)")
-    second = _report(ingest(source=str(folder), run_id="monthly"))
+    second = _report(ingest({"source": str(folder)}, run_id="monthly"))
     assert second["totals"]["uploaded"] == 4 and second["totals"]["already_uploaded"] == 2
     assert not any("stopped early" in note for note in second["notes"])
 
@@ -191,7 +191,7 @@ def test_token_revoked_mid_run_stops_without_a_retry_loop(
     revoker = threading.Thread(target=_revoke_after, args=(sandbox, other["oauth_token"], 5))
     revoker.start()
     try:
-        report = _report(ingest(source=str(folder), concurrency=2))
+        report = _report(ingest({"source": str(folder), "concurrency": 2}))
     finally:
         revoker.join()
         _faults(sandbox, latency_ms=0)
@@ -219,7 +219,7 @@ def test_sandbox_down_at_the_start_is_a_clear_error(flow_env: Path, monkeypatch)
         pytest.raises(FlickrError, match=r"ConnectionError talking to 127\.0\.0\.1.*3 tries over"),
     ):
         monkeypatch.setenv("FLICKR_BASE_URL", f"http://127.0.0.1:{port}")
-        ingest(source=str(folder))  # the run's default retries: the first call gives up soon
+        ingest({"source": str(folder)})  # the run's default retries: the first call gives up soon
     assert time.monotonic() - started < 20
     report = json.loads(next((flow_env / "reports").glob("*/report.json")).read_text())
     assert report["files"] == [] and "could not start" in report["notes"][0]
@@ -314,7 +314,7 @@ def _hostile_archive(root: Path) -> dict[str, str]:
 def test_hostile_files_each_end_with_a_precise_reason(flow_env: Path, sandbox) -> None:
     expected = _hostile_archive(flow_env)
     started = time.monotonic()
-    summary = ingest(source=str(flow_env / "hostile"))
+    summary = ingest({"source": str(flow_env / "hostile")})
     elapsed = time.monotonic() - started
     report = _report(summary)
     by_name = {f["relative_path"]: f for f in report["files"]}
@@ -350,7 +350,7 @@ def test_no_secret_reaches_logs_reports_or_artifacts(flow_env: Path, sandbox, ca
     folder = _folder(flow_env, 6, seed=505)
     _faults(sandbox, faults="lost=0.2,503=0.1,105=0.1")
     try:
-        state = ingest(source=str(folder), return_state=True)
+        state = ingest({"source": str(folder)}, return_state=True)
     finally:
         _faults(sandbox, faults="")
     summary = state.result()

@@ -52,9 +52,9 @@ def test_an_undated_scan_reusing_a_name_is_a_new_photo(flow_env: Path, sandbox) 
     folder.mkdir()
     first_scan = _png(701)
     (folder / "scan_0001.png").write_bytes(first_scan)
-    old = _report(ingest(source=str(folder)))["scan_0001.png"]
+    old = _report(ingest({"source": str(folder)}))["scan_0001.png"]
     (folder / "scan_0001.png").write_bytes(_png(702))  # a new session starts at 0001
-    new = _report(ingest(source=str(folder)))["scan_0001.png"]
+    new = _report(ingest({"source": str(folder)}))["scan_0001.png"]
     assert new["status"] == "uploaded" and new["photo_id"] != old["photo_id"], new
     assert "another picture" in new["reason"]
     photos = _photos(sandbox)
@@ -66,10 +66,10 @@ def test_a_reexport_with_exif_stripped_replaces_its_photo(flow_env: Path, sandbo
     folder = flow_env / "archive"
     folder.mkdir()
     (folder / "IMG_1.jpg").write_bytes(jpeg_bytes(703, (160, 120), taken=TAKEN))
-    old = _report(ingest(source=str(folder)))["IMG_1.jpg"]
+    old = _report(ingest({"source": str(folder)}))["IMG_1.jpg"]
     export = edited_jpeg_bytes(703, (160, 120))  # "Save for Web": no EXIF, no date
     (folder / "IMG_1.jpg").write_bytes(export)
-    new = _report(ingest(source=str(folder)))["IMG_1.jpg"]
+    new = _report(ingest({"source": str(folder)}))["IMG_1.jpg"]
     assert new["status"] == "replaced" and new["photo_id"] == old["photo_id"], new
     photos = _photos(sandbox)
     assert len(photos) == 1 and photos[old["photo_id"]]["sha256"] == _sha(export)
@@ -80,10 +80,10 @@ def test_a_different_picture_with_the_old_date_does_not_replace(flow_env: Path, 
     folder.mkdir()
     original = jpeg_bytes(704, (160, 120), taken=TAKEN)
     (folder / "holiday.jpg").write_bytes(original)
-    old = _report(ingest(source=str(folder)))["holiday.jpg"]
+    old = _report(ingest({"source": str(folder)}))["holiday.jpg"]
     forged = jpeg_bytes(705, (160, 120), taken=TAKEN)  # another picture, the date copied
     (folder / "holiday.jpg").write_bytes(forged)
-    new = _report(ingest(source=str(folder)))["holiday.jpg"]
+    new = _report(ingest({"source": str(folder)}))["holiday.jpg"]
     assert new["status"] == "uploaded" and new["photo_id"] != old["photo_id"], new
     photos = _photos(sandbox)
     assert photos[old["photo_id"]]["sha256"] == _sha(original)
@@ -107,13 +107,13 @@ def test_records_from_before_prints_are_compared_with_a_rendition_once(
     (folder / "a.jpg").write_bytes(jpeg_bytes(706, (160, 120), taken=TAKEN))
     (folder / "b.jpg").write_bytes(jpeg_bytes(707, (160, 120), taken=TAKEN))
     (folder / "c.jpg").write_bytes(jpeg_bytes(708, (160, 120), taken=TAKEN))
-    first = _report(ingest(source=str(folder)))
+    first = _report(ingest({"source": str(folder)}))
     _forget_prints(flow_env / "state")
     edit = edited_jpeg_bytes(706, (160, 120), taken=TAKEN)
     other = jpeg_bytes(709, (160, 120), taken=TAKEN)
     (folder / "a.jpg").write_bytes(edit)  # the same picture
     (folder / "b.jpg").write_bytes(other)  # another, with the old date
-    second = _report(ingest(source=str(folder)))
+    second = _report(ingest({"source": str(folder)}))
     assert second["a.jpg"]["status"] == "replaced", second["a.jpg"]["reason"]
     assert second["a.jpg"]["photo_id"] == first["a.jpg"]["photo_id"]
     assert second["b.jpg"]["status"] == "uploaded"
@@ -133,14 +133,14 @@ def test_a_changed_video_is_changed_with_what_to_do(flow_env: Path, sandbox, mon
     folder = flow_env / "videos"
     folder.mkdir()
     (folder / "clip.mp4").write_bytes(mp4_bytes(4096))
-    old = _report(ingest(source=str(folder)))["clip.mp4"]
+    old = _report(ingest({"source": str(folder)}))["clip.mp4"]
     (folder / "clip.mp4").write_bytes(mp4_bytes(5000))
-    changed = _report(ingest(source=str(folder)))["clip.mp4"]
+    changed = _report(ingest({"source": str(folder)}))["clip.mp4"]
     assert changed["status"] == "changed" and changed["photo_id"] == old["photo_id"]
     assert "Flickr cannot replace a video" in changed["reason"]
     assert "--on-change upload" in changed["reason"]
     monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "upload")
-    again = _report(ingest(source=str(folder)))["clip.mp4"]
+    again = _report(ingest({"source": str(folder)}))["clip.mp4"]
     assert again["status"] == "uploaded" and again["photo_id"] != old["photo_id"]
 
 
@@ -164,11 +164,11 @@ def test_a_copied_exif_thumbnail_does_not_make_another_picture_the_same(
     folder.mkdir()
     original = _camera_jpeg(711, 711)
     (folder / "DSC_0001.jpg").write_bytes(original)
-    old = _report(ingest(source=str(folder)))["DSC_0001.jpg"]
+    old = _report(ingest({"source": str(folder)}))["DSC_0001.jpg"]
     (folder / "DSC_0001.jpg").write_bytes(_camera_jpeg(712, 711))  # another, the old EXIF
-    new = _report(ingest(source=str(folder)))["DSC_0001.jpg"]
+    new = _report(ingest({"source": str(folder)}))["DSC_0001.jpg"]
     assert new["status"] == "uploaded" and new["photo_id"] != old["photo_id"], new["reason"]
     assert _photos(sandbox)[old["photo_id"]]["sha256"] == _sha(original)
     (folder / "DSC_0001.jpg").write_bytes(_camera_jpeg(712, 712))  # its own thumbnail now
-    again = _report(ingest(source=str(folder)))["DSC_0001.jpg"]
+    again = _report(ingest({"source": str(folder)}))["DSC_0001.jpg"]
     assert again["status"] == "replaced" and again["photo_id"] == new["photo_id"], again

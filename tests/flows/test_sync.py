@@ -113,19 +113,19 @@ def test_an_edited_file_not_replaced_is_changed_until_on_change_upload(
     from flows.ingest import ingest
 
     folder = _six_photos(flow_env)
-    first = _by_path(_report(ingest(source=str(folder))))
+    first = _by_path(_report(ingest({"source": str(folder)})))
     old_id = first["img3.jpg"]["photo_id"]
     (folder / "img3.jpg").write_bytes(edited_jpeg_bytes(3103, taken=TAKEN))
 
     monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "skip")
-    skipped = _by_path(_report(ingest(source=str(folder))))["img3.jpg"]
+    skipped = _by_path(_report(ingest({"source": str(folder)})))["img3.jpg"]
     assert skipped["status"] == "changed" and skipped["photo_id"] == old_id
     assert "left as it is (--on-change skip)" in skipped["reason"]
 
     monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "replace")
     _set_pro(sandbox, False)
     try:
-        free = _by_path(_report(ingest(source=str(folder))))["img3.jpg"]
+        free = _by_path(_report(ingest({"source": str(folder)})))["img3.jpg"]
     finally:
         _set_pro(sandbox, True)
     assert free["status"] == "changed" and "only on Pro accounts" in free["reason"]
@@ -134,7 +134,7 @@ def test_an_edited_file_not_replaced_is_changed_until_on_change_upload(
     assert not any(p.startswith("/services/replace") for p in _request_paths(sandbox))
 
     monkeypatch.setenv("FLICKR_INGEST_ON_CHANGE", "upload")  # what the reason said to do
-    anew = _by_path(_report(ingest(source=str(folder))))["img3.jpg"]
+    anew = _by_path(_report(ingest({"source": str(folder)})))["img3.jpg"]
     assert anew["status"] == "uploaded" and anew["photo_id"] != old_id
     photos = _sandbox_photos(sandbox)
     assert len(photos) == 7 and old_id in photos  # the first photo stays on Flickr
@@ -146,10 +146,10 @@ def test_a_replace_whose_answer_was_lost_is_sent_once(
     from flows.ingest import ingest
 
     folder = _six_photos(flow_env)
-    photo_id = _by_path(_report(ingest(source=str(folder))))["trip/img1.jpg"]["photo_id"]
+    photo_id = _by_path(_report(ingest({"source": str(folder)})))["trip/img1.jpg"]["photo_id"]
     (folder / "trip" / "img1.jpg").write_bytes(edited_jpeg_bytes(3101, taken=TAKEN))
     sandbox.traffic.update(next_upload_faults=("lost",))  # carried out, answer dropped
-    record = _by_path(_report(ingest(source=str(folder))))["trip/img1.jpg"]
+    record = _by_path(_report(ingest({"source": str(folder)})))["trip/img1.jpg"]
     assert record["status"] == "replaced" and record["photo_id"] == photo_id
     assert "an earlier attempt had replaced it" in record["reason"]
     assert sum(1 for p in _request_paths(sandbox) if p.startswith("/services/replace")) == 1
@@ -198,17 +198,17 @@ def test_another_picture_that_takes_a_name_goes_up_as_a_new_photo(
     card1 = jpeg_bytes(4101, taken="2021:01:01 09:00:00")
     (folder / "DSC_0001.JPG").write_bytes(card1)
     (folder / "DSC_0002.JPG").write_bytes(jpeg_bytes(4102, taken="2021:01:01 09:05:00"))
-    first = _by_path(_report(ingest(source=str(folder))))
+    first = _by_path(_report(ingest({"source": str(folder)})))
     photo_1, photo_2 = first["DSC_0001.JPG"]["photo_id"], first["DSC_0002.JPG"]["photo_id"]
 
     (folder / "DSC_0001.JPG").unlink()
-    gone = _by_path(_report(ingest(source=str(folder))))
+    gone = _by_path(_report(ingest({"source": str(folder)})))
     assert gone["DSC_0001.JPG"]["status"] == "missing"
     (folder / "DSC_0001.JPG").write_bytes(jpeg_bytes(4201, taken="2022:02:02 10:00:00"))
     (folder / "old").mkdir()  # the same in one interval: moved away, a new one in its place
     (folder / "DSC_0002.JPG").rename(folder / "old" / "DSC_0002.JPG")
     (folder / "DSC_0002.JPG").write_bytes(jpeg_bytes(4202, taken="2022:02:02 10:05:00"))
-    second = _by_path(_report(ingest(source=str(folder))))
+    second = _by_path(_report(ingest({"source": str(folder)})))
 
     for name in ("DSC_0001.JPG", "DSC_0002.JPG"):
         assert second[name]["status"] == "uploaded", second[name]
@@ -230,11 +230,11 @@ def test_a_copy_left_alone_takes_over_its_photo_and_its_edits_replace_it(
     folder = flow_env / "archive"
     folder.mkdir()
     (folder / "a.jpg").write_bytes(jpeg_bytes(4301, taken="2020:03:03 08:00:00"))
-    photo_id = _by_path(_report(ingest(source=str(folder))))["a.jpg"]["photo_id"]
+    photo_id = _by_path(_report(ingest({"source": str(folder)})))["a.jpg"]["photo_id"]
     (folder / "b.jpg").write_bytes((folder / "a.jpg").read_bytes())
-    assert _by_path(_report(ingest(source=str(folder))))["b.jpg"]["status"] == "duplicate"
+    assert _by_path(_report(ingest({"source": str(folder)})))["b.jpg"]["status"] == "duplicate"
     (folder / "a.jpg").unlink()
-    third = _report(ingest(source=str(folder)))
+    third = _report(ingest({"source": str(folder)}))
     assert [f["relative_path"] for f in third["files"]] == ["b.jpg"], third["files"]
 
     tags = sandbox.state.photos.all_photos()[0]["tags"]  # the checksum tag, and more
@@ -242,7 +242,7 @@ def test_a_copy_left_alone_takes_over_its_photo_and_its_edits_replace_it(
     _owner_client(sandbox).set_tags(photo_id, sandbox_client_tags)
     new_bytes = edited_jpeg_bytes(4301, taken="2020:03:03 08:00:00")  # the same picture, edited
     (folder / "b.jpg").write_bytes(new_bytes)
-    edited = _by_path(_report(ingest(source=str(folder))))["b.jpg"]
+    edited = _by_path(_report(ingest({"source": str(folder)})))["b.jpg"]
     assert edited["status"] == "replaced" and edited["photo_id"] == photo_id
     assert not edited["warnings"]
     photo = _sandbox_photos(sandbox)[photo_id]
@@ -329,7 +329,7 @@ def test_an_s3_object_overwritten_under_its_key_replaces_its_photo(
     for n in range(4):
         s3.put_object(Bucket=bucket, Key=f"inbox/img{n}.jpg", Body=jpeg_bytes(6200 + n))
     source = f"s3://{bucket}/inbox/"
-    first = _by_path(_report(ingest(source=source)))
+    first = _by_path(_report(ingest({"source": source})))
     edited_on_flickr = first["img0.jpg"]["photo_id"]
     client.set_meta(edited_on_flickr, title="Named on Flickr", description="kept")
     new_bytes = edited_jpeg_bytes(6200)
@@ -337,7 +337,7 @@ def test_an_s3_object_overwritten_under_its_key_replaces_its_photo(
     s3.copy_object(Bucket=bucket, Key="inbox/2020/img1.jpg", CopySource=f"{bucket}/inbox/img1.jpg")
     s3.delete_object(Bucket=bucket, Key="inbox/img1.jpg")  # moved
 
-    second = _by_path(_report(ingest(source=source)))
+    second = _by_path(_report(ingest({"source": source})))
     assert second["img0.jpg"]["status"] == "replaced"
     assert second["img0.jpg"]["photo_id"] == first["img0.jpg"]["photo_id"]
     assert second["2020/img1.jpg"]["status"] == "already_uploaded"
@@ -353,7 +353,7 @@ def test_an_s3_object_overwritten_under_its_key_replaces_its_photo(
         Key="inbox/img0.jpg",
         Body=edited_jpeg_bytes(6200, taken="2020:01:01 00:00:00"),
     )
-    third = _by_path(_report(ingest(source=source)))
+    third = _by_path(_report(ingest({"source": source})))
     assert third["img0.jpg"]["status"] == "replaced"
     assert _sandbox_photos(sandbox)[edited_on_flickr]["title"] == third["img0.jpg"]["title"]
 

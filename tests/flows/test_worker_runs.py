@@ -64,22 +64,23 @@ def worker(prefect_server: str, sandbox, tmp_path: Path) -> Iterator[dict[str, s
             process.communicate()
 
 
-def _deployment(name: str, parameters: dict[str, str], job_env: dict[str, str] | None = None):
+def _deployment(name: str, settings: dict[str, str], job_env: dict[str, str] | None = None):
     return ingest.to_deployment(
         name=name,
         work_pool_name=POOL,
         # The installed package's module, as deployments/prefect.yaml names it: the
         # worker's temporary folder holds no code.
         entrypoint_type=EntrypointType.MODULE_PATH,
-        parameters=parameters,
+        parameters={"settings": settings},
         job_variables={"env": job_env or {}},
     ).apply()
 
 
-def _run(deployment_id, **parameters: object):
-    flow_run = run_deployment(
-        deployment_id, parameters=parameters or None, timeout=300, poll_interval=1
-    )
+def _run(deployment_id, **settings: object):
+    """A run of the deployment; with `settings`, those instead of the deployment's (as
+    anyone who may create flow runs could ask)."""
+    parameters = {"settings": settings} if settings else None
+    flow_run = run_deployment(deployment_id, parameters=parameters, timeout=300, poll_interval=1)
     return flow_run
 
 
@@ -149,8 +150,8 @@ def test_a_flow_run_cannot_point_a_deployment_elsewhere(
         "worker-confined", {"source": str(watched), "report_dir": str(reports)}
     )
 
-    outside_source = _run(deployment_id, source=str(private))
-    outside_reports = _run(deployment_id, report_dir=str(open_folder))
+    outside_source = _run(deployment_id, source=str(private), report_dir=str(reports))
+    outside_reports = _run(deployment_id, source=str(watched), report_dir=str(open_folder))
 
     assert outside_source.state.is_failed() and outside_reports.state.is_failed()
     assert "outside what this deployment may read" in str(outside_source.state.message)
