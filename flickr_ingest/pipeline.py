@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from typing import Any, Protocol
 
 from flickr_ingest.albums import AlbumFiling, Albums
@@ -174,7 +175,16 @@ class _Ingest:
             report = self._report()
             where = save_report(report, self.settings, s3_client=self.run.s3_client)
             self.listener.reported(report, where)
-        return report, where
+        return self._outliving_the_run(report), where
+
+    def _outliving_the_run(self, report: RunReport) -> RunReport:
+        """The report with its records in memory where they are still in the run's
+        temporary folder, which goes when the run closes (report.json lists them: a few
+        thousand at most); a big run's records were moved into the report folder."""
+        path = report.files.path
+        if path is not None and path.is_relative_to(self.run.work_dir):
+            return replace(report, files=RecordLog.of(list(report.files)))
+        return report
 
     def _account_for(self, record: FileRecord) -> None:
         """A file is accounted for: its record is kept and the listener hears of it."""

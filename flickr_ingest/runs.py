@@ -73,10 +73,6 @@ class OpenRun:
         """Temporary copies of remote objects, deleted when the run closes."""
         return child(self.settings.state_path / "tmp", self.run_id)
 
-    @property
-    def report_folder(self) -> Path:
-        return report_folder(self.settings, self.run_id)
-
     def connect(self) -> Account:
         """Ask Flickr whose the credentials are and what the account may upload: one
         flickr.people.getUploadStatus answers both (flickr.test.login would cost a call
@@ -120,7 +116,7 @@ class OpenRun:
             account=account.ledger_name,
             settings=self.settings,
             work_dir=self.work_dir,
-            thumbs_dir=self.report_folder / "thumbs",
+            thumbs_dir=report_folder(self.settings, self.run_id) / "thumbs",
             stop=self.stop,
             account_is_pro=account.is_pro,
             **({"sent": sent} if sent is not None else {}),
@@ -153,12 +149,6 @@ def _host(endpoints: Endpoints) -> str:
     return urlsplit(endpoints.rest).netloc
 
 
-def resolve_credentials(stored_credentials: Credentials | None = None) -> Credentials | None:
-    """FLICKR_* environment variables, else what `auth login` stored (a Prefect Secret
-    block, passed in by the Prefect shell, or the credentials file), else None."""
-    return stored.from_environment() or stored_credentials or stored.load_file()
-
-
 def check_folders(settings: IngestSettings) -> None:
     """Where a run writes, checked before anything is sent: a run must be able to record
     what it uploads and report it."""
@@ -183,7 +173,7 @@ def open_run(
     # The id first: while another run holds it, its folders and report are that run's.
     writable_folder(settings.state_path, "the state folder (--state-dir)")
     claim = RunClaim(settings.state_path / "claims", run_id)
-    credentials = resolve_credentials(stored_credentials)
+    credentials = stored.resolve(stored_credentials)
     sandbox = None
     try:
         s3_client = s3_client or _s3_client_for(settings)
@@ -216,9 +206,8 @@ def open_run(
             credentials, endpoints=endpoints, pool_size=max(8, settings.concurrency * 2)
         )
         # Uploads obey Flickr's own "slow down" (the Prefect shell shares it between workers).
-        client.pacing = Pacing(
-            uploads=UploadGate(settings.concurrency), bandwidth=bandwidth_budget(settings)
-        )
+        bandwidth = ByteBudget(Timetable.parse(settings.bwlimit)) if settings.bwlimit else None
+        client.pacing = Pacing(uploads=UploadGate(settings.concurrency), bandwidth=bandwidth)
         state = settings.state_path
         opening_notes: tuple[str, ...] = ()
         if not settings.state_dir and not settings.ledger:  # the per-user default ledger
@@ -248,11 +237,6 @@ def open_run(
         finally:
             claim.release()
         raise
-
-
-def bandwidth_budget(settings: IngestSettings) -> ByteBudget | None:
-    """The byte bucket every upload lane of this run draws from, under `--bwlimit`."""
-    return ByteBudget(Timetable.parse(settings.bwlimit)) if settings.bwlimit else None
 
 
 def _s3_client_for(settings: IngestSettings) -> Any:

@@ -75,7 +75,7 @@ def _login(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from flickr_ingest.flickr import FlickrClient
-    from flickr_ingest.runs import resolve_credentials
+    from flickr_ingest.flickr.credentials import resolve as resolve_credentials
 
     stored_block = None
     if _secret_blocks_trusted():

@@ -63,8 +63,9 @@ def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> int:
     prefect_defaults()  # before anything imports Prefect
     from flickr_ingest.cli.progress import ProgressDisplay
+    from flickr_ingest.flickr.credentials import resolve as resolve_credentials
     from flickr_ingest.report.model import SANDBOX_NOTICE
-    from flickr_ingest.runs import check_folders, resolve_credentials
+    from flickr_ingest.runs import check_folders
 
     settings = IngestSettings.from_environment(  # fail fast
         option_name=_option_name,

@@ -73,6 +73,12 @@ def from_environment() -> Credentials | None:
     return Credentials.from_dict({**values, "base_url": base_url})
 
 
+def resolve(stored: Credentials | None = None) -> Credentials | None:
+    """FLICKR_* environment variables, else what `auth login` stored (a Prefect Secret
+    block, passed in by the Prefect shell as `stored`, or the credentials file), else None."""
+    return from_environment() or stored or load_file()
+
+
 def checked_destination(credentials: Credentials, where: str) -> Credentials:
     """`credentials` from a store (`where`: the file, a Secret block), if they may be
     used: made on Flickr, or on a server FLICKR_BASE_URL names too. Whoever could write
