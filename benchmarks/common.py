@@ -70,7 +70,7 @@ def sandbox_process(*options: str) -> Iterator[dict[str, Any]]:
     """`flickr-ingest sandbox` in its own process (so this process's CPU is the client's
     alone); yields its account line (url, api_key, …)."""
     process = subprocess.Popen(  # noqa: S603  (our own command, fixed arguments)
-        [sys.executable, "-m", "flickr_ingest.cli", "sandbox", *options],
+        [sys.executable, "-m", "flows.cli", "sandbox", *options],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -64,7 +64,7 @@ def measure_run(folder: Path, work: Path, *options: str) -> dict[str, Any]:
     peak_file = work / "peak-rss"
     peak_file.unlink(missing_ok=True)
     started = time.perf_counter()
-    command = ["flickr_ingest.cli", "run", str(folder), *options]
+    command = ["flows.cli", "run", str(folder), *options]
     done = subprocess.run(  # noqa: S603  (our own command, fixed arguments)
         [sys.executable, str(PEAK_RSS), str(peak_file), *command],
         cwd=work,
@@ -155,7 +155,7 @@ def crash_and_rerun(
     reset(account)
     os.environ["FLICKR_INGEST_STATE_DIR"] = str(work / "state-crash")
     killed = subprocess.Popen(  # noqa: S603  (our own command, fixed arguments)
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder), "--concurrency", "16"],
+        [sys.executable, "-m", "flows.cli", "run", str(folder), "--concurrency", "16"],
         cwd=work,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -197,7 +197,7 @@ def _photo_counts(account: dict[str, Any]) -> dict[str, int]:
 
 def _cli(*args: str) -> None:
     subprocess.run(  # noqa: S603  (our own command, fixed arguments)
-        [sys.executable, "-m", "flickr_ingest.cli", *args], capture_output=True, check=False
+        [sys.executable, "-m", "flows.cli", *args], capture_output=True, check=False
     )
 
 

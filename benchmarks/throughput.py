@@ -136,7 +136,7 @@ def cli_run(folder: Path, width: int, state: Path, prefect_api: str) -> None:
     """`flickr-ingest run` as a person types it, in a process of its own."""
     env = {**os.environ, "PREFECT_API_URL": prefect_api, "FLICKR_INGEST_STATE_DIR": str(state)}
     done = subprocess.run(  # noqa: S603  (our own command)
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder), f"--concurrency={width}"],
+        [sys.executable, "-m", "flows.cli", "run", str(folder), f"--concurrency={width}"],
         env=env,
         capture_output=True,
         text=True,

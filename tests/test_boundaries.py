@@ -1,4 +1,5 @@
-"""The core package never imports Prefect: flows/ and tasks/ are its only Prefect shell."""
+"""The core package never imports Prefect, nor the shell that does: flows/ and tasks/ are
+its only Prefect shell, and they import the library, never the other way."""
 
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ def _imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_core_package_does_not_import_prefect() -> None:
+#: What the library may not import: Prefect, and the Prefect shell.
+SHELL = {"prefect", "flows", "tasks", "deployments"}
+
+
+def test_core_package_imports_neither_prefect_nor_the_shell() -> None:
     offenders = {
         str(path.relative_to(CORE)): sorted(
-            name for name in _imported_modules(path) if name.split(".")[0] == "prefect"
+            name for name in _imported_modules(path) if name.split(".")[0] in SHELL
         )
         for path in CORE.rglob("*.py")
     }
@@ -31,5 +36,8 @@ def test_core_package_does_not_import_prefect() -> None:
 
 def test_the_check_sees_an_import_when_there_is_one(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("def f():\n    from prefect import flow\n", encoding="utf-8")
-    assert "prefect" in _imported_modules(sample)
+    sample.write_text(
+        "import tasks.ingest\ndef f():\n    from prefect import flow\n    from flows.ingest import x\n",
+        encoding="utf-8",
+    )
+    assert {"prefect", "flows.ingest", "tasks.ingest"} <= _imported_modules(sample)

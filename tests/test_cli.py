@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from flickr_ingest.cli import build_parser
+from flows.cli import build_parser
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict:
@@ -45,7 +45,7 @@ def test_sandbox_command_prints_its_account_and_serves() -> None:
         [
             sys.executable,
             "-m",
-            "flickr_ingest.cli",
+            "flows.cli",
             "sandbox",
             "--api-key",
             "k" * 32,
@@ -88,7 +88,7 @@ def test_sandbox_command_prints_its_account_and_serves() -> None:
 
 def test_bad_fault_spec_is_a_one_line_error() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "sandbox", "--faults", "lost=2"],
+        [sys.executable, "-m", "flows.cli", "sandbox", "--faults", "lost=2"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -105,7 +105,7 @@ def _without_prefect_api(home: Path) -> dict[str, str]:
 
 def _server(action: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "server", action],
+        [sys.executable, "-m", "flows.cli", "server", action],
         env=env,
         capture_output=True,
         text=True,

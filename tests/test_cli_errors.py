@@ -23,7 +23,7 @@ def _cli(*args: str, cwd: Path, **env: str | None) -> subprocess.CompletedProces
     """`env` changes the environment; a None value removes that variable."""
     environment = {**os.environ, **env}
     return subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", *args],
+        [sys.executable, "-m", "flows.cli", *args],
         cwd=cwd,
         env={name: value for name, value in environment.items() if value is not None},
         capture_output=True,

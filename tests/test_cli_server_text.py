@@ -26,7 +26,7 @@ def _auth_status(url: str, cwd: Path) -> subprocess.CompletedProcess:
         "HOME": str(cwd),
     }
     return subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "auth", "status"],
+        [sys.executable, "-m", "flows.cli", "auth", "status"],
         cwd=cwd,
         env=environment,
         capture_output=True,

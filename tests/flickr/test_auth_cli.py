@@ -31,7 +31,7 @@ def _login(sandbox: SandboxServer, tmp_path: Path, *extra: str) -> subprocess.Po
         [
             sys.executable,
             "-m",
-            "flickr_ingest.cli",
+            "flows.cli",
             "auth",
             "login",
             "--api-key",
@@ -91,7 +91,7 @@ def test_login_with_a_typed_verifier_then_status(sandbox: SandboxServer, tmp_pat
 
 def _status(env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "auth", "status"],
+        [sys.executable, "-m", "flows.cli", "auth", "status"],
         env=env,
         capture_output=True,
         text=True,
@@ -111,7 +111,7 @@ def test_login_catching_the_callback(sandbox: SandboxServer, tmp_path: Path) -> 
 def test_status_without_credentials(sandbox: SandboxServer, tmp_path: Path) -> None:
     env = _env(sandbox, tmp_path)
     status = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "auth", "status"],
+        [sys.executable, "-m", "flows.cli", "auth", "status"],
         env=env,
         capture_output=True,
         text=True,

@@ -17,7 +17,7 @@ def start_cli_run(folder: Path, prefect_api: str, **settings: str) -> subprocess
         **{f"FLICKR_INGEST_{name.upper()}": value for name, value in settings.items()},
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
+        [sys.executable, "-m", "flows.cli", "run", str(folder)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -65,7 +65,7 @@ def test_a_latin1_name_is_uploaded_and_reported_by_the_cli(
         "FLICKR_INGEST_API_CALLS_PER_HOUR": "360000",
     }
     run = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
+        [sys.executable, "-m", "flows.cli", "run", str(folder)],
         env=env,
         capture_output=True,
         timeout=300,

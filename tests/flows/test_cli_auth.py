@@ -23,7 +23,7 @@ from tests.ports import closed_port
 
 def _run(folder: Path, prefect_server: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
+        [sys.executable, "-m", "flows.cli", "run", str(folder)],
         cwd=folder.parent,
         env={**os.environ, "PREFECT_API_URL": prefect_server, **env},
         capture_output=True,

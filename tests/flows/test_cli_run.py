@@ -38,7 +38,7 @@ def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_p
         XDG_STATE_HOME=str(tmp_path / "xdg"),
     )
     run = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(SHARED_PHOTOS)],
+        [sys.executable, "-m", "flows.cli", "run", str(SHARED_PHOTOS)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -66,7 +66,7 @@ def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_p
         [
             sys.executable,
             "-m",
-            "flickr_ingest.cli",
+            "flows.cli",
             "sandbox",
             "--state",
             str(tmp_path / "xdg" / "flickr-ingest" / "sandbox"),
@@ -88,7 +88,7 @@ def test_run_on_the_samples_with_the_embedded_sandbox(prefect_server: str, tmp_p
 
 def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", *args],
+        [sys.executable, "-m", "flows.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -174,7 +174,7 @@ def test_a_run_with_a_failed_file_exits_2_and_reports_it(
         (folder / f"p{number}.jpg").write_bytes(jpeg_bytes(900 + number))
     sandbox.traffic.update(next_faults=("3",))  # upload-only: the REST calls are spared
     run = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder), "--concurrency=1"],
+        [sys.executable, "-m", "flows.cli", "run", str(folder), "--concurrency=1"],
         cwd=flow_env,
         env={**os.environ, "PREFECT_API_URL": prefect_server, "FLICKR_INGEST_RETRIES": "0"},
         capture_output=True,
@@ -206,7 +206,7 @@ def test_a_run_in_a_terminal_shows_a_progress_bar_in_few_lines(
         (folder / f"p{number:03d}.jpg").write_bytes(jpeg_bytes(5000 + number))
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
+        [sys.executable, "-m", "flows.cli", "run", str(folder)],
         cwd=flow_env,
         env={**os.environ, "PREFECT_API_URL": prefect_server, "COLUMNS": "150"},
         stdin=terminal,
@@ -283,7 +283,7 @@ def test_an_interrupted_run_still_reports_every_file(
         ]
     assert flow_run.state.name == "Cancelled", flow_run.state
     rerun = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
+        [sys.executable, "-m", "flows.cli", "run", str(folder)],
         cwd=flow_env,
         env={**os.environ, "PREFECT_API_URL": prefect_server},
         capture_output=True,
@@ -301,7 +301,7 @@ def test_an_unreachable_s3_endpoint_stops_the_run_in_seconds(
     started = time.monotonic()
     with closed_port() as port:
         run = subprocess.run(
-            [sys.executable, "-m", "flickr_ingest.cli", "run", "s3://photos/inbox/"],
+            [sys.executable, "-m", "flows.cli", "run", "s3://photos/inbox/"],
             cwd=flow_env,
             env={
                 **os.environ,

@@ -44,7 +44,7 @@ def test_a_truncated_jpeg_is_shown_on_the_terminal_and_in_report_md(
         "FLICKR_INGEST_REPORT_DIR": str(tmp_path / "reports"),
     }
     run = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder)],
+        [sys.executable, "-m", "flows.cli", "run", str(folder)],
         env=env,
         capture_output=True,
         text=True,
@@ -61,7 +61,7 @@ def test_a_truncated_jpeg_is_shown_on_the_terminal_and_in_report_md(
     env["FLICKR_INGEST_STATE_DIR"] = str(tmp_path / "state-2")
     sandbox.state.reset()
     skipped = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder), "--on-damaged", "skip"],
+        [sys.executable, "-m", "flows.cli", "run", str(folder), "--on-damaged", "skip"],
         env=env,
         capture_output=True,
         text=True,

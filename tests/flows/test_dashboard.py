@@ -56,7 +56,7 @@ def test_the_run_page_shows_the_report_table_and_the_organize_link(
         FLICKR_INGEST_CREDENTIALS_FILE=str(tmp_path / "none.json"),
     )
     demo = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "demo"],
+        [sys.executable, "-m", "flows.cli", "demo"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

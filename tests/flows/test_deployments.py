@@ -101,7 +101,7 @@ def test_prefect_deploy_all_creates_the_deployments(prefect_server: str, tmp_pat
 
 def _setup(env: dict[str, str], *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "setup", *options],
+        [sys.executable, "-m", "flows.cli", "setup", *options],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -43,7 +43,7 @@ class LocalServer:
         return f"{self.url}/api"
 
 
-def _cli(*args: str, env: dict[str, str], cwd: Path, program: str = "flickr_ingest.cli"):
+def _cli(*args: str, env: dict[str, str], cwd: Path, program: str = "flows.cli"):
     return subprocess.run(
         [sys.executable, "-m", program, *args],
         cwd=cwd,

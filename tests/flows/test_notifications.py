@@ -52,7 +52,7 @@ def webhook() -> Iterator[tuple[str, list[str]]]:
 
 def _setup(prefect_server: str, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "setup", *options],
+        [sys.executable, "-m", "flows.cli", "setup", *options],
         env={**os.environ, "PREFECT_API_URL": prefect_server},
         cwd=ROOT,
         capture_output=True,

@@ -19,7 +19,7 @@ def test_the_relay_log_is_free_of_third_party_lines(prefect_server: str, moto_se
         [
             sys.executable,
             "-m",
-            "flickr_ingest.cli",
+            "flows.cli",
             "relay",
             "--queue-url",
             queue,

@@ -139,7 +139,7 @@ def test_two_workers_share_chunks_and_the_ledger(
         "FLICKR_INGEST_CONCURRENCY": "8",
     }
     for command in (
-        [sys.executable, "-m", "flickr_ingest.cli", "setup"],
+        [sys.executable, "-m", "flows.cli", "setup"],
         ["prefect", "variable", "set", "flickr_ingest_watch", f"s3://{bucket}/inbox/"],
         ["prefect", "variable", "set", "flickr_ingest_reports", f"s3://{bucket}/reports"],
         ["prefect", "--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml"],

@@ -17,7 +17,7 @@ def _cli_run(
     folder: Path, *, cwd: Path, env: dict[str, str], more: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess:
     run = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder), *more],
+        [sys.executable, "-m", "flows.cli", "run", str(folder), *more],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -28,7 +28,7 @@ TAKEN = "2020:05:01 10:00:00"
 
 def _cli_run(folder: Path, prefect_server: str, *options: str) -> dict:
     run = subprocess.run(
-        [sys.executable, "-m", "flickr_ingest.cli", "run", str(folder), *options],
+        [sys.executable, "-m", "flows.cli", "run", str(folder), *options],
         cwd=folder.parent,
         env={**os.environ, "PREFECT_API_URL": prefect_server},
         capture_output=True,

@@ -194,7 +194,7 @@ def test_loopback_control_endpoints_want_the_admin_token_too(
 
 def test_the_command_warns_on_a_public_bind_and_prints_the_token() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "flickr_ingest.cli", "sandbox", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "flows.cli", "sandbox", "--host", "0.0.0.0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

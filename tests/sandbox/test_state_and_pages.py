@@ -149,7 +149,7 @@ def test_per_connection_bandwidth_cap_slows_uploads(
 def test_ready_fast_and_50_concurrent_5mb_uploads_stay_under_200mb(tmp_path: Path) -> None:
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "flickr_ingest.cli", "sandbox"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "flows.cli", "sandbox"], stdout=subprocess.PIPE, text=True
     )
     try:
         account = json.loads(process.stdout.readline())

@@ -13,11 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flickr_ingest.cli.prefect_server import (
-    prefect_defaults,
-    still_running_line,
-    use_prefect_server,
-)
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.report.escaping import terminal_text
 from flickr_ingest.settings import (
@@ -26,6 +21,11 @@ from flickr_ingest.settings import (
     ON_DAMAGED_CHOICES,
     RAW_CHOICES,
     IngestSettings,
+)
+from flows.cli.prefect_server import (
+    prefect_defaults,
+    still_running_line,
+    use_prefect_server,
 )
 
 #: Exit status when the run finished but some files failed (1 is for errors).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from flickr_ingest.cli.prefect_server import prefect_defaults, use_prefect_server
 from flickr_ingest.settings import IngestSettings
+from flows.cli.prefect_server import prefect_defaults, use_prefect_server
 
 
 def _setup(args: argparse.Namespace) -> int:

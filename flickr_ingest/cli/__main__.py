@@ -1,5 +1,0 @@
-import sys
-
-from flickr_ingest.cli import main
-
-sys.exit(main())
