@@ -75,7 +75,7 @@ def _album_calls(sandbox: SandboxServer, method: str) -> int:
 def _run_flow(folder: Path, **options: object) -> dict:
     from flows.ingest import ingest
 
-    return ingest(source=str(folder), concurrency=8, album="folder", **options)
+    return ingest({"source": str(folder), "concurrency": 8, "album": "folder", **options})
 
 
 def test_three_folders_make_three_ordered_albums_and_reruns_change_nothing(

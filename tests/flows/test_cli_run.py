@@ -256,6 +256,7 @@ def test_an_interrupted_run_still_reports_every_file(
     output, _ = process.communicate(timeout=120)
     sandbox.traffic.update(latency_ms=0)
     assert process.returncode == 130 and "Interrupted." in output, output
+    assert "This run in the Prefect dashboard: http://127.0.0.1:" in output, output
     report = json.loads(next((flow_env / "reports").glob("*/report.json")).read_text())
     files = report["files"]
     assert len(files) == 40 and {f["status"] for f in files} <= {"uploaded", "deferred"}
@@ -279,9 +280,15 @@ def test_an_interrupted_run_still_reports_every_file(
 
     with get_client(sync_client=True) as client:
         [flow_run] = [
-            r for r in client.read_flow_runs() if r.parameters.get("source") == str(folder)
+            r
+            for r in client.read_flow_runs()
+            if r.parameters.get("settings", {}).get("source") == str(folder)
         ]
     assert flow_run.state.name == "Cancelled", flow_run.state
+    # Named by the run id, and the settings whole, as the command line gave them.
+    assert flow_run.name == report["run_id"]
+    assert flow_run.parameters["settings"]["concurrency"] == 2
+    assert flow_run.parameters["settings"]["retries"] == 0
     rerun = subprocess.run(
         [sys.executable, "-m", "flows.cli", "run", str(folder)],
         cwd=flow_env,
