@@ -8,7 +8,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from typing import NoReturn
+from typing import NoReturn, TypeAlias
 
 from flickr_ingest import __version__
 from flickr_ingest.cli import auth, prefect_server, relay, run, sandbox, setup
@@ -29,6 +29,11 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+#: What each command module's `add_parser` is given: the command's subcommands (their
+#: parsers are `_Parser`s too). A string: argparse's class takes no type argument at run time.
+Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
 
 
 def build_parser() -> argparse.ArgumentParser:
