@@ -138,7 +138,8 @@ def _embedded_jpegs(data: bytes) -> list[tuple[int, int]]:
     except struct.error:
         return []
     found: list[tuple[int, int]] = []
-    pending, seen = [first], set()
+    pending: list[int] = [first]
+    seen: set[int] = set()
     while pending and len(seen) < 64:
         offset = pending.pop()
         if offset in seen or not 8 <= offset < len(data):

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import TypedDict
 
 from flickr_ingest.filetypes import PHOTO, SNIFF_BYTES, VIDEO, from_name, movie_seconds, sniff
 from flickr_ingest.ledger import Ledger
@@ -138,10 +139,22 @@ def _candidate(source: Source, item: SourceItem, ledger: Ledger | None, account:
         )
 
 
+class _Listed(TypedDict):
+    """What the listing says of a file, the start of each Candidate made of it."""
+
+    uri: str
+    relative_path: str
+    size: int
+    version: str
+
+
 def _described(source: Source, item: SourceItem, ledger: Ledger | None, account: str) -> Candidate:
-    base = dict(
-        uri=item.uri, relative_path=item.relative_path, size=item.size, version=item.version
-    )
+    base: _Listed = {
+        "uri": item.uri,
+        "relative_path": item.relative_path,
+        "size": item.size,
+        "version": item.version,
+    }
     if item.problem:
         return Candidate(**base, kind="unsupported", format="unknown", problem=item.problem)
     sha256 = ledger.known_hash(item.uri, item.version) if ledger else None

@@ -76,7 +76,7 @@ def _opened_path(descriptor: int, path: Path) -> Path:
     if sys.platform == "darwin":
         import fcntl
 
-        name = fcntl.fcntl(descriptor, fcntl.F_GETPATH, b"\0" * 1024)  # type: ignore[attr-defined]
+        name = fcntl.fcntl(descriptor, fcntl.F_GETPATH, b"\0" * 1024)
         return Path(os.fsdecode(name.rstrip(b"\0")))
     try:
         return Path(os.readlink(f"/proc/self/fd/{descriptor}"))

@@ -177,9 +177,9 @@ class UploadGate:
         try:
             yield
         except errors.FlickrError as error:
-            wait = throttle_wait(error)
-            if wait is not None:
-                self.throttled(wait)
+            asked_to_wait = throttle_wait(error)
+            if asked_to_wait is not None:
+                self.throttled(asked_to_wait)
             raise
         finally:
             with self._changed:

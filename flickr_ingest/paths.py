@@ -28,8 +28,9 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
-def check_run_id(run_id: str) -> str:
-    """`run_id` itself, or a ConfigurationError saying why it cannot name a folder."""
+def check_run_id(run_id: object) -> str:
+    """`run_id` itself, or a ConfigurationError saying why it cannot name a folder (any
+    value: run ids come from the command line, the environment and flow parameters)."""
     if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
         raise ConfigurationError(
             f"run_id {run_id!r} is not allowed: use 1-100 letters, digits, '.', '-' or '_',"

@@ -73,7 +73,7 @@ def prints_of(image: Image.Image, *, turns: bool = True) -> PicturePrints:
     """`image` (any size; a thumbnail-sized decode is plenty) as prints, upright; its
     quarter turns only with `turns` (what a file's new bytes are judged by; recording
     a file sent needs none: about 4 ms instead of 6)."""
-    upright = (ImageOps.exif_transpose(image) or image).convert("L")
+    upright = ImageOps.exif_transpose(image).convert("L")  # a copy, turned if need be
     turned = tuple(
         picture_print(upright.transpose(turn))
         for turn in (
@@ -155,7 +155,8 @@ def _pixels(grey: Image.Image) -> list[int]:
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(map(operator.mul, a, b))
+    total: float = sum(map(operator.mul, a, b))
+    return total
 
 
 def _hex(bits: list[bool]) -> str:

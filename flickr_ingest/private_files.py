@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -30,7 +30,15 @@ def private_folder(folder: Path) -> Path:
     return folder
 
 
-def open_private(path: Path, mode: str = "w", **options: Any) -> IO[Any]:
+@overload
+def open_private(
+    path: Path, mode: Literal["w"] = "w", *, encoding: str | None = None, errors: str | None = None
+) -> TextIO: ...
+@overload
+def open_private(path: Path, mode: Literal["wb"]) -> BinaryIO: ...
+def open_private(
+    path: Path, mode: str = "w", *, encoding: str | None = None, errors: str | None = None
+) -> IO[Any]:
     """`open(path, mode)` for writing a new or truncated file that is owner-only."""
     if mode not in ("w", "wb"):
         raise ValueError(f"open_private writes ('w' or 'wb'), not {mode!r}")
@@ -38,7 +46,7 @@ def open_private(path: Path, mode: str = "w", **options: Any) -> IO[Any]:
     descriptor = os.open(path, flags, FILE_MODE)
     try:
         os.fchmod(descriptor, FILE_MODE)  # an existing file keeps its old mode otherwise
-        return os.fdopen(descriptor, mode, **options)
+        return os.fdopen(descriptor, mode, encoding=encoding, errors=errors)
     except BaseException:
         os.close(descriptor)
         raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TextIO, TypedDict
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
@@ -24,6 +24,15 @@ from flickr_ingest.report.model import FAILED, FileRecord
 
 #: How often a plain (not a terminal) display prints its line.
 PLAIN_EVERY_SECONDS = 10.0
+
+
+class _BarFields(TypedDict):
+    """The bar's own columns (`task.fields[...]`), as rich takes them: keyword arguments."""
+
+    sizes: str
+    rate: str
+    left: str
+    counts: str
 
 
 def size_text(size: float) -> str:
@@ -147,7 +156,7 @@ class ProgressDisplay(RunListener):
 
     # -- drawing -----------------------------------------------------------------------
 
-    def _fields(self) -> dict[str, str]:
+    def _fields(self) -> _BarFields:
         tally = self.tally
         rate = tally.rate()
         done = tally.uploads_done >= tally.upload_files

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import signal
+from typing import TYPE_CHECKING
 
 from flickr_ingest.errors import FlickrIngestError
+
+if TYPE_CHECKING:
+    from flickr_ingest.cli import Commands
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -56,7 +60,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: Commands) -> None:
     parser = commands.add_parser(
         "sandbox",
         help="run the Flickr sandbox server (prints one JSON line with a ready account)",

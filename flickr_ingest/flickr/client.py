@@ -15,11 +15,11 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
@@ -69,6 +69,13 @@ MAX_ANSWER_BYTES = 16 * 1024 * 1024
 _READ_BLOCK = 64 * 1024
 #: Flickr's photoset codes
 _ALBUM_NOT_FOUND, _ALREADY_IN_ALBUM = 1, 3
+
+
+class Readable(Protocol):
+    """What a photo is sent from when it is not a path: an open binary file, or an object
+    that reads like one (files.CheckedReader, which hashes what it hands out)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,7 @@ class FlickrClient:
 
     # -- REST ----------------------------------------------------------------------------
 
-    def call(self, method: str, *, post: bool = False, **params: Any) -> dict[str, Any]:
+    def call(self, method: str, *, post: bool = False, **params: object) -> dict[str, Any]:
         """Call a REST method (JSON format); returns the answer or raises a FlickrError."""
         values = {
             "method": method,
@@ -233,7 +240,8 @@ class FlickrClient:
         return [str(photo["id"]) for photo in answer["photos"]["photo"]]
 
     def photo_info(self, photo_id: str) -> dict[str, Any]:
-        return self.call("flickr.photos.getInfo", photo_id=photo_id)["photo"]
+        photo: dict[str, Any] = self.call("flickr.photos.getInfo", photo_id=photo_id)["photo"]
+        return photo
 
     def delete_photo(self, photo_id: str) -> None:
         self.call("flickr.photos.delete", post=True, photo_id=photo_id)
@@ -344,7 +352,7 @@ class FlickrClient:
 
     def upload(
         self,
-        source: Path | str | BinaryIO,
+        source: Path | str | Readable,
         *,
         filename: str | None = None,
         title: str | None = None,
@@ -380,7 +388,7 @@ class FlickrClient:
 
     def replace(
         self,
-        source: Path | str | BinaryIO,
+        source: Path | str | Readable,
         *,
         photo_id: str,
         filename: str | None = None,
@@ -393,9 +401,9 @@ class FlickrClient:
     def _post_file(
         self,
         url: str,
-        source: Path | str | BinaryIO,
+        source: Path | str | Readable,
         filename: str | None,
-        fields: dict[str, Any],
+        fields: Mapping[str, object],
         progress: Callable[[int], None] | None = None,
     ) -> UploadResult:
         form = {name: str(value) for name, value in fields.items() if value is not None}
@@ -513,7 +521,7 @@ class _MeteredBody:
         return int(self._encoder.len)
 
     def read(self, size: int = -1) -> bytes:
-        piece = self._encoder.read(size)
+        piece: bytes = self._encoder.read(size)
         if piece:
             self._before(len(piece))  # returned only once the cap lets it go
             if self._after is not None:
@@ -576,7 +584,7 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 @contextmanager
-def _opened(source: Path | str | BinaryIO) -> Iterator[tuple[BinaryIO, str]]:
+def _opened(source: Path | str | Readable) -> Iterator[tuple[Readable, str]]:
     if isinstance(source, (str, Path)):
         path = Path(source)
         with open(path, "rb") as stream:

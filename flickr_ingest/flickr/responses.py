@@ -81,13 +81,13 @@ class _DepthLimitedBuilder(TreeBuilder):
         super().__init__()
         self._depth = 0
 
-    def start(self, tag: Any, attrs: Any) -> Element:
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise _TooDeep
         return super().start(tag, attrs)
 
-    def end(self, tag: Any) -> Element:
+    def end(self, tag: str) -> Element:
         self._depth -= 1
         return super().end(tag)
 
@@ -137,14 +137,14 @@ def parse_upload(body: bytes) -> UploadResult:
             code, message, _error_details(rsp, err) if err is not None else {}
         )
     photo, ticket = rsp.find("photoid"), rsp.find("ticketid")
-    if photo is not None and (photo.text or "").strip():
+    if photo is not None and (photo_id := (photo.text or "").strip()):
         return UploadResult(
-            photo_id=photo.text.strip(),
+            photo_id=photo_id,
             secret=photo.get("secret"),
             originalsecret=photo.get("originalsecret"),
         )
-    if ticket is not None and (ticket.text or "").strip():
-        return UploadResult(ticket_id=ticket.text.strip())
+    if ticket is not None and (ticket_id := (ticket.text or "").strip()):
+        return UploadResult(ticket_id=ticket_id)
     raise errors.TransportError(f"upload answer names no photo or ticket: {_preview(body)}")
 
 
@@ -154,7 +154,7 @@ def _code_and_message(err: Element | None) -> tuple[int, str]:
     return _code(err.get("code")), err.get("msg", "")
 
 
-def _code(value: Any) -> int:
+def _code(value: object) -> int:
     """Flickr's error code (a number, or digits in a string); -1 for anything else."""
     code = as_int(value)
     return -1 if code is None else code
@@ -175,7 +175,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
     return document
 
 
-def as_int(value: Any) -> int | None:
+def as_int(value: object) -> int | None:
     """Flickr's numbers may come as strings, or as "lots"."""
     if isinstance(value, bool):
         return int(value)
@@ -243,7 +243,7 @@ class AlbumPhoto:
     is_primary: bool = False  # the album's cover photo
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return str(value.get("_content", "")) if isinstance(value, dict) else str(value or "")
 
 

@@ -85,7 +85,8 @@ class S3Ledger:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise
-        return _loads(answer["Body"].read())
+        record: dict[str, Any] = _loads(answer["Body"].read())  # as the ledger wrote it
+        return record
 
     def close(self) -> None:
         """Nothing to close: the client belongs to the run."""
@@ -341,5 +342,5 @@ def _path_record(record: dict[str, Any]) -> PathRecord:
     )
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None

@@ -252,7 +252,8 @@ class SqliteLedger:
             row = db.execute(
                 "SELECT album_id FROM albums WHERE account = ? AND title = ?", (account, title)
             ).fetchone()
-        return row[0]
+        recorded: str = row[0]  # this one's, or the one recorded first
+        return recorded
 
     def forget_album(self, account: str, title: str, album_id: str) -> None:
         """Drop the record of an album that is gone from Flickr (if it is still that one)."""

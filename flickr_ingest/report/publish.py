@@ -36,7 +36,7 @@ def load_report_json(
     data = _read_text(destination, run_id, REPORT_FILES["json"], s3_client)
     if data is None:
         return None
-    report = json.loads(data)
+    report: dict[str, Any] = json.loads(data)  # the report.json a run wrote
     if report.get("records") == RECORDS_FILE:
         lines = _read_text(destination, run_id, RECORDS_FILE, s3_client) or ""
         # One record a line, split on "\n" only: a path may hold U+2028 and the like,
@@ -54,7 +54,8 @@ def _read_text(destination: str, run_id: str, name: str, s3_client: Any) -> str 
         body = s3_client.get_object(Bucket=bucket, Key=f"{_base(prefix, run_id)}/{name}")["Body"]
     except s3_client.exceptions.NoSuchKey:
         return None
-    return body.read().decode("utf-8")
+    text: str = body.read().decode("utf-8")
+    return text
 
 
 def _base(prefix: str, run_id: str) -> str:

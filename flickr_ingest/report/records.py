@@ -150,10 +150,9 @@ class RecordLog:
         self.close()
         if self.path is None:
             return RecordLog.of(change(record) for record in self)
-        new = RecordLog.of(
-            (change(record) for record in self), self.path.with_name(self.path.name + ".new")
-        )
-        os.replace(new.path, self.path)  # type: ignore[arg-type]
+        new_path = self.path.with_name(self.path.name + ".new")
+        new = RecordLog.of((change(record) for record in self), new_path)
+        os.replace(new_path, self.path)
         new.path = self.path
         return new
 

@@ -283,6 +283,14 @@ def _without_bars(small: Image.Image, size: tuple[int, int]) -> Image.Image | No
     if inner < 8 or any(right - left < 1 or bottom - top < 1 for left, top, right, bottom in bars):
         return None
     grey = small.convert("L")
-    if any(grey.crop(bar).getextrema()[1] > _DARK for bar in bars):  # type: ignore[index]
+    if any(_brightest(grey.crop(bar)) > _DARK for bar in bars):
         return None
     return small.crop(box)
+
+
+def _brightest(grey: Image.Image) -> float:
+    """The highest level in a one-band image (getextrema gives a pair per band for others)."""
+    _, highest = grey.getextrema()
+    if isinstance(highest, tuple):
+        raise ValueError(f"one band expected, not {grey.mode}")
+    return highest

@@ -12,6 +12,7 @@ import re
 import secrets
 import sqlite3
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any, TypedDict, Unpack
 
 from flickr_ingest.numbers import parse_count
 from flickr_ingest.sandbox import errors, oauth
@@ -52,6 +53,18 @@ class AccountLimits:
         if plan == "free":  # Flickr's free account since 2019
             return cls(max_items=1000, max_non_public=50, safe_only=True)
         return cls()
+
+
+class LimitChanges(TypedDict, total=False):
+    """Some of AccountLimits' fields, as `Accounts.set_limits` takes them."""
+
+    max_photo_bytes: int
+    max_video_bytes: int
+    monthly_bandwidth_bytes: int | None
+    max_items: int | None
+    max_non_public: int | None
+    max_videos: int | None
+    safe_only: bool
 
 
 @dataclass(frozen=True)
@@ -140,7 +153,7 @@ class Accounts:
             raise errors.InvalidToken()
         return rows[0]
 
-    def accounts(self) -> list[dict]:
+    def accounts(self) -> list[dict[str, Any]]:
         return [
             {
                 "nsid": row["nsid"],
@@ -170,7 +183,7 @@ class Accounts:
     def limits(self, nsid: str) -> AccountLimits:
         return AccountLimits(**json.loads(self.account(nsid)["limits"]))
 
-    def set_limits(self, nsid: str, **changes: object) -> AccountLimits:
+    def set_limits(self, nsid: str, **changes: Unpack[LimitChanges]) -> AccountLimits:
         limits = replace(self.limits(nsid), **changes)
         with self._store.transaction() as db:
             db.execute(
@@ -265,7 +278,9 @@ class Accounts:
             )
         return verifier, row["callback"]
 
-    def exchange_request_token(self, principal: Principal, token: str, verifier: str) -> dict:
+    def exchange_request_token(
+        self, principal: Principal, token: str, verifier: str
+    ) -> dict[str, str]:
         row = self.request_token(token)
         if row["verifier"] is None or row["nsid"] is None:
             raise errors.OAuthProblem("permission_denied", "the request token was not authorized")

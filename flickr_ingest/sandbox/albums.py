@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from typing import Any
 
 from flickr_ingest.sandbox import errors
 from flickr_ingest.sandbox.accounts import Principal, require
@@ -26,7 +27,7 @@ class Albums:
 
     def create(
         self, principal: Principal, title: str, description: str, primary_photo_id: str
-    ) -> dict:
+    ) -> dict[str, Any]:
         nsid = require(principal, "write")
         if not title.strip():
             raise errors.NoTitle()
@@ -144,7 +145,9 @@ class Albums:
 
     # -- reading -------------------------------------------------------------------------
 
-    def list(self, principal: Principal, user_id: str, page: int, per_page: int) -> dict:
+    def listing(
+        self, principal: Principal, user_id: str, page: int, per_page: int
+    ) -> dict[str, Any]:
         """flickr.photosets.getList: without `page`, every album (as Flickr does)."""
         nsid = user_id or require(principal, "read")
         rows = self._store.query(
@@ -184,7 +187,7 @@ class Albums:
 
     def photos(
         self, principal: Principal, album_id: str, extras: set[str], page: int, per_page: int
-    ) -> dict:
+    ) -> dict[str, Any]:
         """flickr.photosets.getPhotos: members in album order; others see public ones.
         The album and its members are read under the store's lock, so an answer never mixes
         two edits."""
@@ -243,7 +246,7 @@ class Albums:
             (album_id,),
         )
 
-    def all_albums(self) -> list[dict]:
+    def all_albums(self) -> list[dict[str, Any]]:
         """Every album with its photo ids in order (for the control endpoint), read under
         the store's lock so each album's primary and members come from one state."""
         with self._store.lock:
@@ -261,8 +264,8 @@ class Albums:
     # -- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def _member(row: sqlite3.Row, album: sqlite3.Row, extras: set[str]) -> dict:
-        member = {
+    def _member(row: sqlite3.Row, album: sqlite3.Row, extras: set[str]) -> dict[str, Any]:
+        member: dict[str, Any] = {
             "id": row["id"],
             "secret": row["secret"],
             "server": "1",

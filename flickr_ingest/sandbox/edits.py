@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from typing import Any
 
 from flickr_ingest.sandbox import errors
 from flickr_ingest.sandbox.accounts import Principal, require
@@ -39,7 +40,7 @@ class PhotoEdits:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def add_tags(self, principal: Principal, photo_id: str, tag_string: str) -> dict:
+    def add_tags(self, principal: Principal, photo_id: str, tag_string: str) -> dict[str, Any]:
         nsid = require(principal, "write")
         with self._store.transaction() as db:
             owner = self._own_photo(db, nsid, photo_id)
@@ -110,7 +111,7 @@ class PhotoEdits:
 
     def set_meta(
         self, principal: Principal, photo_id: str, title: str | None, description: str | None
-    ) -> dict:
+    ) -> dict[str, Any]:
         nsid = require(principal, "write")
         with self._store.transaction() as db:
             self._own_photo(db, nsid, photo_id)
@@ -141,7 +142,7 @@ class PhotoEdits:
         ).fetchone()
         if row is None or row["owner"] != nsid:
             raise errors.PhotoNotFound()
-        return row["owner"]
+        return nsid
 
     def _touch(self, db: sqlite3.Connection, photo_id: str) -> None:
         db.execute("UPDATE photos SET updated = ? WHERE id = ?", (self._store.clock(), photo_id))

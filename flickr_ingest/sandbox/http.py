@@ -451,7 +451,7 @@ class SandboxApp:
         try:
             params = await _url_params(request)
             body = await run_in_threadpool(answer, params)
-            response = PlainTextResponse(
+            response: Response = PlainTextResponse(
                 urlencode(body), media_type="application/x-www-form-urlencoded"
             )
         except errors.OAuthProblem as problem:
@@ -494,7 +494,8 @@ class SandboxApp:
     async def authorize(self, request: Request) -> Response:
         values = dict(await _url_params(request))
         if request.method == "POST" and not values.get("oauth_token"):
-            values.update((await request.form()).items())  # the approve button's form
+            form = await request.form()  # the approve button's: text fields, never a file
+            values.update((name, value) for name, value in form.items() if isinstance(value, str))
         token, perms = values.get("oauth_token", ""), values.get("perms", "read")
         try:
             row = await run_in_threadpool(self.state.accounts.request_token, token)

@@ -140,7 +140,7 @@ def add_to_album(state: SandboxState, principal: Principal, params: Params) -> d
 
 
 def list_albums(state: SandboxState, principal: Principal, params: Params) -> dict[str, Any]:
-    return state.albums.list(
+    return state.albums.listing(
         principal,
         params.get("user_id", ""),
         page=_int_arg(params, "page", 0),

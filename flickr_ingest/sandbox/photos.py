@@ -9,6 +9,7 @@ import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flickr_ingest import filetypes
 from flickr_ingest.metadata import read_file_metadata
@@ -221,11 +222,11 @@ class Photos:
     def _visibility(self, nsid: str, fields: PhotoFields) -> tuple[int, int, int]:
         """(is_public, is_friend, is_family): each flag given is 1 or 0; each left out (or
         9) is the account's default privacy's, as Flickr's upload.api says of each."""
-        defaults = PRIVACY_FLAGS[self._accounts.privacy(nsid)]
-        given = (fields.is_public, fields.is_friend, fields.is_family)
-        return tuple(  # type: ignore[return-value]
-            default if flag is None else int(flag == 1)
-            for flag, default in zip(given, defaults, strict=True)
+        public, friend, family = PRIVACY_FLAGS[self._accounts.privacy(nsid)]
+        return (
+            _flag_or(fields.is_public, public),
+            _flag_or(fields.is_friend, friend),
+            _flag_or(fields.is_family, family),
         )
 
     @staticmethod
@@ -273,7 +274,8 @@ class Photos:
             sql = (
                 "SELECT COUNT(*) FROM photos WHERE owner = ? AND status IN ('active', 'processing')"
             )
-            return db.execute(sql + condition, (nsid,)).fetchone()[0]
+            counted: int = db.execute(sql + condition, (nsid,)).fetchone()[0]
+            return counted
 
         if limits.max_items is not None and count("") >= limits.max_items:
             raise errors.UploadLimitExceeded()
@@ -377,10 +379,10 @@ class Photos:
             if row["failed"]:
                 self._store.photo_path(row["photo_id"]).unlink(missing_ok=True)
 
-    def check_tickets(self, ticket_ids: list[str]) -> list[dict]:
+    def check_tickets(self, ticket_ids: list[str]) -> list[dict[str, Any]]:
         """The tickets' states. Needs no token: a ticket id is its own proof. A finished
         ticket says when its photo was `imported` (null once the photo is deleted)."""
-        answers: list[dict] = []
+        answers: list[dict[str, Any]] = []
         with self._store.transaction() as db:
             self._settle_tickets(db)
             for ticket_id in ticket_ids:
@@ -409,7 +411,7 @@ class Photos:
 
     # -- reading photos ------------------------------------------------------------------
 
-    def upload_status(self, principal: Principal) -> dict:
+    def upload_status(self, principal: Principal) -> dict[str, Any]:
         nsid = require(principal, "read")
         account = self._accounts.account(nsid)
         limits = AccountLimits(**json.loads(account["limits"]))
@@ -421,11 +423,13 @@ class Photos:
                 " FROM photos WHERE owner = ? AND status IN ('active', 'processing')",
                 (nsid, nsid),
             ).fetchone()
-        unlimited = limits.monthly_bandwidth_bytes is None
+        allowed = limits.monthly_bandwidth_bytes
+        unlimited = allowed is None
         # An unlimited account still shows a nominal monthly figure, as Flickr's do.
-        max_bytes = 2 * 1024 * MB if unlimited else limits.monthly_bandwidth_bytes
+        max_bytes = 2 * 1024 * MB if allowed is None else allowed
         remaining = max(max_bytes - used, 0)
-        item_limit = {}  # stated for free accounts (Flickr4Java's payloads are of one)
+        # Stated for free accounts (Flickr4Java's payloads are of one).
+        item_limit: dict[str, str] = {}
         if limits.max_items is not None and not account["is_pro"]:
             item_limit = {
                 "upload_limit": str(limits.max_items),
@@ -487,7 +491,7 @@ class Photos:
             "SELECT * FROM tags WHERE photo_id = ? ORDER BY position", (photo_id,)
         )
 
-    def photo_info(self, principal: Principal, photo_id: str, site_url: str) -> dict:
+    def photo_info(self, principal: Principal, photo_id: str, site_url: str) -> dict[str, Any]:
         """flickr.photos.getInfo, in the recorded shape (Flickr4Java's payload, flickrex's
         and janko/flickr-objects' JSON): numbers where Flickr sends numbers, dates and ids
         as strings, the photo page as an absolute URL on `site_url`."""
@@ -564,7 +568,7 @@ class Photos:
         machine_tags: str = "",
         page: int = 1,
         per_page: int = 100,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """flickr.photos.search and flickr.people.getPhotos: the caller's photos, newest first."""
         nsid = require(principal, "read") if user_id == "me" else user_id
         conditions = ["owner = ?", "status = 'active'", "uploaded <= ?"]
@@ -628,7 +632,7 @@ class Photos:
             raise errors.PhotoNotFound()
         self._store.photo_path(photo_id).unlink(missing_ok=True)
 
-    def all_photos(self) -> list[dict]:
+    def all_photos(self) -> list[dict[str, Any]]:
         """Every photo of every account with its tags (for the control endpoint)."""
         rows = self._store.query("SELECT * FROM photos ORDER BY seq")
         tags: dict[str, list[str]] = {}
@@ -645,6 +649,12 @@ class Photos:
     def counts(self) -> dict[str, int]:
         rows = self._store.query("SELECT status, COUNT(*) FROM photos GROUP BY status")
         return {row[0]: row[1] for row in rows}
+
+
+def _flag_or(flag: int | None, default: int) -> int:
+    """An upload's privacy flag: 1 if it was given as 1, 0 if as anything else, the
+    account's default if it was left out."""
+    return default if flag is None else int(flag == 1)
 
 
 def _check_urls(*texts: str) -> None:

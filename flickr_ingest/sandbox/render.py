@@ -19,7 +19,7 @@ from flickr_ingest.sandbox.errors import FlickrFault, OAuthProblem
 _XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8" ?>\n'
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: object) -> str:
     if isinstance(value, bool):
         return str(int(value))
     return str(value)
@@ -45,7 +45,7 @@ def _fill(element: ElementTree.Element, body: dict[str, Any]) -> None:
 def xml_answer(body: dict[str, Any]) -> bytes:
     rsp = ElementTree.Element("rsp", stat="ok")
     _fill(rsp, body)
-    return _XML_DECLARATION + ElementTree.tostring(rsp, encoding="utf-8", xml_declaration=False)
+    return _document(rsp)
 
 
 def xml_fault(fault: FlickrFault) -> bytes:
@@ -53,7 +53,12 @@ def xml_fault(fault: FlickrFault) -> bytes:
     ElementTree.SubElement(rsp, "err", code=str(fault.code), msg=fault.msg)
     for name, value in fault.details.items():
         ElementTree.SubElement(rsp, name).text = value
-    return _XML_DECLARATION + ElementTree.tostring(rsp, encoding="utf-8", xml_declaration=False)
+    return _document(rsp)
+
+
+def _document(rsp: ElementTree.Element) -> bytes:
+    text: bytes = ElementTree.tostring(rsp, encoding="utf-8", xml_declaration=False)
+    return _XML_DECLARATION + text
 
 
 #: A JSONP callback name the sandbox echoes: a dotted JavaScript identifier. Anything else

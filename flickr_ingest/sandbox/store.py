@@ -141,7 +141,7 @@ class Store:
                 raise
             self.db.execute("COMMIT")
 
-    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         with self.lock:
             return self.db.execute(sql, params).fetchall()
 

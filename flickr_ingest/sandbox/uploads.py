@@ -15,11 +15,15 @@ import codecs
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from tempfile import SpooledTemporaryFile
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import Headers, UploadFile
 from starlette.requests import Request
+
+if TYPE_CHECKING:  # python-multipart declares it for type checkers only
+    from python_multipart.multipart import MultipartCallbacks
 
 #: Fields are small (a title, tags, the OAuth parameters); files are the photo and at most
 #: one other part, which is read and dropped.
@@ -74,7 +78,7 @@ class _FormReader:
         self._header_value = b""
         self._files = 0
 
-    def callbacks(self) -> dict[str, Callable[..., None]]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._begin,
             "on_header_field": self._header_field,
@@ -122,8 +126,11 @@ class _FormReader:
         if self.form.fields_before_file is None:
             self.form.fields_before_file = len(self.form.fields)
         if part.name == "photo" and not self.form.spools:
+            # Memory, then disk; the form closes it when the request is done.
+            spool = SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
             part.file = UploadFile(
-                file=SpooledTemporaryFile(max_size=_SPOOL_BYTES),  # noqa: SIM115  (closed by the form)
+                # A binary file in all but the stubs' name for it (as in Starlette's own parser).
+                file=cast(BinaryIO, spool),
                 size=0,
                 filename=self._decode(options[b"filename"]),
                 headers=Headers(raw=part.headers),
@@ -175,7 +182,7 @@ async def read_upload_form(request: Request, checkpoint: Checkpoint) -> UploadFo
     form = reader.form
     checked = False
     try:
-        parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
+        parser = MultipartParser(boundary, reader.callbacks())
         async for chunk in request.stream():
             parser.write(chunk)
             if not checked and form.fields_before_file is not None:

@@ -90,11 +90,11 @@ class LocalSource:
                 if entry.is_symlink() and not self._inside(path):
                     yield _problem(path, relative, _OUTSIDE)
                     continue
-                folder = entry.is_dir(follow_symlinks=True)
+                walk_into = entry.is_dir(follow_symlinks=True)
             except Exception as error:  # one entry's trouble is that entry's, not the run's
                 yield _problem(path, relative, _why(error))
                 continue
-            if folder:
+            if walk_into:
                 yield from self._walk(path, relative + "/", seen)
             elif self.path_filter.wants(relative):
                 yield self._item(path, relative)

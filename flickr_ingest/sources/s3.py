@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
@@ -54,14 +54,16 @@ class _SizedBody:
     """A streaming object body that also knows its length, so multipart encoders can send
     a Content-Length without reading it into memory."""
 
-    def __init__(self, body: Any, size: int, name: str, on_read: Any) -> None:
+    def __init__(
+        self, body: Any, size: int, name: str, on_read: Callable[[int], None]
+    ) -> None:
         self._body, self._size, self.name, self._on_read = body, size, name, on_read
 
     def __len__(self) -> int:
         return self._size
 
-    def read(self, amount: int = -1) -> bytes:
-        data = self._body.read(amount if amount is not None and amount >= 0 else None)
+    def read(self, amount: int | None = -1) -> bytes:
+        data: bytes = self._body.read(amount if amount is not None and amount >= 0 else None)
         self._on_read(len(data))
         return data
 
@@ -182,7 +184,7 @@ class S3Source:
         answer = self.client.get_object(
             Bucket=self.bucket, Key=self._key(item), Range=f"bytes={start}-{end}"
         )
-        data = answer["Body"].read()
+        data: bytes = answer["Body"].read()
         self.bytes_read += len(data)
         return data
 
@@ -192,6 +194,8 @@ class S3Source:
         answer = self.client.get_object(Bucket=self.bucket, Key=self._key(item))
         body = answer["Body"]
         try:
+            # Reads as a binary file does, which is all its users ask (Source.open says
+            # BinaryIO for the local source's real files).
             yield _SizedBody(body, item.size, item.name, self._count)  # type: ignore[misc]
         finally:
             body.close()

@@ -8,10 +8,9 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from typing import NoReturn
 
 from flickr_ingest import __version__
-from flickr_ingest.cli import sandbox
+from flickr_ingest.cli import Parser, UsageError, sandbox
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.report.escaping import terminal_text
 from flows.cli import auth, prefect_server, relay, run, setup
@@ -19,21 +18,8 @@ from flows.cli import auth, prefect_server, relay, run, setup
 _DEBUG_HELP = "on an error, show the traceback as well"
 
 
-class UsageError(FlickrIngestError):
-    """The command line itself is wrong: an unknown option, a value of the wrong kind."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """Usage mistakes end as every other error does: one `Error:` line (with where to
-    look) and exit status 1, not argparse's usage block and its exit 2 (which this
-    command uses for "some files failed")."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="flickr-ingest",
         description="Move a photo archive onto Flickr exactly once, with an audit report.",
     )

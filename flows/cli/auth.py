@@ -9,10 +9,14 @@ import argparse
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.report.escaping import terminal_text
 from flickr_ingest.settings import IngestSettings
+
+if TYPE_CHECKING:
+    from flickr_ingest.cli import Commands
 
 
 def _secret_blocks_trusted(*, block_named: bool = False) -> bool:
@@ -94,7 +98,7 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: Commands) -> None:
     auth = commands.add_parser(
         "auth",
         help="log in to Flickr, or show who is logged in",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from flickr_ingest.cli import Commands
     from flows.local_server import ServerRecord
 
 STOP_HINT = "stop it with `flickr-ingest server stop`"
@@ -172,7 +173,7 @@ def _configured_note(api_url: str) -> str:
     return f"PREFECT_API_URL is set ({api_url}): runs use that server, not the local one."
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: Commands) -> None:
     server = commands.add_parser(
         "server",
         help="the local Prefect server that runs reuse: start, status, stop",

@@ -6,9 +6,12 @@ import argparse
 import logging
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flickr_ingest.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from flickr_ingest.cli import Commands
 
 
 def _relay(args: argparse.Namespace) -> int:
@@ -71,7 +74,7 @@ def _queue_client(queue_url: str, endpoint_url: str | None) -> Any:
     return sqs
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: Commands) -> None:
     relay = commands.add_parser(
         "relay",
         help="turn S3 notifications (via SQS) into Prefect events",

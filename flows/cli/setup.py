@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from flickr_ingest.settings import IngestSettings
 from flows.cli.prefect_server import prefect_defaults, use_prefect_server
+
+if TYPE_CHECKING:
+    from flickr_ingest.cli import Commands
 
 
 def _setup(args: argparse.Namespace) -> int:
@@ -29,7 +33,7 @@ def _setup(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: Commands) -> None:
     parser = commands.add_parser(
         "setup",
         help="create the work pool and the shared Flickr REST budget on the Prefect server",
