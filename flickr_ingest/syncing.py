@@ -44,6 +44,7 @@ from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import Ledger
 from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields
+from flickr_ingest.outcomes import OnChange, Status
 from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.progress import announce_sent
 from flickr_ingest.report import model
@@ -51,7 +52,6 @@ from flickr_ingest.report.thumbnails import small_picture
 from flickr_ingest.sources import Source
 from flickr_ingest.sources.base import shown_text
 
-REPLACE, UPLOAD, SKIP = "replace", "upload", "skip"
 #: Replace's error 1 (replace.api; recorded in janko/flickrie's 2012 cassettes).
 _NOT_PRO = 1
 #: getInfo's error 1: no such photo (deleted on Flickr since it was sent).
@@ -192,7 +192,7 @@ def learn_move(
 
 @dataclass(frozen=True)
 class ReplaceOutcome:
-    status: str  # replaced, already_uploaded, changed or failed
+    status: Status  # replaced, already_uploaded, changed or failed
     reason: str | None = None
     replaced_sha256: str | None = None  # the bytes the photo held before
     warning: str | None = None  # done, but the photo's tags could not be brought along
@@ -201,7 +201,7 @@ class ReplaceOutcome:
 def not_replaced(edit: PathRecord, why: str) -> ReplaceOutcome:
     """The outcome for an edited file left as it is, and why."""
     return ReplaceOutcome(
-        model.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
+        Status.CHANGED, f"changed since it was sent as photo {edit.photo_id}; {why}"
     )
 
 
@@ -231,7 +231,7 @@ def replace_photo(
         if error.code != _PHOTO_NOT_FOUND:
             raise
         return ReplaceOutcome(
-            model.CHANGED,
+            Status.CHANGED,
             f"changed since it was sent as photo {edit.photo_id}, which is no longer on"
             f" Flickr; {UPLOAD_INSTEAD}",
         )
@@ -243,7 +243,9 @@ def replace_photo(
     reason = None
     if holds == print_.sha256 and not noted_landed:  # a noted replace never reached Flickr
         ledger.record_path(account, edit.uri, edit.photo_id, print_.sha256, taken, picture)
-        return ReplaceOutcome(model.ALREADY_UPLOADED, f"already on Flickr as photo {edit.photo_id}")
+        return ReplaceOutcome(
+            Status.ALREADY_UPLOADED, f"already on Flickr as photo {edit.photo_id}"
+        )
     if holds == print_.sha256:
         reason = "an earlier attempt had replaced it (the photo's original secret changed)"
     else:
@@ -262,7 +264,7 @@ def replace_photo(
         if sent.sha256() != print_.sha256:  # the note says what Flickr holds now
             ledger.begin_replace(account, edit.uri, sent.sha256(), secret)
             return ReplaceOutcome(
-                model.FAILED,
+                Status.FAILED,
                 f"the file changed while it was being sent to replace photo {edit.photo_id};"
                 " the next run replaces it again",
             )
@@ -274,8 +276,8 @@ def replace_photo(
         _retag(client, edit.photo_id, _tags_of(info), print_, fields)
     except errors.FlickrError as error:
         warning = f"replaced, but the photo's tags were not updated: {error}"
-        return ReplaceOutcome(model.REPLACED, reason, edit.sha256, warning)
-    return ReplaceOutcome(model.REPLACED, reason, edit.sha256)
+        return ReplaceOutcome(Status.REPLACED, reason, edit.sha256, warning)
+    return ReplaceOutcome(Status.REPLACED, reason, edit.sha256)
 
 
 def _tags_of(info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -312,12 +314,12 @@ def would_replace(ledger: Ledger, account: str, uri: str, on_change: str) -> str
     if previous is None:
         return None
     then = f"changed since it was sent as photo {previous.photo_id} (by its version)"
-    if on_change == REPLACE:
+    if on_change == OnChange.REPLACE:
         return (
             f"{then}: would replace that photo, if its bytes changed and it shows the same"
             " picture (another picture would go up as a new photo)"
         )
-    if on_change == UPLOAD:
+    if on_change == OnChange.UPLOAD:
         return f"{then}: would upload it as a new photo, if its bytes changed"
     return f"{then}: would leave it (--on-change skip)"
 
@@ -355,7 +357,7 @@ def missing_records(
                 relative_path=_relative(uri, root),
                 size=0,
                 kind="photo",
-                status=model.MISSING,
+                status=Status.MISSING,
                 sha256=previous.sha256,
                 photo_id=previous.photo_id,
                 reason=f"on Flickr as photo {previous.photo_id}; no longer in the source"

@@ -26,6 +26,7 @@ from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
 from flickr_ingest.ledger.base import PathRecord
 from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
+from flickr_ingest.outcomes import OnChange, Status
 from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.planning import Decision
 from flickr_ingest.progress import announce_sent
@@ -85,7 +86,7 @@ class UploadContext:
     account_is_pro: bool = True  # only Pro accounts may replace (known after connect)
 
 
-def record_for(decision: Decision, status: str, **values: Any) -> model.FileRecord:
+def record_for(decision: Decision, status: Status, **values: Any) -> model.FileRecord:
     candidate = decision.candidate
     fields: dict[str, Any] = {"sha256": candidate.sha256, "photo_id": candidate.photo_id, **values}
     return model.FileRecord(
@@ -108,14 +109,14 @@ def failed_record(decision: Decision, error: BaseException, attempts: int) -> mo
             f"unexpected error after {attempts} attempt(s): {type(error).__name__}:"
             f" {shown_text(str(error))}"
         )
-    return record_for(decision, model.FAILED, reason=reason, error_code=code, attempts=attempts)
+    return record_for(decision, Status.FAILED, reason=reason, error_code=code, attempts=attempts)
 
 
 def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> model.FileRecord:
     """Upload one planned file. Returns its record; raises TransientError to be retried."""
     stopped = ctx.stop.reason()
     if stopped:
-        return record_for(decision, model.DEFERRED, reason=f"not attempted: {stopped}")
+        return record_for(decision, Status.DEFERRED, reason=f"not attempted: {stopped}")
     item = _item(decision)
     # A local file is opened as it was listed: no link, inside the folder (`files`).
     within = ctx.source.confined_to if isinstance(ctx.source, LocalSource) else None
@@ -123,7 +124,7 @@ def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> 
         try:  # one open file for every step: what is hashed is what is sent
             stream = open_regular(path, within=within)
         except NotARegularFile as problem:
-            return record_for(decision, model.SKIPPED, reason=str(problem), attempts=attempt)
+            return record_for(decision, Status.SKIPPED, reason=str(problem), attempts=attempt)
         with stream:
             return _upload_open_file(ctx, decision, item, stream, attempt)
 
@@ -138,12 +139,12 @@ def _upload_open_file(
     actual = filetypes.sniff(stream.read(filetypes.SNIFF_BYTES))
     if not actual.is_supported:  # named like a photo (discovery went by the name)
         reason = f"not a photo or video: the content is not what the name {item.name!r} says"
-        return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
+        return record_for(decision, Status.SKIPPED, reason=reason, attempts=attempt)
     refusal = filetypes.video_refusal(actual.format) if actual.kind == filetypes.VIDEO else None
     if refusal is not None:  # named otherwise (discovery went by the name)
-        return record_for(decision, model.SKIPPED, reason=refusal, attempts=attempt)
+        return record_for(decision, Status.SKIPPED, reason=refusal, attempts=attempt)
     if actual.is_raw and ctx.settings.raw == planning.RAW_SKIP:
-        return record_for(decision, model.SKIPPED, reason=planning.RAW_SKIPPED, attempts=attempt)
+        return record_for(decision, Status.SKIPPED, reason=planning.RAW_SKIPPED, attempts=attempt)
     if actual.format != decision.candidate.format:
         candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
         decision = replace(decision, candidate=candidate)
@@ -151,7 +152,7 @@ def _upload_open_file(
     picture = prints.recorded if prints is not None else None
     if print_.damage and ctx.settings.on_damaged == "skip":
         reason = f"{print_.damage} (--on-damaged skip; --on-damaged upload sends it all the same)"
-        return record_for(decision, model.SKIPPED, reason=reason, **details)
+        return record_for(decision, Status.SKIPPED, reason=reason, **details)
     holder = f"{ctx.run_id}:{item.uri}"
     here = ctx.ledger.photo_at(ctx.account, item.uri)  # what this path was sent as
     known, claim = _claim_or_known(ctx, decision, print_, (taken, picture), holder, here)
@@ -167,7 +168,7 @@ def _upload_open_file(
         )
     edit = syncing.edit_of(here, print_.sha256)
     another = None
-    if edit is not None and ctx.settings.on_change != syncing.UPLOAD:
+    if edit is not None and ctx.settings.on_change != OnChange.UPLOAD:
         # New bytes at a known path are judged by their own pixels, never by an EXIF
         # thumbnail (anyone can copy the old one in); what is recorded comes from them too.
         prints = _pixel_prints(stream) if prints is not None else None
@@ -195,7 +196,7 @@ def _upload_open_file(
         )
     except conversion.NotConvertible as problem:
         ctx.ledger.release(ctx.account, print_.sha256, holder)
-        return record_for(decision, model.SKIPPED, reason=str(problem), **details)
+        return record_for(decision, Status.SKIPPED, reason=str(problem), **details)
     except ChangedWhileSent as changed:
         ctx.ledger.release(ctx.account, print_.sha256, holder)
         return _changed(ctx, decision, changed, details)
@@ -205,7 +206,7 @@ def _upload_open_file(
         ctx.ledger.release(ctx.account, print_.sha256, holder)
         return _refused(ctx, decision, error, details)
     ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken, picture)
-    duplicate_of = photo_id if status == model.DUPLICATE else None
+    duplicate_of = photo_id if status == Status.DUPLICATE else None
     reason = _with_damage(reason or another, print_)
     return record_for(
         decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
@@ -225,7 +226,7 @@ def _replace_or_report(
     """A file edited at a path sent before (its bytes claimed by `holder`): replace its
     photo, or say why not (`syncing`)."""
     print_, taken, fields, picture = prepared
-    if ctx.settings.on_change == syncing.SKIP:
+    if ctx.settings.on_change == OnChange.SKIP:
         outcome = syncing.not_replaced(edit, syncing.SKIPPED_BY_OPTION)
     elif not ctx.account_is_pro:
         outcome = syncing.not_replaced(edit, syncing.only_pro())
@@ -246,13 +247,13 @@ def _replace_or_report(
             )
         except conversion.NotConvertible as problem:
             ctx.ledger.release(ctx.account, print_.sha256, holder)
-            return record_for(decision, model.SKIPPED, reason=str(problem), **details)
+            return record_for(decision, Status.SKIPPED, reason=str(problem), **details)
         except errors.FlickrError as error:
             if errors.is_retryable(error):  # keep the claim: this task comes back for it
                 raise
             ctx.ledger.release(ctx.account, print_.sha256, holder)
             return _refused(ctx, decision, error, details)
-    if outcome.status != model.REPLACED:  # a replace's record released the claim
+    if outcome.status != Status.REPLACED:  # a replace's record released the claim
         ctx.ledger.release(ctx.account, print_.sha256, holder)
     if outcome.warning:
         details = {**details, "warnings": (*details["warnings"], outcome.warning)}
@@ -261,7 +262,7 @@ def _replace_or_report(
         outcome.status,
         photo_id=edit.photo_id,
         reason=_with_damage(outcome.reason, print_)
-        if outcome.status == model.REPLACED
+        if outcome.status == Status.REPLACED
         else outcome.reason,
         replaced_sha256=outcome.replaced_sha256,
         **details,
@@ -327,20 +328,20 @@ def _refused(
         if not error.videos_only:
             ctx.stop.set(f"the account's upload quota is used up ({error})")
         return record_for(
-            decision, model.DEFERRED, reason=f"quota: {error}", error_code=error.code, **details
+            decision, Status.DEFERRED, reason=f"quota: {error}", error_code=error.code, **details
         )
     if isinstance(error, errors.WaitTooLong):
         ctx.stop.set(str(error))
         return record_for(
             decision,
-            model.DEFERRED,
+            Status.DEFERRED,
             reason=f"not waited: {error}",
             error_code=error.code,
             **details,
         )
     if isinstance(error, errors.AuthError):
         ctx.stop.set(f"Flickr refused the credentials ({error})")
-    status = model.SKIPPED if error.code in _NOT_ACCEPTED else model.FAILED
+    status = Status.SKIPPED if error.code in _NOT_ACCEPTED else Status.FAILED
     return record_for(decision, status, reason=str(error), error_code=error.code, **details)
 
 
@@ -370,7 +371,7 @@ def _claim_or_known(
                 ctx.ledger.release(ctx.account, print_.sha256, holder)
             if known.source == uri or syncing.is_here(here, known.photo_id, print_.sha256):
                 reason = f"already on Flickr as photo {known.photo_id}"
-                return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
+                return (Status.ALREADY_UPLOADED, known.photo_id, None, reason), ""
             if syncing.moved_from(ctx.source, known.source, uri):
                 taken, picture = seen  # when it was taken, what it shows
                 syncing.learn_move(
@@ -385,10 +386,10 @@ def _claim_or_known(
                 )
                 moved = _as_read(ctx.source, known.source)
                 reason = f"moved from {moved}; already on Flickr as photo {known.photo_id}"
-                return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
+                return (Status.ALREADY_UPLOADED, known.photo_id, None, reason), ""
             first = _as_read(ctx.source, known.source)
             reason = f"same bytes as {first}, already on Flickr as photo {known.photo_id}"
-            return (model.DUPLICATE, known.photo_id, known.photo_id, reason), ""
+            return (Status.DUPLICATE, known.photo_id, known.photo_id, reason), ""
         if claim:  # still unrecorded after claiming: ours to send
             return None, claim
         claim = ctx.ledger.claim(ctx.account, print_.sha256, holder)
@@ -441,7 +442,11 @@ def _send(
     if recovering:
         found = ctx.client.photos_with_machine_tag(print_.machine_tag)
         if found:
-            return found[0], model.UPLOADED, "an earlier attempt had landed (found by checksum tag)"
+            return (
+                found[0],
+                Status.UPLOADED,
+                "an earlier attempt had landed (found by checksum tag)",
+            )
     settings = ctx.settings
     sent = conversion.payload(
         stream, item.name, print_.size, file_format, slowest=_slowest_lane(ctx)
@@ -463,16 +468,20 @@ def _send(
         )
     except errors.DuplicatePhotoError as duplicate:
         if recovering:
-            return duplicate.photo_id, model.UPLOADED, "an earlier attempt had landed (dedup_check)"
+            return (
+                duplicate.photo_id,
+                Status.UPLOADED,
+                "an earlier attempt had landed (dedup_check)",
+            )
         return (
             duplicate.photo_id,
-            model.DUPLICATE,
+            Status.DUPLICATE,
             f"Flickr already had these bytes as photo {duplicate.photo_id}",
         )
     assert result.photo_id  # synchronous uploads answer with the photo id
     if sent.body.sha256() != print_.sha256:
         raise ChangedWhileSent(result.photo_id)
-    return result.photo_id, model.UPLOADED, None
+    return result.photo_id, Status.UPLOADED, None
 
 
 def _changed(
@@ -487,7 +496,7 @@ def _changed(
     except errors.FlickrError as error:
         done = f"photo {changed.photo_id} could not be deleted ({error}): delete it on Flickr"
     reason = f"the file changed while it was being sent; {done}; the next run sends it again"
-    return record_for(decision, model.FAILED, reason=reason, **details)
+    return record_for(decision, Status.FAILED, reason=reason, **details)
 
 
 @contextmanager

@@ -15,10 +15,11 @@ from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
+from flickr_ingest.outcomes import Status
 from flickr_ingest.paths import chunk_run_id
 from flickr_ingest.planning import Decision, chunks, source_key
 from flickr_ingest.progress import account_for
-from flickr_ingest.report.model import FAILED, files_and_albums
+from flickr_ingest.report.model import files_and_albums
 from flickr_ingest.report.publish import load_report_json
 from flickr_ingest.report.records import RecordLog
 from flickr_ingest.settings import IngestSettings
@@ -68,7 +69,7 @@ def upload_in_chunks(
                 f"chunk run {chunk_id} ended {final_states[flow_run_id]} without a report;"
                 " the next run picks this file up"
             )
-            chunk_records = [record_for(d, FAILED, reason=why) for d in chunk]
+            chunk_records = [record_for(d, Status.FAILED, reason=why) for d in chunk]
         else:
             chunk_records = files_and_albums(report)[0]
             calls.update(report.get("api_calls", {}))
