@@ -28,16 +28,15 @@ moved to the new bytes, so that recovery by tag keeps working.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 import requests
 
 from flickr_ingest.content import CHECKSUM_TAG_PREFIX, Fingerprint
+from flickr_ingest.file_records import missing_record
 from flickr_ingest.files import CheckedReader
 from flickr_ingest.filetypes import VIDEO
 from flickr_ingest.flickr import FlickrClient, errors
@@ -50,7 +49,6 @@ from flickr_ingest.progress import announce_sent
 from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import small_picture
 from flickr_ingest.sources import Source
-from flickr_ingest.sources.base import shown_text
 
 #: Replace's error 1 (replace.api; recorded in janko/flickrie's 2012 cassettes).
 _NOT_PRO = 1
@@ -351,25 +349,5 @@ def missing_records(
                 previous.picture,
             )
             continue
-        records.append(
-            model.FileRecord(
-                source=uri,
-                relative_path=_relative(uri, root),
-                size=0,
-                kind="photo",
-                status=Status.MISSING,
-                sha256=previous.sha256,
-                photo_id=previous.photo_id,
-                reason=f"on Flickr as photo {previous.photo_id}; no longer in the source"
-                " (nothing was deleted from Flickr)",
-            )
-        )
+        records.append(missing_record(uri, root, previous))
     return records
-
-
-def _relative(uri: str, root: str) -> str:
-    relative = uri[len(root) :]
-    if not root.endswith("/"):  # one "/" only: an S3 key may start with "/" itself
-        relative = relative.removeprefix("/")
-    relative = relative or uri.rsplit("/", 1)[-1]
-    return shown_text(os.fsdecode(unquote_to_bytes(relative)))

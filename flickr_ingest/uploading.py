@@ -20,6 +20,8 @@ from PIL.Image import Image
 from flickr_ingest import conversion, filetypes, planning, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
+from flickr_ingest.file_records import failed_record as failed_record  # TEMPORARY: runs.py, flows
+from flickr_ingest.file_records import record_for, refused_record
 from flickr_ingest.files import MIN_BYTES_PER_SECOND, NotARegularFile, open_regular
 from flickr_ingest.filetypes import PHOTO
 from flickr_ingest.flickr import FlickrClient, errors
@@ -38,15 +40,6 @@ from flickr_ingest.sources.base import readable_text, shown_text
 from flickr_ingest.sources.local import uri_to_path
 
 logger = logging.getLogger(__name__)
-
-# Flickr errors that say the file breaks Flickr's rules (skip it) rather than something
-# the user must fix (fail it).
-_NOT_ACCEPTED = {
-    4: "empty file",
-    5: "Flickr does not accept this file type",
-    8: "too large for Flickr",
-    15: "not allowed on this account (safety level)",
-}
 
 
 class StopSignal:
@@ -84,32 +77,6 @@ class UploadContext:
     thumbs_dir: Path | None
     stop: StopSignal
     account_is_pro: bool = True  # only Pro accounts may replace (known after connect)
-
-
-def record_for(decision: Decision, status: Status, **values: Any) -> model.FileRecord:
-    candidate = decision.candidate
-    fields: dict[str, Any] = {"sha256": candidate.sha256, "photo_id": candidate.photo_id, **values}
-    return model.FileRecord(
-        source=candidate.uri,
-        relative_path=candidate.relative_path,
-        size=fields.pop("size", candidate.size),
-        kind=candidate.kind,
-        status=status,
-        **fields,
-    )
-
-
-def failed_record(decision: Decision, error: BaseException, attempts: int) -> model.FileRecord:
-    """The record of a file whose upload gave up (retries spent, or an unexpected error)."""
-    code = getattr(error, "code", None)
-    if isinstance(error, errors.FlickrError):
-        reason = f"gave up after {attempts} attempt(s): {error}"
-    else:
-        reason = (
-            f"unexpected error after {attempts} attempt(s): {type(error).__name__}:"
-            f" {shown_text(str(error))}"
-        )
-    return record_for(decision, Status.FAILED, reason=reason, error_code=code, attempts=attempts)
 
 
 def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> model.FileRecord:
@@ -324,25 +291,13 @@ def _refused(
 ) -> model.FileRecord:
     """The record of a file Flickr will not take now; quota, auth and a wait too long
     stop the whole run."""
-    if isinstance(error, errors.QuotaError):
-        if not error.videos_only:
-            ctx.stop.set(f"the account's upload quota is used up ({error})")
-        return record_for(
-            decision, Status.DEFERRED, reason=f"quota: {error}", error_code=error.code, **details
-        )
-    if isinstance(error, errors.WaitTooLong):
+    if isinstance(error, errors.QuotaError) and not error.videos_only:
+        ctx.stop.set(f"the account's upload quota is used up ({error})")
+    elif isinstance(error, errors.WaitTooLong):
         ctx.stop.set(str(error))
-        return record_for(
-            decision,
-            Status.DEFERRED,
-            reason=f"not waited: {error}",
-            error_code=error.code,
-            **details,
-        )
-    if isinstance(error, errors.AuthError):
+    elif isinstance(error, errors.AuthError):
         ctx.stop.set(f"Flickr refused the credentials ({error})")
-    status = Status.SKIPPED if error.code in _NOT_ACCEPTED else Status.FAILED
-    return record_for(decision, status, reason=str(error), error_code=error.code, **details)
+    return refused_record(decision, error, **details)
 
 
 def _item(decision: Decision) -> SourceItem:

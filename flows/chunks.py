@@ -15,6 +15,7 @@ from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
+from flickr_ingest.file_records import record_for
 from flickr_ingest.outcomes import Status
 from flickr_ingest.paths import chunk_run_id
 from flickr_ingest.planning import Decision, chunks, source_key
@@ -23,7 +24,6 @@ from flickr_ingest.report.model import files_and_albums
 from flickr_ingest.report.publish import load_report_json
 from flickr_ingest.report.records import RecordLog
 from flickr_ingest.settings import IngestSettings
-from flickr_ingest.uploading import record_for
 
 _POLL_SECONDS = 2.0
 
