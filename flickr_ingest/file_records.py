@@ -15,6 +15,7 @@ from flickr_ingest.outcomes import Status
 from flickr_ingest.planning import Decision
 from flickr_ingest.report.model import FileRecord
 from flickr_ingest.sources.base import shown_text
+from flickr_ingest.standing import Duplicate, Known, Moved
 
 
 def record_for(decision: Decision, status: Status, **values: Any) -> FileRecord:
@@ -29,6 +30,28 @@ def record_for(decision: Decision, status: Status, **values: Any) -> FileRecord:
         kind=candidate.kind,
         status=status,
         **fields,
+    )
+
+
+def on_flickr_record(
+    decision: Decision, standing: Known | Moved | Duplicate, **values: Any
+) -> FileRecord:
+    """The record of a file whose bytes are on Flickr already (`standing.classify`)."""
+    if isinstance(standing, Duplicate):
+        reason = f"same bytes as {standing.first}, already on Flickr as photo {standing.of}"
+        return record_for(
+            decision,
+            Status.DUPLICATE,
+            photo_id=standing.of,
+            duplicate_of=standing.of,
+            reason=reason,
+            **values,
+        )
+    reason = f"already on Flickr as photo {standing.photo_id}"
+    if isinstance(standing, Moved):
+        reason = f"moved from {standing.old_path}; {reason}"
+    return record_for(
+        decision, Status.ALREADY_UPLOADED, photo_id=standing.photo_id, reason=reason, **values
     )
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import unquote
 
 from PIL.Image import Image
 
@@ -21,14 +20,14 @@ from flickr_ingest import conversion, filetypes, planning, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
 from flickr_ingest.file_records import failed_record as failed_record  # TEMPORARY: runs.py, flows
-from flickr_ingest.file_records import record_for, refused_record
+from flickr_ingest.file_records import on_flickr_record, record_for, refused_record
 from flickr_ingest.files import MIN_BYTES_PER_SECOND, NotARegularFile, open_regular
 from flickr_ingest.filetypes import PHOTO
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
-from flickr_ingest.ledger.base import PathRecord
+from flickr_ingest.ledger.base import Upload
 from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
-from flickr_ingest.outcomes import OnChange, Status
+from flickr_ingest.outcomes import Status
 from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.planning import Decision
 from flickr_ingest.progress import announce_sent
@@ -36,8 +35,17 @@ from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import picture_or_why_not, save_thumbnail, small_picture
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import LocalSource, Source, SourceItem
-from flickr_ingest.sources.base import readable_text, shown_text
+from flickr_ingest.sources.base import readable_text
 from flickr_ingest.sources.local import uri_to_path
+from flickr_ingest.standing import (
+    AnotherPicture,
+    Duplicate,
+    Edited,
+    Known,
+    Moved,
+    Undecided,
+    classify,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -122,44 +130,41 @@ def _upload_open_file(
         return record_for(decision, Status.SKIPPED, reason=reason, **details)
     holder = f"{ctx.run_id}:{item.uri}"
     here = ctx.ledger.photo_at(ctx.account, item.uri)  # what this path was sent as
-    known, claim = _claim_or_known(ctx, decision, print_, (taken, picture), holder, here)
-    if known is not None:
-        status, photo_id, duplicate_of, reason = known
-        return record_for(
-            decision,
-            status,
-            photo_id=photo_id,
-            duplicate_of=duplicate_of,
-            reason=reason,
-            **details,
-        )
-    edit = syncing.edit_of(here, print_.sha256)
-    another = None
-    if edit is not None and ctx.settings.on_change != OnChange.UPLOAD:
-        # New bytes at a known path are judged by their own pixels, never by an EXIF
-        # thumbnail (anyone can copy the old one in); what is recorded comes from them too.
-        prints = _pixel_prints(stream) if prints is not None else None
-        picture = prints.recorded if prints is not None else None
-        verdict = syncing.judge(ctx.client, edit, prints, decision.candidate.kind)
-        if verdict == syncing.SAME:
-            prepared = (print_, taken, fields, picture)
-            return _replace_or_report(ctx, decision, item, stream, prepared, edit, holder, details)
-        if verdict != syncing.ANOTHER:  # a video, or no telling: left for the user
-            ctx.ledger.release(ctx.account, print_.sha256, holder)
-            outcome = syncing.not_replaced(edit, verdict)
-            return record_for(
-                decision, outcome.status, photo_id=edit.photo_id, reason=outcome.reason, **details
+    known, claim = _claim_or_known(ctx, print_.sha256, holder)
+    standing = classify(
+        known,
+        here,
+        item.uri,
+        print_.sha256,
+        source=ctx.source,
+        client=ctx.client,
+        on_change=ctx.settings.on_change,
+        kind=decision.candidate.kind,
+        pixel_prints=partial(_pixel_prints, stream) if prints is not None else _no_prints,
+    )
+    if isinstance(standing, Known | Moved | Duplicate):
+        if isinstance(standing, Moved):
+            syncing.learn_move(
+                ctx.ledger,
+                ctx.account,
+                standing.old_uri,
+                item.uri,
+                standing.photo_id,
+                print_.sha256,
+                taken,
+                picture,
             )
-        another = syncing.another_picture(edit)
+        return on_flickr_record(decision, standing, **details)
     try:
+        if isinstance(standing, Edited | Undecided):
+            return _replace(
+                ctx, decision, item, stream, (print_, taken, fields), standing, holder, details
+            )
+        if isinstance(standing, AnotherPicture):
+            picture = standing.picture  # from its own pixels, as it was compared
+        recovering = claim == RECLAIMED or attempt > 1
         photo_id, status, reason = _send(
-            ctx,
-            stream,
-            item,
-            fields,
-            print_,
-            decision.candidate.format,
-            recovering=claim == RECLAIMED or attempt > 1,
+            ctx, stream, item, fields, print_, decision.candidate.format, recovering=recovering
         )
     except conversion.NotConvertible as problem:
         ctx.ledger.release(ctx.account, print_.sha256, holder)
@@ -174,63 +179,49 @@ def _upload_open_file(
         return _refused(ctx, decision, error, details)
     ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken, picture)
     duplicate_of = photo_id if status == Status.DUPLICATE else None
+    another = standing.reason if isinstance(standing, AnotherPicture) else None
     reason = _with_damage(reason or another, print_)
     return record_for(
         decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
     )
 
 
-def _replace_or_report(
+def _replace(
     ctx: UploadContext,
     decision: Decision,
     item: SourceItem,
     stream: BinaryIO,
-    prepared: tuple[Fingerprint, str | None, FlickrFields, str | None],
-    edit: PathRecord,
+    prepared: tuple[Fingerprint, str | None, FlickrFields],
+    standing: Edited | Undecided,
     holder: str,
     details: dict[str, Any],
 ) -> model.FileRecord:
-    """A file edited at a path sent before (its bytes claimed by `holder`): replace its
-    photo, or say why not (`syncing`)."""
-    print_, taken, fields, picture = prepared
-    if ctx.settings.on_change == OnChange.SKIP:
-        outcome = syncing.not_replaced(edit, syncing.SKIPPED_BY_OPTION)
-    elif not ctx.account_is_pro:
-        outcome = syncing.not_replaced(edit, syncing.only_pro())
-    else:
-        try:
-            sent = conversion.payload(stream, item.name, print_.size, decision.candidate.format)
-            outcome = syncing.replace_photo(
-                ctx.client,
-                ctx.ledger,
-                ctx.account,
-                edit,
-                sent.body,
-                sent.filename,
-                print_,
-                taken,
-                fields if ctx.settings.update_metadata else None,
-                picture,
-            )
-        except conversion.NotConvertible as problem:
-            ctx.ledger.release(ctx.account, print_.sha256, holder)
-            return record_for(decision, Status.SKIPPED, reason=str(problem), **details)
-        except errors.FlickrError as error:
-            if errors.is_retryable(error):  # keep the claim: this task comes back for it
-                raise
-            ctx.ledger.release(ctx.account, print_.sha256, holder)
-            return _refused(ctx, decision, error, details)
+    """A file edited at a path sent before (its bytes claimed by `holder`): its photo
+    replaced, or why not (`syncing`). Flickr's errors are the caller's."""
+    print_, taken, fields = prepared
+    outcome = syncing.replace_edit(
+        ctx.client,
+        ctx.ledger,
+        ctx.account,
+        standing,
+        (stream, item.name, decision.candidate.format),
+        print_,
+        taken,
+        fields if ctx.settings.update_metadata else None,
+        on_change=ctx.settings.on_change,
+        account_is_pro=ctx.account_is_pro,
+        sent=announce_sent,
+    )
     if outcome.status != Status.REPLACED:  # a replace's record released the claim
         ctx.ledger.release(ctx.account, print_.sha256, holder)
     if outcome.warning:
         details = {**details, "warnings": (*details["warnings"], outcome.warning)}
+    replaced = outcome.status == Status.REPLACED
     return record_for(
         decision,
         outcome.status,
-        photo_id=edit.photo_id,
-        reason=_with_damage(outcome.reason, print_)
-        if outcome.status == Status.REPLACED
-        else outcome.reason,
+        photo_id=standing.edit.photo_id,
+        reason=_with_damage(outcome.reason, print_) if replaced else outcome.reason,
         replaced_sha256=outcome.replaced_sha256,
         **details,
     )
@@ -274,8 +265,14 @@ def _prepare(
 
 
 def _pixel_prints(stream: BinaryIO) -> PicturePrints | None:
+    """The prints of the file's own pixels (never of an EXIF thumbnail, which anyone can
+    copy in): how new bytes at a known path are compared, and what is recorded of them."""
     pixels = small_picture(stream, camera_thumbnail=False)
     return prints_of(pixels) if pixels is not None else None
+
+
+def _no_prints() -> None:
+    return None
 
 
 def _with_damage(reason: str | None, print_: Fingerprint) -> str | None:
@@ -305,49 +302,20 @@ def _item(decision: Decision) -> SourceItem:
     return SourceItem(c.uri, c.relative_path, c.size, c.version)
 
 
-def _claim_or_known(
-    ctx: UploadContext,
-    decision: Decision,
-    print_: Fingerprint,
-    seen: tuple[str | None, str | None],
-    holder: str,
-    here: PathRecord | None,
-) -> tuple[tuple[str, str, str | None, str] | None, str]:
-    """Claim these bytes, or learn that they are on Flickr already (from this path, or
-    moved from another: the ledger learns the new path): returns ((status, photo id,
-    duplicate of, reason) or None, the claim's answer). While another task uploads the
-    same bytes, wait for it."""
+def _claim_or_known(ctx: UploadContext, sha256: str, holder: str) -> tuple[Upload | None, str]:
+    """Claim these bytes for `holder`, or learn that they are on Flickr already: returns
+    (the ledger's upload of them or None, the claim's answer). While another task
+    uploads the same bytes, wait for it."""
     claim = ""
-    uri = decision.candidate.uri
     while True:
-        known = ctx.ledger.upload_for(ctx.account, print_.sha256)
+        known = ctx.ledger.upload_for(ctx.account, sha256)
         if known is not None:
             if claim:
-                ctx.ledger.release(ctx.account, print_.sha256, holder)
-            if known.source == uri or syncing.is_here(here, known.photo_id, print_.sha256):
-                reason = f"already on Flickr as photo {known.photo_id}"
-                return (Status.ALREADY_UPLOADED, known.photo_id, None, reason), ""
-            if syncing.moved_from(ctx.source, known.source, uri):
-                taken, picture = seen  # when it was taken, what it shows
-                syncing.learn_move(
-                    ctx.ledger,
-                    ctx.account,
-                    known.source,
-                    uri,
-                    known.photo_id,
-                    print_.sha256,
-                    taken,
-                    picture,
-                )
-                moved = _as_read(ctx.source, known.source)
-                reason = f"moved from {moved}; already on Flickr as photo {known.photo_id}"
-                return (Status.ALREADY_UPLOADED, known.photo_id, None, reason), ""
-            first = _as_read(ctx.source, known.source)
-            reason = f"same bytes as {first}, already on Flickr as photo {known.photo_id}"
-            return (Status.DUPLICATE, known.photo_id, known.photo_id, reason), ""
+                ctx.ledger.release(ctx.account, sha256, holder)
+            return known, ""
         if claim:  # still unrecorded after claiming: ours to send
             return None, claim
-        claim = ctx.ledger.claim(ctx.account, print_.sha256, holder)
+        claim = ctx.ledger.claim(ctx.account, sha256, holder)
         if claim == BUSY:
             claim = ""
             time.sleep(0.2)
@@ -361,15 +329,6 @@ class ChangedWhileSent(FlickrIngestError):
     def __init__(self, photo_id: str) -> None:
         super().__init__(f"the file changed while it was being sent (photo {photo_id})")
         self.photo_id = photo_id
-
-
-def _as_read(source: Source, uri: str) -> str:
-    """A file's URI as people read it in a reason: its path below the source where it
-    lies there (`2019/a.jpg`, not `file:///home/…/2019/a.jpg` percent-encoded), else the
-    whole URI, decoded; bytes that are not UTF-8 escaped (`\\xf6`)."""
-    root = source.root_uri
-    text = uri[len(root) :] if uri.startswith(root) and len(uri) > len(root) else uri
-    return shown_text(unquote(text, errors="surrogateescape"))
 
 
 def _slowest_lane(ctx: UploadContext) -> float:
