@@ -7,7 +7,7 @@ import hashlib
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -30,9 +30,9 @@ from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, r
 from flickr_ingest.outcomes import Status
 from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.planning import Decision
-from flickr_ingest.progress import announce_sent
 from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import picture_or_why_not, save_thumbnail, small_picture
+from flickr_ingest.sent_until_run_loop import announce_sent
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import LocalSource, Source, SourceItem
 from flickr_ingest.sources.base import readable_text
@@ -85,6 +85,10 @@ class UploadContext:
     thumbs_dir: Path | None
     stop: StopSignal
     account_is_pro: bool = True  # only Pro accounts may replace (known after connect)
+    #: Hears (URI, bytes) as each piece of a file goes onto the wire, for a progress
+    #: display. TEMPORARY default (`sent_until_run_loop`) until runs.py passes it; then
+    #: a no-op, as syncing.replace_photo's is.
+    sent: Callable[[str, int], None] = announce_sent
 
 
 def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> model.FileRecord:
@@ -210,7 +214,7 @@ def _replace(
         fields if ctx.settings.update_metadata else None,
         on_change=ctx.settings.on_change,
         account_is_pro=ctx.account_is_pro,
-        sent=announce_sent,
+        sent=ctx.sent,
     )
     if outcome.status != Status.REPLACED:  # a replace's record released the claim
         ctx.ledger.release(ctx.account, print_.sha256, holder)
@@ -378,7 +382,7 @@ def _send(
             safety_level=settings.safety_level,
             hidden=settings.hidden,
             dedup_check=1,
-            progress=partial(announce_sent, item.uri),
+            progress=partial(ctx.sent, item.uri),
         )
     except errors.DuplicatePhotoError as duplicate:
         if recovering:
