@@ -1,5 +1,6 @@
-"""Uploading one file, exactly once: fingerprint it, ask the ledger, claim its bytes,
-send it with dedup_check, and record the photo id. The core of the upload task."""
+"""Uploading one file, exactly once: fingerprint it, claim its bytes (or find them
+recorded), ask `standing` once what the file is, then send it with dedup_check and
+record the photo id, or hand an edit to `syncing`. The core of the upload task."""
 
 from __future__ import annotations
 
