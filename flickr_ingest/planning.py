@@ -196,7 +196,7 @@ def _still_word(twin: Candidate) -> str:
     return "still" if _stem_key(twin.relative_path)[2] in ("heic", "heif") else "JPEG"
 
 
-def twin_reason(decision: Decision, twin_status: str | None, photo_id: str | None) -> str:
+def twin_reason(decision: Decision, twin_status: Status | None, photo_id: str | None) -> str:
     """The reason of a file skipped for its twin, once the twin's record exists."""
     base = (decision.reason or "").removesuffix(" goes instead")
     if photo_id:

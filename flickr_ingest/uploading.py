@@ -168,7 +168,7 @@ def _upload_open_file(
         if isinstance(standing, AnotherPicture):
             picture = standing.picture  # from its own pixels, as it was compared
         recovering = claim == RECLAIMED or attempt > 1
-        photo_id, status, reason = _send(
+        photo_id, status, how = _send(
             ctx, stream, item, fields, print_, decision.candidate.format, recovering=recovering
         )
     except conversion.NotConvertible as problem:
@@ -185,9 +185,9 @@ def _upload_open_file(
     ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken, picture)
     duplicate_of = photo_id if status == Status.DUPLICATE else None
     another = standing.reason if isinstance(standing, AnotherPicture) else None
-    reason = _with_damage(reason or another, print_)
+    said = _with_damage(how or another, print_)
     return record_for(
-        decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
+        decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=said, **details
     )
 
 
@@ -355,7 +355,7 @@ def _send(
     file_format: str,
     *,
     recovering: bool,
-) -> tuple[str, str, str | None]:
+) -> tuple[str, Status, str | None]:
     """Send the file; returns (photo id, status, reason). An earlier attempt whose answer
     was lost may have landed: look for it first, and let dedup_check catch the rest."""
     if recovering:
