@@ -30,15 +30,8 @@ from flickr_ingest.flickr.responses import AlbumPhoto
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
 from flickr_ingest.ledger.base import album_claim_key
 from flickr_ingest.numbers import parse_count
-from flickr_ingest.report.model import (
-    ALREADY_UPLOADED,
-    DUPLICATE,
-    PLANNED,
-    REPLACED,
-    UPLOADED,
-    AlbumRecord,
-    FileRecord,
-)
+from flickr_ingest.outcomes import Status
+from flickr_ingest.report.model import AlbumRecord, FileRecord
 from flickr_ingest.report.records import RecordLog
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources.base import readable_text
@@ -81,7 +74,9 @@ def source_root_name(location: str) -> str:
 
 
 #: Statuses of a file that is on Flickr as its record's photo (and so in its album).
-_ON_FLICKR = frozenset({UPLOADED, REPLACED, DUPLICATE, ALREADY_UPLOADED})
+_ON_FLICKR = frozenset(
+    {Status.UPLOADED, Status.REPLACED, Status.DUPLICATE, Status.ALREADY_UPLOADED}
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +118,7 @@ class AlbumFiling:
         def placed(record: FileRecord) -> FileRecord:
             title = self.title(record.relative_path)
             on_flickr = record.status in _ON_FLICKR and bool(record.photo_id)
-            if title is None or not (on_flickr or record.status == PLANNED):
+            if title is None or not (on_flickr or record.status == Status.PLANNED):
                 return record
             return replace(record, album=title, album_id=ids.get(title))
 

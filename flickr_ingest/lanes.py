@@ -14,10 +14,11 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from flickr_ingest.file_records import failed_record, record_for
 from flickr_ingest.flickr import errors
+from flickr_ingest.outcomes import Status
 from flickr_ingest.planning import Decision
-from flickr_ingest.report.model import DEFERRED, FileRecord
-from flickr_ingest.uploading import failed_record, record_for
+from flickr_ingest.report.model import FileRecord
 
 #: Uploads one file: (decision, attempt) -> its record; raises a retryable error.
 UploadOne = Callable[[Decision, int], FileRecord]
@@ -118,7 +119,7 @@ class Lanes:
                 if stopped and pending:  # a quota or auth failure: no new uploads
                     for decision in (d for group in pending for d in group):
                         why = f"not attempted: {stopped}"
-                        self.account(record_for(decision, DEFERRED, reason=why))
+                        self.account(record_for(decision, Status.DEFERRED, reason=why))
                     pending.clear()
                 if not in_flight:
                     break

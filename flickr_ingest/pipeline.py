@@ -19,18 +19,13 @@ from typing import Any, Protocol
 
 from flickr_ingest.albums import AlbumFiling, Albums
 from flickr_ingest.claims import RunIdInUse
+from flickr_ingest.file_records import record_for
 from flickr_ingest.flickr import Credentials
 from flickr_ingest.lanes import GroupUpload, Lanes
+from flickr_ingest.outcomes import Status
 from flickr_ingest.planning import UPLOAD, Candidate, Decision, plan, twin_reason, upload_groups
 from flickr_ingest.progress import RunListener
-from flickr_ingest.report.model import (
-    DEFERRED,
-    PLANNED,
-    SANDBOX_NOTICE,
-    AlbumRecord,
-    FileRecord,
-    RunReport,
-)
+from flickr_ingest.report.model import SANDBOX_NOTICE, AlbumRecord, FileRecord, RunReport
 from flickr_ingest.report.records import RecordLog
 from flickr_ingest.report.saving import now_text, save_report, unopened_report
 from flickr_ingest.report.writers import RECORDS_FILE
@@ -39,7 +34,7 @@ from flickr_ingest.runs import Account, OpenRun, open_run
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources.base import ignored_line
 from flickr_ingest.syncing import missing_records, would_replace
-from flickr_ingest.uploading import record_for, upload_file
+from flickr_ingest.uploading import upload_file
 
 
 class Steps(Protocol):
@@ -233,7 +228,7 @@ class _Ingest:
                 reason = would_replace(
                     self.run.ledger, account.ledger_name, d.candidate.uri, self.settings.on_change
                 )
-                self._account_for(record_for(d, PLANNED, reason=reason))
+                self._account_for(record_for(d, Status.PLANNED, reason=reason))
 
     def _upload(self, decisions: list[Decision], account: Account) -> None:
         elsewhere = self.steps.upload_elsewhere(decisions, self._account_for)
@@ -268,7 +263,7 @@ class _Ingest:
             uri = decision.candidate.uri
             if uri not in accounted:
                 finished = self.lanes.finished(uri) if self.lanes is not None else None
-                self._account_for(finished or record_for(decision, DEFERRED, reason=why))
+                self._account_for(finished or record_for(decision, Status.DEFERRED, reason=why))
 
     def _account_for_twins(self, decisions: list[Decision]) -> None:
         """The records of files skipped for a twin beside them (a RAW's or a HEIC's JPEG,

@@ -1,8 +1,9 @@
 """Planning: decide, before anything is sent, what happens to every file. Pure code.
 
-Each file is uploaded, skipped (it can never go: empty, not a photo or video, too
-large), deferred (it does not fit this month's quota; a later run picks it up) or
-already uploaded (the ledger knows its bytes).
+Each file is uploaded (planned: its upload says what became of it), skipped (it can
+never go: empty, not a photo or video, too large), deferred (it does not fit this
+month's quota; a later run picks it up) or already uploaded (the ledger knows its bytes).
+A decision's action is one of those statuses (`outcomes.PlanAction`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from flickr_ingest.filetypes import (
@@ -21,11 +23,10 @@ from flickr_ingest.filetypes import (
     video_refusal,
 )
 from flickr_ingest.flickr.responses import UploadStatus
+from flickr_ingest.outcomes import PlanAction, Status
 
-UPLOAD = "upload"
-SKIPPED = "skipped"
-DEFERRED = "deferred"
-ALREADY_UPLOADED = "already_uploaded"
+#: The plan's "send it": planned, until its upload says what became of the file.
+UPLOAD: Final = Status.PLANNED
 
 #: Flickr's free accounts hold at most this many items (photos and videos).
 FREE_ACCOUNT_ITEMS = 1000
@@ -62,7 +63,7 @@ def copy_order(candidate: Candidate) -> tuple[int, str]:
 @dataclass(frozen=True, slots=True)
 class Decision:
     candidate: Candidate
-    action: str
+    action: PlanAction
     reason: str | None = None
     #: Skipped for the JPEG (or still) beside it, of this URI: its photo id completes
     #: the reason once its record exists (`twin_reason`)
@@ -137,14 +138,14 @@ def plan(
         if decision is None and candidate.uri in twins:
             decision = twins[candidate.uri]
         if decision is None and candidate.format in RAW_FORMATS and raw == RAW_SKIP:
-            decision = Decision(candidate, SKIPPED, RAW_SKIPPED)
+            decision = Decision(candidate, Status.SKIPPED, RAW_SKIPPED)
         if decision is None:
             reason = allowance.refusal(candidate)
             if reason is None:
                 allowance.take(candidate)
                 decision = Decision(candidate, UPLOAD)
             else:
-                decision = Decision(candidate, DEFERRED, reason)
+                decision = Decision(candidate, Status.DEFERRED, reason)
         decisions.append(decision)
     return decisions
 
@@ -187,7 +188,7 @@ def _twins(candidates: list[Candidate], live_photo_videos: str) -> dict[str, Dec
             continue
         if twin is not None and twin is not candidate:
             reason = f"{label}; its {_still_word(twin)} {_name(twin)} goes instead"
-            decisions[candidate.uri] = Decision(candidate, SKIPPED, reason, twin=twin.uri)
+            decisions[candidate.uri] = Decision(candidate, Status.SKIPPED, reason, twin=twin.uri)
     return decisions
 
 
@@ -195,7 +196,7 @@ def _still_word(twin: Candidate) -> str:
     return "still" if _stem_key(twin.relative_path)[2] in ("heic", "heif") else "JPEG"
 
 
-def twin_reason(decision: Decision, twin_status: str | None, photo_id: str | None) -> str:
+def twin_reason(decision: Decision, twin_status: Status | None, photo_id: str | None) -> str:
     """The reason of a file skipped for its twin, once the twin's record exists."""
     base = (decision.reason or "").removesuffix(" goes instead")
     if photo_id:
@@ -241,27 +242,27 @@ class _Allowance:
 def _fixed_decision(candidate: Candidate, quota: Quota) -> Decision | None:
     """Decisions that do not depend on what is left of the quota."""
     if candidate.problem:
-        return Decision(candidate, SKIPPED, candidate.problem)
+        return Decision(candidate, Status.SKIPPED, candidate.problem)
     if candidate.photo_id:
         return Decision(
-            candidate, ALREADY_UPLOADED, f"already on Flickr as photo {candidate.photo_id}"
+            candidate, Status.ALREADY_UPLOADED, f"already on Flickr as photo {candidate.photo_id}"
         )
     if candidate.size == 0:
-        return Decision(candidate, SKIPPED, "empty file (0 bytes)")
+        return Decision(candidate, Status.SKIPPED, "empty file (0 bytes)")
     if candidate.kind == UNSUPPORTED:
         return Decision(
             candidate,
-            SKIPPED,
+            Status.SKIPPED,
             "not a photo or video Flickr accepts (checked by content, not by name)",
         )
     refusal = video_refusal(candidate.format) if candidate.kind == VIDEO else None
     if refusal is not None:
-        return Decision(candidate, SKIPPED, refusal)
+        return Decision(candidate, Status.SKIPPED, refusal)
     cap = quota.max_video_bytes if candidate.kind == VIDEO else quota.max_photo_bytes
     if cap is not None and candidate.size > cap:
         sizes = f"{_mb(candidate.size)} > {_mb(cap)}"
         return Decision(
-            candidate, SKIPPED, f"larger than the account's {candidate.kind} limit ({sizes})"
+            candidate, Status.SKIPPED, f"larger than the account's {candidate.kind} limit ({sizes})"
         )
     return None
 

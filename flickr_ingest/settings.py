@@ -13,11 +13,12 @@ from urllib.parse import urlsplit
 from flickr_ingest.bandwidth import Timetable
 from flickr_ingest.errors import ConfigurationError
 from flickr_ingest.metadata import MappingOptions
+from flickr_ingest.outcomes import OnChange
 from flickr_ingest.state import default_state_dir
 
 ENV_PREFIX = "FLICKR_INGEST_"
 #: What happens to a file edited at a path sent before (`on_change`).
-ON_CHANGE_CHOICES = ("replace", "upload", "skip")
+ON_CHANGE_CHOICES = tuple(choice.value for choice in OnChange)  # plain: argparse shows repr()
 #: What happens to a file whose image data is damaged (`on_damaged`).
 ON_DAMAGED_CHOICES = ("upload", "skip")
 #: A camera RAW without a JPEG twin (`raw`): send its embedded full-size JPEG preview, or skip it.
@@ -46,7 +47,7 @@ class IngestSettings:
     dry_run: bool = False
     # A file edited at a path sent before: "replace" its photo (same id, albums, comments,
     # faves), "upload" it as a new photo, or "skip" it (reported as changed)
-    on_change: str = "replace"
+    on_change: str = OnChange.REPLACE.value
     update_metadata: bool = False  # on replace, also set title, description and tags anew
     # A photo whose image data is damaged (a truncated JPEG): "upload" it all the same (it
     # is often the only copy; its reason says it is damaged) or "skip" it

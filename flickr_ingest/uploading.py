@@ -1,5 +1,6 @@
-"""Uploading one file, exactly once: fingerprint it, ask the ledger, claim its bytes,
-send it with dedup_check, and record the photo id. The core of the upload task."""
+"""Uploading one file, exactly once: fingerprint it, claim its bytes (or find them
+recorded), ask `standing` once what the file is, then send it with dedup_check and
+record the photo id, or hand an edit to `syncing`. The core of the upload task."""
 
 from __future__ import annotations
 
@@ -13,38 +14,40 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import unquote
 
 from PIL.Image import Image
 
 from flickr_ingest import conversion, filetypes, planning, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
+from flickr_ingest.file_records import failed_record as failed_record  # TEMPORARY: runs.py, flows
+from flickr_ingest.file_records import on_flickr_record, record_for, refused_record
 from flickr_ingest.files import MIN_BYTES_PER_SECOND, NotARegularFile, open_regular
 from flickr_ingest.filetypes import PHOTO
 from flickr_ingest.flickr import FlickrClient, errors
 from flickr_ingest.ledger import BUSY, RECLAIMED, Ledger
-from flickr_ingest.ledger.base import PathRecord
+from flickr_ingest.ledger.base import Upload
 from flickr_ingest.metadata import FlickrFields, PhotoMetadata, map_to_flickr, read_file_metadata
+from flickr_ingest.outcomes import Status
 from flickr_ingest.pictures import PicturePrints, prints_of
 from flickr_ingest.planning import Decision
 from flickr_ingest.report import model
 from flickr_ingest.report.thumbnails import picture_or_why_not, save_thumbnail, small_picture
 from flickr_ingest.settings import IngestSettings
 from flickr_ingest.sources import LocalSource, Source, SourceItem
-from flickr_ingest.sources.base import readable_text, shown_text
+from flickr_ingest.sources.base import readable_text
 from flickr_ingest.sources.local import uri_to_path
+from flickr_ingest.standing import (
+    AnotherPicture,
+    Duplicate,
+    Edited,
+    Known,
+    Moved,
+    Undecided,
+    classify,
+)
 
 logger = logging.getLogger(__name__)
-
-# Flickr errors that say the file breaks Flickr's rules (skip it) rather than something
-# the user must fix (fail it).
-_NOT_ACCEPTED = {
-    4: "empty file",
-    5: "Flickr does not accept this file type",
-    8: "too large for Flickr",
-    15: "not allowed on this account (safety level)",
-}
 
 
 class StopSignal:
@@ -68,6 +71,10 @@ class StopSignal:
         self.path.unlink(missing_ok=True)
 
 
+def _sent_nowhere(uri: str, size: int) -> None:
+    """Bytes sent, heard by no one."""
+
+
 @dataclass
 class UploadContext:
     """What a run's upload tasks share in one process. Never serialised."""
@@ -82,40 +89,16 @@ class UploadContext:
     thumbs_dir: Path | None
     stop: StopSignal
     account_is_pro: bool = True  # only Pro accounts may replace (known after connect)
-    sent: Callable[[str, int], None] = lambda uri, size: None  # hears bytes go out
-
-
-def record_for(decision: Decision, status: str, **values: Any) -> model.FileRecord:
-    candidate = decision.candidate
-    fields: dict[str, Any] = {"sha256": candidate.sha256, "photo_id": candidate.photo_id, **values}
-    return model.FileRecord(
-        source=candidate.uri,
-        relative_path=candidate.relative_path,
-        size=fields.pop("size", candidate.size),
-        kind=candidate.kind,
-        status=status,
-        **fields,
-    )
-
-
-def failed_record(decision: Decision, error: BaseException, attempts: int) -> model.FileRecord:
-    """The record of a file whose upload gave up (retries spent, or an unexpected error)."""
-    code = getattr(error, "code", None)
-    if isinstance(error, errors.FlickrError):
-        reason = f"gave up after {attempts} attempt(s): {error}"
-    else:
-        reason = (
-            f"unexpected error after {attempts} attempt(s): {type(error).__name__}:"
-            f" {shown_text(str(error))}"
-        )
-    return record_for(decision, model.FAILED, reason=reason, error_code=code, attempts=attempts)
+    #: Hears (URI, bytes) as each piece of a file goes onto the wire, for a progress
+    #: display (the run's listener); by default, no one.
+    sent: Callable[[str, int], None] = _sent_nowhere
 
 
 def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> model.FileRecord:
     """Upload one planned file. Returns its record; raises TransientError to be retried."""
     stopped = ctx.stop.reason()
     if stopped:
-        return record_for(decision, model.DEFERRED, reason=f"not attempted: {stopped}")
+        return record_for(decision, Status.DEFERRED, reason=f"not attempted: {stopped}")
     item = _item(decision)
     # A local file is opened as it was listed: no link, inside the folder (`files`).
     within = ctx.source.confined_to if isinstance(ctx.source, LocalSource) else None
@@ -123,7 +106,7 @@ def upload_file(decision: Decision, ctx: UploadContext, *, attempt: int = 1) -> 
         try:  # one open file for every step: what is hashed is what is sent
             stream = open_regular(path, within=within)
         except NotARegularFile as problem:
-            return record_for(decision, model.SKIPPED, reason=str(problem), attempts=attempt)
+            return record_for(decision, Status.SKIPPED, reason=str(problem), attempts=attempt)
         with stream:
             return _upload_open_file(ctx, decision, item, stream, attempt)
 
@@ -138,12 +121,12 @@ def _upload_open_file(
     actual = filetypes.sniff(stream.read(filetypes.SNIFF_BYTES))
     if not actual.is_supported:  # named like a photo (discovery went by the name)
         reason = f"not a photo or video: the content is not what the name {item.name!r} says"
-        return record_for(decision, model.SKIPPED, reason=reason, attempts=attempt)
+        return record_for(decision, Status.SKIPPED, reason=reason, attempts=attempt)
     refusal = filetypes.video_refusal(actual.format) if actual.kind == filetypes.VIDEO else None
     if refusal is not None:  # named otherwise (discovery went by the name)
-        return record_for(decision, model.SKIPPED, reason=refusal, attempts=attempt)
+        return record_for(decision, Status.SKIPPED, reason=refusal, attempts=attempt)
     if actual.is_raw and ctx.settings.raw == planning.RAW_SKIP:
-        return record_for(decision, model.SKIPPED, reason=planning.RAW_SKIPPED, attempts=attempt)
+        return record_for(decision, Status.SKIPPED, reason=planning.RAW_SKIPPED, attempts=attempt)
     if actual.format != decision.candidate.format:
         candidate = replace(decision.candidate, kind=actual.kind, format=actual.format)
         decision = replace(decision, candidate=candidate)
@@ -151,51 +134,48 @@ def _upload_open_file(
     picture = prints.recorded if prints is not None else None
     if print_.damage and ctx.settings.on_damaged == "skip":
         reason = f"{print_.damage} (--on-damaged skip; --on-damaged upload sends it all the same)"
-        return record_for(decision, model.SKIPPED, reason=reason, **details)
+        return record_for(decision, Status.SKIPPED, reason=reason, **details)
     holder = f"{ctx.run_id}:{item.uri}"
     here = ctx.ledger.photo_at(ctx.account, item.uri)  # what this path was sent as
-    known, claim = _claim_or_known(ctx, decision, print_, (taken, picture), holder, here)
-    if known is not None:
-        status, photo_id, duplicate_of, reason = known
-        return record_for(
-            decision,
-            status,
-            photo_id=photo_id,
-            duplicate_of=duplicate_of,
-            reason=reason,
-            **details,
-        )
-    edit = syncing.edit_of(here, print_.sha256)
-    another = None
-    if edit is not None and ctx.settings.on_change != syncing.UPLOAD:
-        # New bytes at a known path are judged by their own pixels, never by an EXIF
-        # thumbnail (anyone can copy the old one in); what is recorded comes from them too.
-        prints = _pixel_prints(stream) if prints is not None else None
-        picture = prints.recorded if prints is not None else None
-        verdict = syncing.judge(ctx.client, edit, prints, decision.candidate.kind)
-        if verdict == syncing.SAME:
-            prepared = (print_, taken, fields, picture)
-            return _replace_or_report(ctx, decision, item, stream, prepared, edit, holder, details)
-        if verdict != syncing.ANOTHER:  # a video, or no telling: left for the user
-            ctx.ledger.release(ctx.account, print_.sha256, holder)
-            outcome = syncing.not_replaced(edit, verdict)
-            return record_for(
-                decision, outcome.status, photo_id=edit.photo_id, reason=outcome.reason, **details
+    known, claim = _claim_or_known(ctx, print_.sha256, holder)
+    standing = classify(
+        known,
+        here,
+        item.uri,
+        print_.sha256,
+        source=ctx.source,
+        client=ctx.client,
+        on_change=ctx.settings.on_change,
+        kind=decision.candidate.kind,
+        pixel_prints=partial(_pixel_prints, stream) if prints is not None else _no_prints,
+    )
+    if isinstance(standing, Known | Moved | Duplicate):
+        if isinstance(standing, Moved):
+            syncing.learn_move(
+                ctx.ledger,
+                ctx.account,
+                standing.old_uri,
+                item.uri,
+                standing.photo_id,
+                print_.sha256,
+                taken,
+                picture,
             )
-        another = syncing.another_picture(edit)
+        return on_flickr_record(decision, standing, **details)
     try:
-        photo_id, status, reason = _send(
-            ctx,
-            stream,
-            item,
-            fields,
-            print_,
-            decision.candidate.format,
-            recovering=claim == RECLAIMED or attempt > 1,
+        if isinstance(standing, Edited | Undecided):
+            return _replace(
+                ctx, decision, item, stream, (print_, taken, fields), standing, holder, details
+            )
+        if isinstance(standing, AnotherPicture):
+            picture = standing.picture  # from its own pixels, as it was compared
+        recovering = claim == RECLAIMED or attempt > 1
+        photo_id, status, how = _send(
+            ctx, stream, item, fields, print_, decision.candidate.format, recovering=recovering
         )
     except conversion.NotConvertible as problem:
         ctx.ledger.release(ctx.account, print_.sha256, holder)
-        return record_for(decision, model.SKIPPED, reason=str(problem), **details)
+        return record_for(decision, Status.SKIPPED, reason=str(problem), **details)
     except ChangedWhileSent as changed:
         ctx.ledger.release(ctx.account, print_.sha256, holder)
         return _changed(ctx, decision, changed, details)
@@ -205,65 +185,50 @@ def _upload_open_file(
         ctx.ledger.release(ctx.account, print_.sha256, holder)
         return _refused(ctx, decision, error, details)
     ctx.ledger.record_upload(ctx.account, print_.sha256, photo_id, item.uri, taken, picture)
-    duplicate_of = photo_id if status == model.DUPLICATE else None
-    reason = _with_damage(reason or another, print_)
+    duplicate_of = photo_id if status == Status.DUPLICATE else None
+    another = standing.reason if isinstance(standing, AnotherPicture) else None
+    said = _with_damage(how or another, print_)
     return record_for(
-        decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=reason, **details
+        decision, status, photo_id=photo_id, duplicate_of=duplicate_of, reason=said, **details
     )
 
 
-def _replace_or_report(
+def _replace(
     ctx: UploadContext,
     decision: Decision,
     item: SourceItem,
     stream: BinaryIO,
-    prepared: tuple[Fingerprint, str | None, FlickrFields, str | None],
-    edit: PathRecord,
+    prepared: tuple[Fingerprint, str | None, FlickrFields],
+    standing: Edited | Undecided,
     holder: str,
     details: dict[str, Any],
 ) -> model.FileRecord:
-    """A file edited at a path sent before (its bytes claimed by `holder`): replace its
-    photo, or say why not (`syncing`)."""
-    print_, taken, fields, picture = prepared
-    if ctx.settings.on_change == syncing.SKIP:
-        outcome = syncing.not_replaced(edit, syncing.SKIPPED_BY_OPTION)
-    elif not ctx.account_is_pro:
-        outcome = syncing.not_replaced(edit, syncing.only_pro())
-    else:
-        try:
-            sent = conversion.payload(stream, item.name, print_.size, decision.candidate.format)
-            outcome = syncing.replace_photo(
-                ctx.client,
-                ctx.ledger,
-                ctx.account,
-                edit,
-                sent.body,
-                sent.filename,
-                print_,
-                taken,
-                fields if ctx.settings.update_metadata else None,
-                picture,
-                on_sent=ctx.sent,
-            )
-        except conversion.NotConvertible as problem:
-            ctx.ledger.release(ctx.account, print_.sha256, holder)
-            return record_for(decision, model.SKIPPED, reason=str(problem), **details)
-        except errors.FlickrError as error:
-            if errors.is_retryable(error):  # keep the claim: this task comes back for it
-                raise
-            ctx.ledger.release(ctx.account, print_.sha256, holder)
-            return _refused(ctx, decision, error, details)
-    if outcome.status != model.REPLACED:  # a replace's record released the claim
+    """A file edited at a path sent before (its bytes claimed by `holder`): its photo
+    replaced, or why not (`syncing`). Flickr's errors are the caller's."""
+    print_, taken, fields = prepared
+    outcome = syncing.replace_edit(
+        ctx.client,
+        ctx.ledger,
+        ctx.account,
+        standing,
+        (stream, item.name, decision.candidate.format),
+        print_,
+        taken,
+        fields if ctx.settings.update_metadata else None,
+        on_change=ctx.settings.on_change,
+        account_is_pro=ctx.account_is_pro,
+        sent=ctx.sent,
+    )
+    if outcome.status != Status.REPLACED:  # a replace's record released the claim
         ctx.ledger.release(ctx.account, print_.sha256, holder)
     if outcome.warning:
         details = {**details, "warnings": (*details["warnings"], outcome.warning)}
+    replaced = outcome.status == Status.REPLACED
     return record_for(
         decision,
         outcome.status,
-        photo_id=edit.photo_id,
-        reason=_with_damage(outcome.reason, print_)
-        if outcome.status == model.REPLACED
-        else outcome.reason,
+        photo_id=standing.edit.photo_id,
+        reason=_with_damage(outcome.reason, print_) if replaced else outcome.reason,
         replaced_sha256=outcome.replaced_sha256,
         **details,
     )
@@ -307,8 +272,14 @@ def _prepare(
 
 
 def _pixel_prints(stream: BinaryIO) -> PicturePrints | None:
+    """The prints of the file's own pixels (never of an EXIF thumbnail, which anyone can
+    copy in): how new bytes at a known path are compared, and what is recorded of them."""
     pixels = small_picture(stream, camera_thumbnail=False)
     return prints_of(pixels) if pixels is not None else None
+
+
+def _no_prints() -> None:
+    return None
 
 
 def _with_damage(reason: str | None, print_: Fingerprint) -> str | None:
@@ -324,25 +295,13 @@ def _refused(
 ) -> model.FileRecord:
     """The record of a file Flickr will not take now; quota, auth and a wait too long
     stop the whole run."""
-    if isinstance(error, errors.QuotaError):
-        if not error.videos_only:
-            ctx.stop.set(f"the account's upload quota is used up ({error})")
-        return record_for(
-            decision, model.DEFERRED, reason=f"quota: {error}", error_code=error.code, **details
-        )
-    if isinstance(error, errors.WaitTooLong):
+    if isinstance(error, errors.QuotaError) and not error.videos_only:
+        ctx.stop.set(f"the account's upload quota is used up ({error})")
+    elif isinstance(error, errors.WaitTooLong):
         ctx.stop.set(str(error))
-        return record_for(
-            decision,
-            model.DEFERRED,
-            reason=f"not waited: {error}",
-            error_code=error.code,
-            **details,
-        )
-    if isinstance(error, errors.AuthError):
+    elif isinstance(error, errors.AuthError):
         ctx.stop.set(f"Flickr refused the credentials ({error})")
-    status = model.SKIPPED if error.code in _NOT_ACCEPTED else model.FAILED
-    return record_for(decision, status, reason=str(error), error_code=error.code, **details)
+    return refused_record(decision, error, **details)
 
 
 def _item(decision: Decision) -> SourceItem:
@@ -350,49 +309,20 @@ def _item(decision: Decision) -> SourceItem:
     return SourceItem(c.uri, c.relative_path, c.size, c.version)
 
 
-def _claim_or_known(
-    ctx: UploadContext,
-    decision: Decision,
-    print_: Fingerprint,
-    seen: tuple[str | None, str | None],
-    holder: str,
-    here: PathRecord | None,
-) -> tuple[tuple[str, str, str | None, str] | None, str]:
-    """Claim these bytes, or learn that they are on Flickr already (from this path, or
-    moved from another: the ledger learns the new path): returns ((status, photo id,
-    duplicate of, reason) or None, the claim's answer). While another task uploads the
-    same bytes, wait for it."""
+def _claim_or_known(ctx: UploadContext, sha256: str, holder: str) -> tuple[Upload | None, str]:
+    """Claim these bytes for `holder`, or learn that they are on Flickr already: returns
+    (the ledger's upload of them or None, the claim's answer). While another task
+    uploads the same bytes, wait for it."""
     claim = ""
-    uri = decision.candidate.uri
     while True:
-        known = ctx.ledger.upload_for(ctx.account, print_.sha256)
+        known = ctx.ledger.upload_for(ctx.account, sha256)
         if known is not None:
             if claim:
-                ctx.ledger.release(ctx.account, print_.sha256, holder)
-            if known.source == uri or syncing.is_here(here, known.photo_id, print_.sha256):
-                reason = f"already on Flickr as photo {known.photo_id}"
-                return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
-            if syncing.moved_from(ctx.source, known.source, uri):
-                taken, picture = seen  # when it was taken, what it shows
-                syncing.learn_move(
-                    ctx.ledger,
-                    ctx.account,
-                    known.source,
-                    uri,
-                    known.photo_id,
-                    print_.sha256,
-                    taken,
-                    picture,
-                )
-                moved = _as_read(ctx.source, known.source)
-                reason = f"moved from {moved}; already on Flickr as photo {known.photo_id}"
-                return (model.ALREADY_UPLOADED, known.photo_id, None, reason), ""
-            first = _as_read(ctx.source, known.source)
-            reason = f"same bytes as {first}, already on Flickr as photo {known.photo_id}"
-            return (model.DUPLICATE, known.photo_id, known.photo_id, reason), ""
+                ctx.ledger.release(ctx.account, sha256, holder)
+            return known, ""
         if claim:  # still unrecorded after claiming: ours to send
             return None, claim
-        claim = ctx.ledger.claim(ctx.account, print_.sha256, holder)
+        claim = ctx.ledger.claim(ctx.account, sha256, holder)
         if claim == BUSY:
             claim = ""
             time.sleep(0.2)
@@ -406,15 +336,6 @@ class ChangedWhileSent(FlickrIngestError):
     def __init__(self, photo_id: str) -> None:
         super().__init__(f"the file changed while it was being sent (photo {photo_id})")
         self.photo_id = photo_id
-
-
-def _as_read(source: Source, uri: str) -> str:
-    """A file's URI as people read it in a reason: its path below the source where it
-    lies there (`2019/a.jpg`, not `file:///home/…/2019/a.jpg` percent-encoded), else the
-    whole URI, decoded; bytes that are not UTF-8 escaped (`\\xf6`)."""
-    root = source.root_uri
-    text = uri[len(root) :] if uri.startswith(root) and len(uri) > len(root) else uri
-    return shown_text(unquote(text, errors="surrogateescape"))
 
 
 def _slowest_lane(ctx: UploadContext) -> float:
@@ -436,13 +357,17 @@ def _send(
     file_format: str,
     *,
     recovering: bool,
-) -> tuple[str, str, str | None]:
+) -> tuple[str, Status, str | None]:
     """Send the file; returns (photo id, status, reason). An earlier attempt whose answer
     was lost may have landed: look for it first, and let dedup_check catch the rest."""
     if recovering:
         found = ctx.client.photos_with_machine_tag(print_.machine_tag)
         if found:
-            return found[0], model.UPLOADED, "an earlier attempt had landed (found by checksum tag)"
+            return (
+                found[0],
+                Status.UPLOADED,
+                "an earlier attempt had landed (found by checksum tag)",
+            )
     settings = ctx.settings
     sent = conversion.payload(
         stream, item.name, print_.size, file_format, slowest=_slowest_lane(ctx)
@@ -464,16 +389,20 @@ def _send(
         )
     except errors.DuplicatePhotoError as duplicate:
         if recovering:
-            return duplicate.photo_id, model.UPLOADED, "an earlier attempt had landed (dedup_check)"
+            return (
+                duplicate.photo_id,
+                Status.UPLOADED,
+                "an earlier attempt had landed (dedup_check)",
+            )
         return (
             duplicate.photo_id,
-            model.DUPLICATE,
+            Status.DUPLICATE,
             f"Flickr already had these bytes as photo {duplicate.photo_id}",
         )
     assert result.photo_id  # synchronous uploads answer with the photo id
     if sent.body.sha256() != print_.sha256:
         raise ChangedWhileSent(result.photo_id)
-    return result.photo_id, model.UPLOADED, None
+    return result.photo_id, Status.UPLOADED, None
 
 
 def _changed(
@@ -488,7 +417,7 @@ def _changed(
     except errors.FlickrError as error:
         done = f"photo {changed.photo_id} could not be deleted ({error}): delete it on Flickr"
     reason = f"the file changed while it was being sent; {done}; the next run sends it again"
-    return record_for(decision, model.FAILED, reason=reason, **details)
+    return record_for(decision, Status.FAILED, reason=reason, **details)
 
 
 @contextmanager

@@ -16,12 +16,13 @@ from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
+from flickr_ingest.file_records import record_for
+from flickr_ingest.outcomes import Status
 from flickr_ingest.paths import chunk_run_id
 from flickr_ingest.planning import Decision, chunks, source_key
-from flickr_ingest.report.model import FAILED, FileRecord, files_and_albums
+from flickr_ingest.report.model import FileRecord, files_and_albums
 from flickr_ingest.report.publish import load_report_json
 from flickr_ingest.settings import IngestSettings
-from flickr_ingest.uploading import record_for
 
 _POLL_SECONDS = 2.0
 
@@ -65,7 +66,7 @@ def upload_in_chunks(
                 f"chunk run {chunk_id} ended {final_states[flow_run_id]} without a report;"
                 " the next run picks this file up"
             )
-            chunk_records = [record_for(d, FAILED, reason=why) for d in chunk]
+            chunk_records = [record_for(d, Status.FAILED, reason=why) for d in chunk]
         else:
             chunk_records = files_and_albums(report)[0]
             calls.update(report.get("api_calls", {}))

@@ -9,16 +9,8 @@ import pytest
 
 from flickr_ingest.flickr import errors
 from flickr_ingest.flickr.responses import parse_upload, parse_upload_status
-from flickr_ingest.planning import (
-    ALREADY_UPLOADED,
-    DEFERRED,
-    FREE_ACCOUNT_ITEMS,
-    SKIPPED,
-    UPLOAD,
-    Candidate,
-    Quota,
-    plan,
-)
+from flickr_ingest.outcomes import Status
+from flickr_ingest.planning import FREE_ACCOUNT_ITEMS, UPLOAD, Candidate, Quota, plan
 
 MB = 1024 * 1024
 
@@ -61,12 +53,12 @@ def test_every_file_gets_one_decision_in_order_with_its_reason() -> None:
     decisions = plan(files, _quota(max_photo_bytes=200 * MB, max_video_bytes=1024 * MB))
     assert [d.candidate.relative_path for d in decisions] == [f.relative_path for f in files]
     assert [d.action for d in decisions] == [
-        SKIPPED,
-        ALREADY_UPLOADED,
-        SKIPPED,
-        SKIPPED,
-        SKIPPED,
-        SKIPPED,
+        Status.SKIPPED,
+        Status.ALREADY_UPLOADED,
+        Status.SKIPPED,
+        Status.SKIPPED,
+        Status.SKIPPED,
+        Status.SKIPPED,
         UPLOAD,
     ]
     reasons = [d.reason or "" for d in decisions]
@@ -79,7 +71,7 @@ def test_every_file_gets_one_decision_in_order_with_its_reason() -> None:
 def test_bandwidth_is_first_come_and_a_big_file_does_not_block_smaller_ones() -> None:
     files = [_file("a.jpg", 4 * MB), _file("b.jpg", 5 * MB), _file("c.jpg", 1 * MB)]
     decisions = plan(files, _quota(bandwidth_remaining=6 * MB))
-    assert [d.action for d in decisions] == [UPLOAD, DEFERRED, UPLOAD]
+    assert [d.action for d in decisions] == [UPLOAD, Status.DEFERRED, UPLOAD]
     assert "5.0 MB needed, 2.0 MB left" in (decisions[1].reason or "")
 
 
@@ -89,7 +81,7 @@ def test_the_free_accounts_item_limit_from_getuploadstatus_and_getphotos() -> No
     quota = Quota.from_status(replace(status, items_uploaded=held))
     assert quota.items_remaining == 2 and quota.bandwidth_remaining == 1024 * MB
     decisions = plan([_file(f"{n}.jpg", MB) for n in range(4)], quota)
-    assert [d.action for d in decisions] == [UPLOAD, UPLOAD, DEFERRED, DEFERRED]
+    assert [d.action for d in decisions] == [UPLOAD, UPLOAD, Status.DEFERRED, Status.DEFERRED]
     assert "1,000-item limit" in (decisions[2].reason or "")
 
 
@@ -104,7 +96,7 @@ def test_the_item_limit_as_getuploadstatus_states_it_today() -> None:
     quota = Quota.from_status(status)
     assert quota.items_remaining == 3
     decisions = plan([_file(f"{n}.jpg", MB) for n in range(5)], quota)
-    assert [d.action for d in decisions] == [UPLOAD] * 3 + [DEFERRED] * 2
+    assert [d.action for d in decisions] == [UPLOAD] * 3 + [Status.DEFERRED] * 2
     assert "500-item limit" in (decisions[3].reason or "")
 
 
@@ -126,7 +118,7 @@ def test_the_video_limit_defers_videos_and_still_lets_photos_go() -> None:
         _file("c.jpg", MB),
     ]
     decisions = plan(files, quota)
-    assert [d.action for d in decisions] == [UPLOAD, DEFERRED, UPLOAD]
+    assert [d.action for d in decisions] == [UPLOAD, Status.DEFERRED, UPLOAD]
     assert decisions[1].reason == "the account's video limit is reached"
     lots = Quota.from_status(parse_upload_status(_status()))  # "lots" means no limit
     assert lots.videos_remaining is None
@@ -179,11 +171,11 @@ def test_a_twin_is_a_jpeg_of_the_same_stem_in_the_same_folder_in_any_case() -> N
     ]
     decided = {d.candidate.relative_path: d for d in plan(files, _quota())}
     assert decided["a/IMG_1.CR2"].twin == "file:///a/img_1.jpeg"
-    assert decided["a/IMG_1.CR2"].action == SKIPPED
+    assert decided["a/IMG_1.CR2"].action == Status.SKIPPED
     assert decided["b/IMG_1.NEF"].action == UPLOAD and decided["b/IMG_1.NEF"].twin is None
     assert decided["a/IMG_2.HEIC"].twin == decided["a/IMG_2.MOV"].twin == "file:///a/IMG_2.JPG"
     assert decided["a/IMG_3.MOV"].action == UPLOAD  # longer than a Live Photo's
     skipped_raw = plan([_typed("x/DSC.DNG", "dng")], _quota(), raw="skip")[0]
-    assert skipped_raw.action == SKIPPED and "--raw skip" in (skipped_raw.reason or "")
+    assert skipped_raw.action == Status.SKIPPED and "--raw skip" in (skipped_raw.reason or "")
     live = plan(files, _quota(), live_photo_videos="upload")
     assert next(d for d in live if d.candidate.relative_path == "a/IMG_2.MOV").action == UPLOAD

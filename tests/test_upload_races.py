@@ -126,3 +126,14 @@ def test_a_send_slower_than_the_minimum_rate_is_given_up(tmp_path: Path) -> None
         reader._deadline = 0  # as if the link had crawled past the allowance
         with pytest.raises(errors.TransportError, match="longer than"):
             reader.read(10)
+
+
+def test_the_bytes_sent_are_told_to_the_contexts_listener(run: Connected, sandbox) -> None:
+    """`UploadContext.sent` hears every piece of the file as it goes, by its URI."""
+    heard: list[tuple[str, int]] = []
+    context = run.run.upload_context(run.account, sent=lambda uri, size: heard.append((uri, size)))
+    decision = _decision(run)
+    record = uploading.upload_file(decision, context)
+    assert record.status == "uploaded"
+    assert {uri for uri, _ in heard} == {decision.candidate.uri}
+    assert sum(size for _, size in heard) >= record.size  # the file, in its multipart body

@@ -17,10 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from flickr_ingest.content import DAMAGED
+from flickr_ingest.outcomes import Status
 from flickr_ingest.planning import Decision
 from flickr_ingest.progress import RunListener, Tally
 from flickr_ingest.report.escaping import terminal_text
-from flickr_ingest.report.model import FAILED, FileRecord
+from flickr_ingest.report.model import FileRecord
 
 #: How often a plain (not a terminal) display prints its line.
 PLAIN_EVERY_SECONDS = 10.0
@@ -121,7 +122,7 @@ class ProgressDisplay(RunListener):
 
     def finished(self, record: FileRecord) -> None:
         self.tally.add(record)
-        if record.status == FAILED:
+        if record.status == Status.FAILED:
             why = f" (error {record.error_code})" if record.error_code is not None else ""
             self._print(
                 f"failed: {terminal_text(record.relative_path)}{why}:"

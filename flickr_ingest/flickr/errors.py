@@ -3,13 +3,19 @@
 | class               | what the pipeline does                     | Flickr codes               |
 |---------------------|--------------------------------------------|----------------------------|
 | TransientError      | retry with backoff (honour `retry_after`)  | 3, 14, 105, 106, transport |
-| PermanentFileError  | skip this file, report it; one attempt     | 2, 4, 5, 8, 10-13, 15, 116 |
+| NotAcceptedError    | skip the file: Flickr's rules refuse it    | 4, 5, 8, 15                |
+| PermanentFileError  | fail the file (the user has something to   | 2, 10-13, 116              |
+|                     | fix, then a run sends it); one attempt     |                            |
 | QuotaError          | stop uploading, defer the rest             | 0, 6, 7 (0, 7: videos)     |
-| AuthError           | stop the batch                             | 95-100, OAuth problems     |
+| AuthError           | stop the batch, fail the file              | 95-100, OAuth problems     |
 | DuplicatePhotoError | success-equivalent: the photo is there     | 9                          |
-| FlickrAPIError      | a REST method's own error (not retried)    | everything else            |
+| FlickrAPIError      | a REST method's own error (not retried);   | everything else            |
+|                     | the file failed                            |                            |
 | WaitTooLong         | not waited: defer the rest, say why        | a wait past the maximum    |
 
+Codes are the upload and replace endpoints' (`upload_error`); a REST method's codes below
+95 are its own (`api_error`: FlickrAPIError, whatever the number). What a file's record
+says of each is decided by class, in `file_records.refused_record`.
 `is_retryable(exc)` is the single predicate the one retry layer (the Prefect task) asks.
 """
 
@@ -63,7 +69,15 @@ class TransportError(TransientError):
 
 
 class PermanentFileError(FlickrError):
-    """Flickr will never accept this file as it is."""
+    """Flickr will not accept this file as it is sent: the file fails, for the user to
+    fix (no or a damaged upload, 2 and 10-13; a URL Flickr refuses in the title,
+    description or tags, 116)."""
+
+
+class NotAcceptedError(PermanentFileError):
+    """Flickr's rules refuse this file whatever the user does: empty (4), a file type
+    Flickr does not take (5), too large (8), or a safety level the account may not use
+    (15). The file is skipped, not failed."""
 
 
 class QuotaError(FlickrError):
@@ -143,7 +157,8 @@ def transient(
 
 
 _UPLOAD_TRANSIENT = {3, 14, 105, 106}
-_UPLOAD_PERMANENT = {2, 4, 5, 8, 10, 11, 12, 13, 15, 116}
+_UPLOAD_NOT_ACCEPTED = {4, 5, 8, 15}
+_UPLOAD_PERMANENT = {2, 10, 11, 12, 13, 116}
 _AUTH = {95, 96, 97, 98, 99, 100}
 _GENERAL_TRANSIENT = {105, 106}
 
@@ -159,6 +174,8 @@ def upload_error(code: int, message: str, details: dict[str, str]) -> FlickrErro
     if code in _UPLOAD_TRANSIENT:
         wait = parse_seconds(details.get("non_pro_desktop_upload_wait_time"))
         return transient(message, code=code, retry_after=wait)
+    if code in _UPLOAD_NOT_ACCEPTED:
+        return NotAcceptedError(message, code=code)
     if code in _UPLOAD_PERMANENT:
         return PermanentFileError(message, code=code)
     if code in (0, 6, 7):

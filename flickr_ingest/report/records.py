@@ -22,20 +22,14 @@ from pathlib import Path
 from typing import TextIO
 
 from flickr_ingest.content import DAMAGED
+from flickr_ingest.outcomes import OK_STATUSES, Status
 from flickr_ingest.private_files import (
     make_private,
     open_private,
     private_folder,
     write_private_text,
 )
-from flickr_ingest.report.model import (
-    ALREADY_UPLOADED,
-    OK_STATUSES,
-    PLANNED,
-    REPLACED,
-    UPLOADED,
-    FileRecord,
-)
+from flickr_ingest.report.model import FileRecord
 
 SYNC_EVERY = 1000
 SYNC_SECONDS = 1.0
@@ -43,7 +37,7 @@ SYNC_SECONDS = 1.0
 #: need a look first, then the first of the others, this many in all.
 LISTED_FILES = 1000
 #: Statuses that need no look: the file is on Flickr as it should be (or would be).
-QUIET = frozenset({UPLOADED, ALREADY_UPLOADED, REPLACED, PLANNED})
+QUIET = frozenset({Status.UPLOADED, Status.ALREADY_UPLOADED, Status.REPLACED, Status.PLANNED})
 
 
 class RecordLog:
@@ -90,7 +84,7 @@ class RecordLog:
                 ):
                     self._sync()
             self.totals[record.status] += 1
-            if record.status == UPLOADED and record.photo_id:
+            if record.status == Status.UPLOADED and record.photo_id:
                 self._uploaded[record.photo_id] = None
             quiet = record.status in QUIET and not (record.reason or "").startswith(DAMAGED)
             kept = self._quiet if quiet else self._attention

@@ -7,15 +7,10 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flickr_ingest.outcomes import Status
 from flickr_ingest.private_files import private_folder, write_private_text
 from flickr_ingest.report.escaping import html_text, markdown_text, markdown_url
-from flickr_ingest.report.model import (
-    FAILED,
-    SANDBOX_NOTICE,
-    AlbumRecord,
-    FileRecord,
-    RunReport,
-)
+from flickr_ingest.report.model import SANDBOX_NOTICE, AlbumRecord, FileRecord, RunReport
 from flickr_ingest.report.records import QUIET
 from flickr_ingest.tags import is_machine_tag
 
@@ -218,7 +213,7 @@ def to_html(report: RunReport) -> str:
     )
     album_section = f"<h2>Albums</h2><ul class='albums'>{albums}</ul>" if albums else ""
     sandbox = f"<p class='sandbox'>{e(banner[0].upper() + banner[1:])}</p>" if banner else ""
-    failed = report.files.totals[FAILED]
+    failed = report.files.totals[Status.FAILED]
     listing, left_out = listed_files(report)
     left_out_note = f"<p class='note'>{e(left_out)}</p>" if left_out else ""
     return (

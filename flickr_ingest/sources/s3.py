@@ -54,9 +54,7 @@ class _SizedBody:
     """A streaming object body that also knows its length, so multipart encoders can send
     a Content-Length without reading it into memory."""
 
-    def __init__(
-        self, body: Any, size: int, name: str, on_read: Callable[[int], None]
-    ) -> None:
+    def __init__(self, body: Any, size: int, name: str, on_read: Callable[[int], None]) -> None:
         self._body, self._size, self.name, self._on_read = body, size, name, on_read
 
     def __len__(self) -> int:

@@ -387,3 +387,16 @@ def test_proxies_from_the_environment_are_used_and_no_proxy_is_honoured(
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         with FlickrClient(credentials, endpoints=Endpoints.at(sandbox.url)) as direct:
             assert direct.test_login().username
+
+
+def test_refusals_are_classed_by_what_the_run_does_with_the_file(client, sandbox) -> None:
+    """An empty file breaks Flickr's rules (NotAcceptedError: skipped); a URL Flickr
+    refuses is for the user to fix (PermanentFileError only: failed)."""
+    with pytest.raises(errors.NotAcceptedError) as raised:
+        client.upload(io.BytesIO(b""), filename="a.jpg")
+    assert raised.value.code == 4
+    with pytest.raises(errors.PermanentFileError) as raised:
+        client.upload(
+            io.BytesIO(jpeg_bytes(54)), filename="a.jpg", title="see http://x.spam.example/"
+        )
+    assert raised.value.code == 116 and not isinstance(raised.value, errors.NotAcceptedError)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from flickr_ingest import syncing
+from flickr_ingest import standing
 from flickr_ingest.sandbox import SandboxServer
 from flows.ingest import ingest
 from tests.photos import edited_jpeg_bytes, jpeg_bytes, mp4_bytes, picture
@@ -100,8 +100,8 @@ def test_records_from_before_prints_are_compared_with_a_rendition_once(
     flow_env: Path, sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     downloads: list[str] = []
-    download = syncing._download
-    monkeypatch.setattr(syncing, "_download", lambda url: downloads.append(url) or download(url))
+    download = standing._download
+    monkeypatch.setattr(standing, "_download", lambda url: downloads.append(url) or download(url))
     folder = flow_env / "old"
     folder.mkdir()
     (folder / "a.jpg").write_bytes(jpeg_bytes(706, (160, 120), taken=TAKEN))
