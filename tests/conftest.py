@@ -8,6 +8,18 @@ import pytest
 
 from flickr_ingest.sandbox import SandboxServer, running_sandbox
 
+#: Fixtures that start a Prefect server: every test that uses one is an integration test.
+PREFECT_SERVER_FIXTURES = frozenset({"prefect_session_server"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark `integration` every test that runs on the session's Prefect server (all flow
+    runs do, in this process or in the CLIs and workers they start). Tests that start
+    processes or need a machine service in other ways carry the mark themselves."""
+    for item in items:
+        if PREFECT_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Runs that keep their state in the per-user folder keep it in this session's

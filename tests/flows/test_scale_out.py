@@ -29,6 +29,8 @@ from tests.photos import jpeg_bytes
 from tests.prefect_servers import running_prefect_server
 from tests.services import require_listening
 
+pytestmark = pytest.mark.integration  # PostgreSQL, Redis, a Prefect server and workers
+
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = 60
 CHUNK = 20

@@ -101,6 +101,7 @@ def test_a_claim_of_a_dead_process_or_an_old_one_is_taken_over(ledger, monkeypat
     assert ledger.claim("me", "dd", "late-task") == RECLAIMED
 
 
+@pytest.mark.integration  # claimers in processes of their own
 def test_only_one_of_many_concurrent_claimers_wins(ledger, monkeypatch: pytest.MonkeyPatch) -> None:
     """8 processes, each with its own ledger connection, ask for the same key at the same
     moment (a barrier before each key), key after key: each key is won by exactly one.
