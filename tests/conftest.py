@@ -1,19 +1,98 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from flickr_ingest.sandbox import SandboxServer, running_sandbox
 
+#: Fixtures that start a Prefect server: every test that uses one is an integration test.
+PREFECT_SERVER_FIXTURES = frozenset({"prefect_session_server"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark `integration` every test that runs on the session's Prefect server (all flow
+    runs do, in this process or in the CLIs and workers they start). Tests that start
+    processes or need a machine service in other ways carry the mark themselves."""
+    for item in items:
+        if PREFECT_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+class FastLaneWatch:
+    """What a test outside `integration` did that only integration tests may: start a
+    process, or connect to PostgreSQL or Redis. Python's audit events tell it (hooks
+    cannot be removed: it listens only between a test's setup and the end of its call).
+    multiprocessing's spawn raises no audit event in 3.11: tests that use it carry the
+    mark by hand."""
+
+    PROCESS_EVENTS = frozenset(
+        {"subprocess.Popen", "os.posix_spawn", "os.fork", "os.forkpty", "os.system", "os.exec"}
+    )
+    SERVICE_PORTS: ClassVar[dict[int, str]] = {5432: "PostgreSQL", 6379: "Redis"}
+
+    def __init__(self) -> None:
+        self.watching = False
+        self.seen: list[str] = []
+
+    def __call__(self, event: str, args: tuple[object, ...]) -> None:
+        if not self.watching:
+            return
+        if event in self.PROCESS_EVENTS:
+            self.seen.append(f"{event} {str(args[:2])[:160]}")
+        elif event == "socket.connect" and isinstance(address := args[1], tuple):
+            service = self.SERVICE_PORTS.get(address[1]) if len(address) >= 2 else None
+            if service:
+                self.seen.append(f"a connection to {service} at {address[:2]}")
+
+    def begin(self) -> None:
+        self.seen, self.watching = [], True
+
+    def end(self) -> list[str]:
+        self.watching = False
+        return self.seen
+
+
+FAST_LANE_WATCH = FastLaneWatch()
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Runs that keep their state in the per-user folder keep it in this session's
-    temporary one, never in the real ~/.local/state (subprocesses inherit it)."""
+    temporary one, never in the real ~/.local/state (subprocesses inherit it). Tests
+    outside `integration` are watched for processes and machine services."""
     os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="xdg-state-")
+    sys.addaudithook(FAST_LANE_WATCH)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    if item.get_closest_marker("integration") is None:
+        FAST_LANE_WATCH.begin()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    try:
+        result = yield
+    finally:
+        seen = FAST_LANE_WATCH.end()
+    if seen:
+        pytest.fail(
+            "a test outside the integration marker started a process or reached a machine"
+            " service; mark it @pytest.mark.integration:\n  " + "\n  ".join(seen[:5]),
+            pytrace=False,
+        )
+    return result
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    FAST_LANE_WATCH.end()  # a setup that failed never reached the call
 
 
 def flickr_environment(sandbox: SandboxServer) -> dict[str, str]:

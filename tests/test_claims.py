@@ -33,6 +33,7 @@ def test_a_run_id_is_held_by_one_claim_at_a_time(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # nothing left behind
 
 
+@pytest.mark.integration  # the holder is a process of its own
 def test_a_killed_holder_leaves_no_claim(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [

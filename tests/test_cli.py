@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from flows.cli import build_parser
@@ -39,6 +40,7 @@ def test_every_command_has_help_text_and_is_documented() -> None:
                 assert action.help, f"{name} {action.dest} has no help"
 
 
+@pytest.mark.integration  # runs flickr-ingest's CLI in subprocesses
 def test_sandbox_command_prints_its_account_and_serves() -> None:
     started = time.monotonic()
     process = subprocess.Popen(
@@ -86,6 +88,7 @@ def test_sandbox_command_prints_its_account_and_serves() -> None:
         assert process.wait(timeout=10) == 0
 
 
+@pytest.mark.integration  # runs flickr-ingest's CLI in subprocesses
 def test_bad_fault_spec_is_a_one_line_error() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "flows.cli", "sandbox", "--faults", "lost=2"],
@@ -113,6 +116,7 @@ def _server(action: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.integration  # runs flickr-ingest's CLI in subprocesses
 def test_server_status_and_stop_when_none_runs_and_after_a_stale_record(tmp_path: Path) -> None:
     env = _without_prefect_api(tmp_path)
     status = _server("status", env)
@@ -130,6 +134,7 @@ def test_server_status_and_stop_when_none_runs_and_after_a_stale_record(tmp_path
     assert not record.exists()
 
 
+@pytest.mark.integration  # runs flickr-ingest's CLI in subprocesses
 def test_server_stop_stops_the_recorded_server_and_nothing_else(tmp_path: Path) -> None:
     """A recorded pid is stopped only if it is a Prefect server: after a reboot the
     number may belong to an unrelated process."""

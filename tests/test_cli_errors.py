@@ -18,6 +18,8 @@ import pytest
 from tests.photos import jpeg_bytes
 from tests.ports import closed_port
 
+pytestmark = pytest.mark.integration  # runs flickr-ingest's CLI in subprocesses
+
 
 def _cli(*args: str, cwd: Path, **env: str | None) -> subprocess.CompletedProcess:
     """`env` changes the environment; a None value removes that variable."""

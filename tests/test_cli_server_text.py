@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.hostile_server import Answer, hostile_server
+
+pytestmark = pytest.mark.integration  # runs flickr-ingest's CLI in subprocesses
 
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\u202eall is well"
 

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from flickr_ingest.report.thumbnails import MAX_SCANS, small_picture, too_costly_to_decode
@@ -56,6 +57,7 @@ print(int(peak.split()[1]) // 1024)
 """
 
 
+@pytest.mark.integration  # measures memory in a Python process of its own
 def test_sixteen_lanes_of_giant_pngs_stay_under_600_mb(tmp_path: Path) -> None:
     """A 6,000 x 6,000 PNG decodes to 144 MB: 16 lanes at once took 2.3 GB."""
     png = tmp_path / "giant.png"

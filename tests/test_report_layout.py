@@ -17,9 +17,13 @@ from flickr_ingest.sandbox import SandboxServer
 from tests.photos import jpeg_bytes
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.integration,  # Chromium
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (.ci/run installs it)",
+    ),
+]
 CHECKSUM_TAG = "checksum:sha256=" + "ab" * 32 + "x" * 200  # far wider than a screen
 LONG_TAG = "averyveryverylongtagwithoutanyspaceinit" * 6
 

@@ -10,6 +10,7 @@ import time
 import zlib
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from flickr_ingest.report.thumbnails import make_thumbnail
@@ -51,6 +52,7 @@ print(made, (peak_kb() - before) // 1024)
 """
 
 
+@pytest.mark.integration  # measures memory in a Python process of its own
 def test_a_giant_decodable_png_costs_little_memory(tmp_path: Path) -> None:
     # 9400 x 9400 = 88 Mpixel: under Pillow's bomb limit, 350 MB decoded.
     source = tmp_path / "flat.png"

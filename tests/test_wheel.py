@@ -18,6 +18,10 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # builds the wheel and installs it in a new virtualenv
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Run in the new environment: imports every module of the installed packages, then

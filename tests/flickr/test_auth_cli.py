@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from flickr_ingest.sandbox import SandboxServer
+
+pytestmark = pytest.mark.integration  # runs flickr-ingest's CLI in subprocesses
 
 
 def _env(sandbox: SandboxServer, tmp_path: Path) -> dict[str, str]:

@@ -104,6 +104,7 @@ def _peak_rss_kb(sandbox: SandboxServer, credentials, size_mb: int) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.integration  # measures memory in a Python process of its own
 def test_streaming_upload_memory_does_not_grow_with_file_size(sandbox, credentials) -> None:
     small = _peak_rss_kb(sandbox, credentials, 16)
     large = _peak_rss_kb(sandbox, credentials, 400)

@@ -149,6 +149,7 @@ _READ_300_MB = textwrap.dedent(
 )
 
 
+@pytest.mark.integration  # measures memory in a Python process of its own
 def test_a_300_mb_answer_is_not_read_whole(server: HostileServer) -> None:
     """Streamed without a length (the server holds 1 MB of it at a time): the client
     reads up to its limit and stops, in a process that stays under 100 MB."""

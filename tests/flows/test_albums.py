@@ -12,10 +12,15 @@ import os
 import signal
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
+from flickr_ingest.ledger import CLAIMED, SqliteLedger
+from flickr_ingest.ledger.base import album_claim_key
+from flickr_ingest.ledger.sqlite import LEDGER_FILE
 from flickr_ingest.sandbox import SandboxServer
 from tests.flows.cli_runs import start_cli_run
 from tests.photos import jpeg_bytes
@@ -184,14 +189,15 @@ def test_a_killed_run_and_its_rerun_give_the_same_albums(
 
 
 def test_two_runs_at_once_still_make_three_albums(flow_env: Path, sandbox: SandboxServer) -> None:
+    """Both runs reach the album step while the test holds every title's claim in their
+    ledger, as a third run creating the albums would: neither touches an album until it
+    is let go, and then the titles' claims keep them apart: 3 albums, each created once
+    (by one run; the other finds it), none created and dropped."""
     expected = _make_archive(flow_env / "archive")
-    # Slow answers widen the window in which both runs want the same album.
-    requests.post(
-        f"{sandbox.url}/sandbox/faults",
-        headers=sandbox.admin_headers,
-        json={"latency_ms": 60},
-        timeout=5,
-    )
+    ledger = SqliteLedger(flow_env / "state" / LEDGER_FILE)  # the runs' own ledger
+    account, holder = _ledger_account(sandbox), "the-test:holds-every-title"
+    for title in FOLDERS:
+        assert ledger.claim(account, album_claim_key(title), holder) == CLAIMED
     summaries: list[dict] = []
     errors: list[BaseException] = []
 
@@ -202,12 +208,64 @@ def test_two_runs_at_once_still_make_three_albums(flow_env: Path, sandbox: Sandb
             errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
+    began = datetime.now(UTC)
+    try:
+        for thread in threads:
+            thread.start()
+        _wait_until_both_runs_arrange_albums(began, threads)
+        time.sleep(1.0)  # several of each run's tries at the claim (one each 0.2 s)
+        assert _albums(sandbox) == []
+        assert _album_calls(sandbox, "getList") == _album_calls(sandbox, "create") == 0
+    finally:
+        for title in FOLDERS:
+            ledger.release(account, album_claim_key(title), holder)
+        ledger.close()
     for thread in threads:
         thread.join(timeout=300)
     assert not errors and len(summaries) == 2
     _check_end_state(sandbox, expected)
     assert _album_calls(sandbox, "create") == 3 and _album_calls(sandbox, "delete") == 0
+    made = [album["title"] for s in summaries for album in s["albums"] if album["created"]]
+    assert sorted(made) == sorted(FOLDERS)  # each title made by one run only
+    ids = [{a["title"]: a["album_id"] for a in s["albums"]} for s in summaries]
+    assert ids[0] == ids[1]  # and both runs filed their photos into those same albums
     uploaded = sum(s["totals"]["uploaded"] + s["totals"]["duplicate"] for s in summaries)
     assert uploaded == 60  # each photo uploaded by exactly one of the two runs
+
+
+def _ledger_account(sandbox: SandboxServer) -> str:
+    """The account the runs' ledger records albums under: the Flickr user, at the host
+    that serves the API (as a run names it when it connects)."""
+    return f"{sandbox.account.user_nsid}@{urlsplit(sandbox.url).netloc}"
+
+
+def _wait_until_both_runs_arrange_albums(began: datetime, threads: list[threading.Thread]) -> None:
+    """Until two flow runs started since `began` have their arrange-albums task running
+    (Prefect records the state before the task's code runs, so each is at the album step
+    or about to be), or a run has ended early."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        TaskRunFilter,
+        TaskRunFilterName,
+        TaskRunFilterStartTime,
+        TaskRunFilterState,
+        TaskRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    arranging = TaskRunFilter(
+        name=TaskRunFilterName(like_="arrange-albums"),
+        state=TaskRunFilterState(type=TaskRunFilterStateType(any_=[StateType.RUNNING])),
+        start_time=TaskRunFilterStartTime(after_=began),
+    )
+    deadline = time.monotonic() + 240
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = {task.flow_run_id for task in client.read_task_runs(task_run_filter=arranging)}
+            if len(runs) == 2:
+                return
+            assert all(thread.is_alive() for thread in threads), (
+                "a run ended while the test held every title's claim"
+            )
+            assert time.monotonic() < deadline, f"{len(runs)} of 2 runs reached the album step"
+            time.sleep(0.2)

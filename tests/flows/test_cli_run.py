@@ -105,6 +105,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.integration  # the CLI starts a Prefect server
 def test_demo_without_a_prefect_api_starts_the_local_server_once(tmp_path: Path) -> None:
     home = tmp_path / "prefect-home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLICKR_", "PREFECT_"))}

@@ -17,9 +17,13 @@ import requests
 from tests.prefect_servers import running_prefect_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.integration,  # a Prefect server and Chromium
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (.ci/run installs it)",
+    ),
+]
 BROWSER_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -27,6 +27,8 @@ import requests
 from flickr_ingest.sandbox import SandboxServer
 from tests.photos import jpeg_bytes
 
+pytestmark = pytest.mark.integration  # starts flickr-ingest's local Prefect server
+
 EVIL_ORIGIN = "http://evil.example"
 
 

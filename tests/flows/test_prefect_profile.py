@@ -12,6 +12,10 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # each case in a Python process of its own
+
 SERVER = "http://127.0.0.1:4321/api"
 SECRET = "flickr-ingest:s3cr3t"
 

@@ -27,6 +27,9 @@ import requests
 
 from tests.photos import jpeg_bytes
 from tests.prefect_servers import running_prefect_server
+from tests.services import require_listening
+
+pytestmark = pytest.mark.integration  # PostgreSQL, Redis, a Prefect server and workers
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = 60
@@ -53,7 +56,14 @@ def _postgres(sql: str) -> None:
 @pytest.fixture
 def prefect_on_postgres() -> Iterator[tuple[str, dict[str, str]]]:
     """A Prefect server on a fresh PostgreSQL database, with Redis for messaging, event
-    ordering and concurrency leases; yields its API URL and the environment it runs in."""
+    ordering and concurrency leases; yields its API URL and the environment it runs in.
+    Skips the test where either service is absent."""
+    require_listening(
+        "PostgreSQL", 5432, why="the scale-out test's Prefect server keeps its data in it"
+    )
+    require_listening(
+        "Redis", 6379, why="the scale-out test's Prefect server sends its messages through it"
+    )
     database = f"flickr_ingest_{uuid.uuid4().hex[:10]}"
     _postgres(f"CREATE DATABASE {database}")
     redis_db = 13

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import socket
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from flickr_ingest.ledger import BUSY, CLAIMED, RECLAIMED, SqliteLedger, open_ledger
 from flickr_ingest.ledger.base import album_claim_key
 from flickr_ingest.ledger.s3 import S3Ledger
+from tests.ledger.claimers import claim_in_step, opening_of
 
 
 @pytest.fixture(params=["sqlite", "s3"])
@@ -100,10 +101,57 @@ def test_a_claim_of_a_dead_process_or_an_old_one_is_taken_over(ledger, monkeypat
     assert ledger.claim("me", "dd", "late-task") == RECLAIMED
 
 
-def test_only_one_of_many_concurrent_claimers_wins(ledger) -> None:
-    with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(lambda n: ledger.claim("me", "ee", f"task{n}"), range(8)))
-    assert answers.count(CLAIMED) == 1 and answers.count(BUSY) == 7
+@pytest.mark.integration  # claimers in processes of their own
+def test_only_one_of_many_concurrent_claimers_wins(ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """8 processes, each with its own ledger connection, ask for the same key at the same
+    moment (a barrier before each key), key after key: each key is won by exactly one.
+    Threads would share the ledger object's lock and prove nothing about the ledger's
+    transaction (SQLite's BEGIN IMMEDIATE) or conditional write (S3's If-None-Match)."""
+    if isinstance(ledger, S3Ledger):
+        _make_moto_conditional_writes_atomic(monkeypatch)
+    # SQLite claims take microseconds, so many rounds give collisions many chances;
+    # each S3 claim is two HTTP requests to moto.
+    rounds = 12 if isinstance(ledger, S3Ledger) else 100
+    claimers, keys = 8, [f"ee{n:03d}" for n in range(rounds)]
+    spawn = multiprocessing.get_context("spawn")  # fresh interpreters: nothing inherited
+    in_step, answers = spawn.Barrier(claimers), spawn.Queue()
+    processes = [
+        spawn.Process(target=claim_in_step, args=(n, opening_of(ledger), keys, in_step, answers))
+        for n in range(claimers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        by_claimer = dict(answers.get(timeout=120) for _ in processes)
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+    failed = {n: got for n, got in by_claimer.items() if isinstance(got, str)}
+    causes = {n: got for n, got in failed.items() if not got.startswith("BrokenBarrier")}
+    assert not failed, causes or failed  # what went wrong, not who stopped waiting for it
+    for k, key in enumerate(keys):
+        asked = [by_claimer[n][k] for n in range(claimers)]
+        assert asked.count(CLAIMED) == 1 and asked.count(BUSY) == claimers - 1, (key, asked)
+
+
+def _make_moto_conditional_writes_atomic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """S3 applies a PUT's If-None-Match / If-Match atomically; moto (5.x) looks for the
+    object, then writes it, with no lock between, so two concurrent conditional PUTs can
+    both succeed there. Its PUTs are made atomic here, as S3's are, so that what the test
+    judges is the S3 ledger's use of conditional writes, not moto's."""
+    import threading
+
+    from moto.s3.responses import S3Response
+
+    put_object, one_at_a_time = S3Response.put_object, threading.Lock()
+
+    def atomic_put_object(self: S3Response):
+        with one_at_a_time:
+            return put_object(self)
+
+    monkeypatch.setattr(S3Response, "put_object", atomic_put_object)
 
 
 def test_album_records_first_wins_and_forget_only_the_named_album(ledger) -> None:

@@ -192,6 +192,7 @@ def test_loopback_control_endpoints_want_the_admin_token_too(
     assert requests.get(f"{sandbox.url}/sandbox/health", timeout=5).status_code == 200
 
 
+@pytest.mark.integration  # runs the sandbox command
 def test_the_command_warns_on_a_public_bind_and_prints_the_token() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "sandbox", "--host", "0.0.0.0"],

@@ -146,6 +146,7 @@ def test_per_connection_bandwidth_cap_slows_uploads(
     assert elapsed >= 1.5  # 8.4 Mbit at 4 Mbit/s: at least about 2 s, never instant
 
 
+@pytest.mark.integration  # runs the sandbox command
 def test_ready_fast_and_50_concurrent_5mb_uploads_stay_under_200mb(tmp_path: Path) -> None:
     started = time.monotonic()
     process = subprocess.Popen(
