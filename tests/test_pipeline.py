@@ -69,21 +69,9 @@ def test_each_file_is_sent_once_also_when_answers_are_lost(
     run_env: Path, sandbox: SandboxServer
 ) -> None:
     folder = _archive(run_env / "archive", count=12)
-    requests.post(
-        f"{sandbox.url}/sandbox/faults",
-        headers=sandbox.admin_headers,
-        json={"faults": "lost=0.15,reset=0.05,500=0.05"},
-        timeout=5,
-    ).raise_for_status()
-    try:
-        first = _run(folder, concurrency=4)
-    finally:
-        requests.post(
-            f"{sandbox.url}/sandbox/faults",
-            headers=sandbox.admin_headers,
-            json={"faults": ""},
-            timeout=5,
-        )
+    sandbox.traffic.update(faults="lost=0.15,reset=0.05,500=0.05")
+    first = _run(folder, concurrency=4)
+    sandbox.traffic.update(faults="")
     assert _totals(first) == {"uploaded": 12}, _totals(first)
     photos = _photos(sandbox)
     assert len(photos) == 12 and {r.photo_id for r in first.files} == set(photos)
