@@ -20,7 +20,6 @@ from PIL.Image import Image
 from flickr_ingest import conversion, filetypes, planning, syncing
 from flickr_ingest.content import Fingerprint, fingerprint
 from flickr_ingest.errors import FlickrIngestError
-from flickr_ingest.file_records import failed_record as failed_record  # TEMPORARY: runs.py, flows
 from flickr_ingest.file_records import on_flickr_record, record_for, refused_record
 from flickr_ingest.files import MIN_BYTES_PER_SECOND, NotARegularFile, open_regular
 from flickr_ingest.filetypes import PHOTO

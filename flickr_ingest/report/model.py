@@ -14,10 +14,6 @@ if TYPE_CHECKING:
 #: 3: statuses replaced, changed and missing; files[].replaced_sha256.
 SCHEMA_VERSION = 3  # 2: albums (and api_calls: readers ignore unknown members)
 
-#: TEMPORARY (issue 31): the names runs.py and flows/ingest.py import until the run
-#: loop is rewritten; everything else says `Status.…`. Delete with those imports.
-ALREADY_UPLOADED, DEFERRED, DUPLICATE = Status.ALREADY_UPLOADED, Status.DEFERRED, Status.DUPLICATE
-PLANNED, REPLACED, UPLOADED = Status.PLANNED, Status.REPLACED, Status.UPLOADED
 
 #: Said wherever a run went to a sandbox, so nobody takes it for flickr.com.
 SANDBOX_NOTICE = "sandbox: nothing was sent to flickr.com"
