@@ -169,10 +169,12 @@ def test_two_workers_share_chunks_and_the_ledger(
                 run_deployment(
                     "ingest/batch",
                     parameters={
-                        "source": f"s3://{bucket}/archive/",
-                        "chunk_size": CHUNK,
+                        "settings": {
+                            "source": f"s3://{bucket}/archive/",
+                            "chunk_size": CHUNK,
+                            "album": "folder",
+                        },
                         "run_id": run_id,
-                        "album": "folder",
                     },
                     timeout=0,
                 )
