@@ -79,6 +79,11 @@ _ON_FLICKR = frozenset(
 )
 
 
+def _on_flickr(record: FileRecord) -> bool:
+    """Whether the file is on Flickr as its record's photo now (and so in its album)."""
+    return record.status in _ON_FLICKR and bool(record.photo_id)
+
+
 @dataclass(frozen=True)
 class AlbumFiling:
     """Which album each file of a run belongs in, by the run's `album` setting."""
@@ -107,7 +112,7 @@ class AlbumFiling:
         members: dict[str, list[str]] = {}
         for record in records:
             title = self.title(record.relative_path)
-            if title is not None and record.status in _ON_FLICKR and record.photo_id:
+            if title is not None and _on_flickr(record) and record.photo_id:
                 members.setdefault(title, []).append(record.photo_id)
         return members
 
@@ -117,8 +122,7 @@ class AlbumFiling:
 
         def placed(record: FileRecord) -> FileRecord:
             title = self.title(record.relative_path)
-            on_flickr = record.status in _ON_FLICKR and bool(record.photo_id)
-            if title is None or not (on_flickr or record.status == Status.PLANNED):
+            if title is None or not (_on_flickr(record) or record.status == Status.PLANNED):
                 return record
             return replace(record, album=title, album_id=ids.get(title))
 
